@@ -1,0 +1,91 @@
+/**
+ * The engine's memory: one WebAssembly.Memory that every tensor's storage lives in, so WASM kernels (and worker
+ * threads) read and write tensors in place, with no copies across the JS/WASM boundary.
+ *
+ * The memory is shared (SharedArrayBuffer-backed) where the platform allows it, so that growing it never detaches
+ * the Float32Array views handed out earlier and worker threads can run kernels over the same bytes. Where shared
+ * memory is unavailable (a browser page that is not cross-origin isolated) it falls back to an unshared memory and
+ * single-threaded kernels.
+ *
+ * Allocation: sizes are rounded up to a multiple of 64 bytes (one cache line, and aligned for SIMD); freed blocks go
+ * to an exact-size free list and are reused first, so a training loop that allocates the same shapes every step
+ * stops growing after its first step.
+ */
+const PAGE_BYTES = 65536;
+const ALIGN_BYTES = 64;
+/** 4 GiB, the wasm32 limit. Only `initial` pages are committed; the rest is reserved address space. */
+const MAX_PAGES = 65536;
+
+function createMemory(): { memory: WebAssembly.Memory; shared: boolean } {
+  try {
+    return { memory: new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true }), shared: true };
+  } catch {
+    return { memory: new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES }), shared: false };
+  }
+}
+
+const created = createMemory();
+/** The engine's memory. Pass it to WASM kernel instances as their imported memory. */
+export const memory: WebAssembly.Memory = created.memory;
+/** Whether `memory` is shared (worker threads can use it). */
+export const memoryIsShared: boolean = created.shared;
+
+/** The first ALIGN_BYTES bytes are reserved (pointer 0 means "none"; also scratch for kernels). */
+let top = ALIGN_BYTES * 16;
+const freeLists = new Map<number, number[]>();
+let liveBytes = 0;
+
+function roundUp(bytes: number): number {
+  return Math.ceil(Math.max(bytes, 1) / ALIGN_BYTES) * ALIGN_BYTES;
+}
+
+/** Byte offset of a fresh block of at least `bytes` bytes, 64-byte aligned. Contents are unspecified. */
+export function allocBytes(bytes: number): number {
+  const size = roundUp(bytes);
+  const list = freeLists.get(size);
+  liveBytes += size;
+  if (list && list.length > 0) return list.pop()!;
+  const pointer = top;
+  top += size;
+  const needed = Math.ceil(top / PAGE_BYTES);
+  const have = memory.buffer.byteLength / PAGE_BYTES;
+  if (needed > have) memory.grow(Math.max(needed - have, Math.ceil(have / 4)));
+  return pointer;
+}
+
+/** Returns a block from `allocBytes` (with the same byte count) to the free list. */
+export function freeBytes(pointer: number, bytes: number): void {
+  const size = roundUp(bytes);
+  liveBytes -= size;
+  let list = freeLists.get(size);
+  if (!list) freeLists.set(size, (list = []));
+  list.push(pointer);
+}
+
+/** A zero-filled Float32Array of `length` elements living in `memory`. Its `byteOffset` is its WASM pointer. */
+export function allocFloat32(length: number): Float32Array {
+  const pointer = allocBytes(length * 4);
+  const buffer = memory.buffer;
+  engineBuffers.add(buffer);
+  const view = new Float32Array(buffer, pointer, length);
+  view.fill(0);
+  return view;
+}
+
+/** Releases a Float32Array from `allocFloat32` for reuse. The caller must not touch it afterwards. */
+export function freeFloat32(view: Float32Array): void {
+  freeBytes(view.byteOffset, view.length * 4);
+}
+
+/** Every ArrayBuffer object `memory.buffer` has returned: views over any of them address the engine's memory. */
+const engineBuffers = new WeakSet<ArrayBufferLike>();
+
+/** Whether `view` lives in the engine's memory (so a WASM kernel can address it by `view.byteOffset`). */
+export function isInEngineMemory(view: ArrayBufferView): boolean {
+  return engineBuffers.has(view.buffer);
+}
+
+/** Bytes handed out and not yet freed, and the high-water mark of the heap, for memory-growth tests. */
+export function memoryStats(): { liveBytes: number; heapBytes: number; committedBytes: number } {
+  return { liveBytes, heapBytes: top, committedBytes: memory.buffer.byteLength };
+}
