@@ -3,8 +3,31 @@
  *
  * Channel pair i of a query/key at position m is rotated by the angle m * theta_i, with
  *   theta_i = base^(-2i/d),  i = 0 .. d/2 - 1   (d = rotary dimension, base = 10000 in the paper)
- * so that <R(m) q, R(n) k> depends on q, k and m - n only.
+ * so that <R(m) q, R(n) k> depends on q, k and m - n only:
+ *   out_a = x_a cos(m theta_i) - x_b sin(m theta_i)
+ *   out_b = x_b cos(m theta_i) + x_a sin(m theta_i)
+ * where the pair (a, b) is (i, i + d/2) in the "half" layout (Hugging Face / GPT-NeoX `rotate_half`) and
+ * (2i, 2i + 1) in the "interleaved" layout (GPT-J / Meta's complex multiplication). Channels d .. headDim - 1
+ * (partial rotary) pass through unchanged.
+ *
+ * This file: inverse frequencies, the factory other rotary methods (p-RoPE, NTK, YaRN, ...) build their encoding
+ * with, and the `rope` spec. The cos/sin tables and the rotation kernels live in rope-kernel.ts (re-exported
+ * here), the conversion of weights between layouts in rope-layout.ts.
  */
+import { PosencConfigError } from "../util/validation.js";
+import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTable } from "./rope-kernel.js";
+import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+
+export {
+  type ApplyRopeOptions,
+  applyRope,
+  applyRopeReference,
+  ROPE_LAYOUTS,
+  type RopeLayout,
+  type RopeTable,
+  type RopeTableOptions,
+  ropeCosSinTable,
+} from "./rope-kernel.js";
 
 /**
  * Inverse frequencies theta_i = base^(-2i/d) for i = 0 .. d/2 - 1, the `inv_freq` of Hugging Face transformers.
@@ -16,3 +39,184 @@ export function ropeInverseFrequencies(dim: number, base = 10000): Float64Array 
   for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
   return invFreq;
 }
+
+export interface RopeEncodingOptions {
+  id: string;
+  params: Record<string, unknown>;
+  /** theta_i, one per rotated channel pair; rotary dim = 2 * invFreq.length. */
+  invFreq: ArrayLike<number>;
+  /** Multiplies cos and sin (HF `attention_scaling`). Default 1. */
+  attentionFactor?: number;
+  /** Default "half" (Hugging Face). */
+  layout?: RopeLayout;
+}
+
+/**
+ * Builds a transformQK encoding that rotates the first 2 * invFreq.length channels of each head by
+ * position * invFreq (times attentionFactor on cos and sin), the same for queries and keys. Every rotary method
+ * that only changes the frequencies or the attention factor (NTK, YaRN, Llama 3, p-RoPE, ...) builds on this.
+ */
+export function ropeEncodingFromFrequencies(options: RopeEncodingOptions): PositionalEncoding {
+  const invFreq = Float64Array.from(options.invFreq);
+  for (let i = 0; i < invFreq.length; i++) {
+    if (!Number.isFinite(invFreq[i])) {
+      throw new PosencConfigError(
+        "invalid_value",
+        `${options.id}.invFreq[${i}]`,
+        invFreq[i],
+        "a finite number",
+      );
+    }
+  }
+  const attentionFactor = options.attentionFactor ?? 1;
+  if (!Number.isFinite(attentionFactor)) {
+    throw new PosencConfigError(
+      "invalid_type",
+      `${options.id}.attentionFactor`,
+      attentionFactor,
+      "a finite number",
+    );
+  }
+  const layout = options.layout ?? "half";
+  if (layout !== "half" && layout !== "interleaved") {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${options.id}.layout`,
+      layout,
+      `one of "half", "interleaved"`,
+    );
+  }
+  const rotaryDim = 2 * invFreq.length;
+  const params = Object.freeze({ ...options.params });
+  // The last table built, keyed by a copy of its positions: queries and keys of one step share their positions,
+  // so the second call reuses the table (comparing positions is O(seq), building the table O(seq * d/2)).
+  let cachedPositions: Float64Array | undefined;
+  let cachedTable: RopeTable | undefined;
+  const tableFor = (positions: ArrayLike<number>): RopeTable => {
+    if (cachedTable && cachedPositions && samePositions(cachedPositions, positions)) return cachedTable;
+    cachedTable = ropeCosSinTable(invFreq, positions, { attentionFactor });
+    cachedPositions = Float64Array.from(positions);
+    return cachedTable;
+  };
+  return {
+    id: options.id,
+    params,
+    transformQK(x, positions, numHeads, headDim, _role) {
+      if (rotaryDim > headDim) {
+        throw new RangeError(
+          `${options.id}: rotary dimension 2 * ${invFreq.length} = ${rotaryDim} exceeds headDim = ${headDim}`,
+        );
+      }
+      if (x.length !== positions.length * numHeads * headDim) {
+        throw new RangeError(
+          `${options.id}: x.length must be positions.length * numHeads * headDim = ${positions.length} * ${numHeads} * ${headDim} = ${positions.length * numHeads * headDim}, received ${x.length}`,
+        );
+      }
+      const { cos, sin } = tableFor(positions);
+      applyRope(x, cos, sin, { numHeads, headDim, rotaryDim, layout });
+    },
+  };
+}
+
+function samePositions(cached: Float64Array, positions: ArrayLike<number>): boolean {
+  if (cached.length !== positions.length) return false;
+  for (let t = 0; t < cached.length; t++) if (cached[t] !== positions[t]) return false;
+  return true;
+}
+
+/** The rotary dimension HF uses: int(headDim * partialRotaryFactor), which must come out even and >= 2. */
+export function ropeRotaryDim(
+  headDim: number,
+  partialRotaryFactor: number,
+  key = "partialRotaryFactor",
+): number {
+  const rotaryDim = Math.floor(headDim * partialRotaryFactor);
+  if (rotaryDim < 2 || rotaryDim % 2 !== 0) {
+    throw new PosencConfigError(
+      "invalid_value",
+      key,
+      partialRotaryFactor,
+      `a factor in (0, 1] with floor(headDim * factor) even and >= 2 (headDim = ${headDim} gives ${rotaryDim})`,
+    );
+  }
+  return rotaryDim;
+}
+
+/** Shared parameter schema of the plain rotary methods. */
+export const ROPE_BASE_PARAMS = {
+  headDim: {
+    type: "integer",
+    description: "Channels per attention head; transformQK checks the model's head size against it.",
+    default: 128,
+    min: 2,
+  },
+  base: {
+    type: "number",
+    description: "Frequency base b in theta_i = b^(-2i/d).",
+    default: 10000,
+    min: 1,
+    exclusiveMin: true,
+  },
+  partialRotaryFactor: {
+    type: "number",
+    description:
+      "Fraction of each head's channels that is rotated (HF partial_rotary_factor); the rest pass through.",
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+  },
+  layout: {
+    type: "string",
+    description:
+      'Channel pairing: "half" = (i, i + d/2) as in HF/GPT-NeoX, "interleaved" = (2i, 2i+1) as in GPT-J/Meta.',
+    default: "half",
+    choices: ROPE_LAYOUTS,
+  },
+} as const satisfies EncodingSpec["params"];
+
+/** Wraps an encoding so transformQK rejects a head size other than the one the frequencies were built for. */
+export function withHeadDimCheck(encoding: PositionalEncoding, headDim: number): PositionalEncoding {
+  const transform = encoding.transformQK;
+  if (!transform) return encoding;
+  return {
+    ...encoding,
+    transformQK(x, positions, numHeads, actualHeadDim, role) {
+      if (actualHeadDim !== headDim) {
+        throw new RangeError(
+          `${encoding.id}: headDim ${actualHeadDim} does not match params.headDim = ${headDim}`,
+        );
+      }
+      transform.call(encoding, x, positions, numHeads, actualHeadDim, role);
+    },
+  };
+}
+
+export const ropeSpec: EncodingSpec = {
+  id: "rope",
+  name: "RoPE",
+  family: "rotary",
+  paper: {
+    title: "RoFormer: Enhanced Transformer with Rotary Position Embedding",
+    arxiv: "2104.09864",
+    year: 2021,
+  },
+  formula:
+    "rotate channel pair i of q and k at position m by m * base^(-2i/d), d = floor(headDim * partialRotaryFactor)",
+  summary:
+    "Rotates query/key channel pairs by position-proportional angles so attention scores depend only on relative position.",
+  slots: ["transformQK"],
+  params: ROPE_BASE_PARAMS,
+  create(params) {
+    const p = resolveParams("rope", ROPE_BASE_PARAMS, params);
+    const headDim = p.headDim as number;
+    const rotaryDim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "rope.partialRotaryFactor");
+    const encoding = ropeEncodingFromFrequencies({
+      id: "rope",
+      params: p,
+      invFreq: ropeInverseFrequencies(rotaryDim, p.base as number),
+      layout: p.layout as RopeLayout,
+    });
+    return withHeadDimCheck(encoding, headDim);
+  },
+};

@@ -12,13 +12,13 @@
  */
 import type { Rng } from "../util/rng.js";
 import {
-  PosencConfigError,
   checkBoolean,
   checkChoice,
   checkKnownKeys,
   checkNumber,
   checkObject,
   describeNumberRule,
+  PosencConfigError,
 } from "../util/validation.js";
 
 export type EncodingFamily =

@@ -18,7 +18,10 @@ const MAX_PAGES = 65536;
 
 function createMemory(): { memory: WebAssembly.Memory; shared: boolean } {
   try {
-    return { memory: new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true }), shared: true };
+    return {
+      memory: new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true }),
+      shared: true,
+    };
   } catch {
     return { memory: new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES }), shared: false };
   }

@@ -81,11 +81,10 @@ export function checkNumber(key: string, value: unknown, rule: NumberRule = {}):
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new PosencConfigError("invalid_type", key, value, expected);
   }
-  if (rule.integer && !Number.isInteger(value)) throw new PosencConfigError("invalid_type", key, value, expected);
-  const belowMin =
-    rule.min !== undefined && (rule.exclusiveMin ? value <= rule.min : value < rule.min);
-  const aboveMax =
-    rule.max !== undefined && (rule.exclusiveMax ? value >= rule.max : value > rule.max);
+  if (rule.integer && !Number.isInteger(value))
+    throw new PosencConfigError("invalid_type", key, value, expected);
+  const belowMin = rule.min !== undefined && (rule.exclusiveMin ? value <= rule.min : value < rule.min);
+  const aboveMax = rule.max !== undefined && (rule.exclusiveMax ? value >= rule.max : value > rule.max);
   if (belowMin || aboveMax) throw new PosencConfigError("out_of_range", key, value, expected);
   return value;
 }
@@ -93,7 +92,12 @@ export function checkNumber(key: string, value: unknown, rule: NumberRule = {}):
 /** Throws unless `value` is one of `choices`. */
 export function checkChoice<T extends string>(key: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== "string" || !(choices as readonly string[]).includes(value)) {
-    throw new PosencConfigError("invalid_value", key, value, `one of ${choices.map((c) => `"${c}"`).join(", ")}`);
+    throw new PosencConfigError(
+      "invalid_value",
+      key,
+      value,
+      `one of ${choices.map((c) => `"${c}"`).join(", ")}`,
+    );
   }
   return value as T;
 }
@@ -113,7 +117,11 @@ export function checkObject(key: string, value: unknown): Record<string, unknown
 }
 
 /** Throws on the first key of `object` not in `known`, listing the valid keys. */
-export function checkKnownKeys(path: string, object: Record<string, unknown>, known: readonly string[]): void {
+export function checkKnownKeys(
+  path: string,
+  object: Record<string, unknown>,
+  known: readonly string[],
+): void {
   for (const key of Object.keys(object)) {
     if (!known.includes(key)) {
       const full = path ? `${path}.${key}` : key;

@@ -1,0 +1,17 @@
+/** `posenc docs`: writes the method catalogue page generated from the registry. */
+import { renderEncodingCatalog } from "../../encodings/catalog.js";
+import { encodingRegistry } from "../../encodings/registry.js";
+import { type Command, requireFlag } from "../args.js";
+import { writeFileAtomic } from "../io.js";
+
+export const docsCommand: Command = {
+  name: "docs",
+  summary: "Write the Markdown catalogue of every method (generated from the registry).",
+  usage: "posenc docs --out FILE",
+  flags: { out: { type: "string", description: "Where to write the Markdown page", valueName: "FILE" } },
+  run(values) {
+    const out = requireFlag("docs", values, "out", "FILE");
+    writeFileAtomic(out, renderEncodingCatalog(encodingRegistry));
+    process.stdout.write(`wrote ${out} (${encodingRegistry.length} methods)\n`);
+  },
+};

@@ -1,0 +1,265 @@
+/**
+ * Reading and validating the RoPE part of a Hugging Face `config.json`, with the semantics of transformers v5
+ * (`modeling_rope_utils.py`: `standardize_rope_params`, `validate_rope`, the `_compute_*_parameters` functions).
+ *
+ * Where the parameters live:
+ *   - `rope_parameters` (v5) or the legacy `rope_scaling` (rope_scaling wins when both are set and non-empty,
+ *     as in HF's `convert_rope_params_to_dict`); neither, null or {} means default RoPE;
+ *   - `rope_type`, or the pre-4.43 key `type` (rope_type wins when both are set);
+ *   - `rope_theta` inside the dict (v5) or at top level (inside wins);
+ *   - `partial_rotary_factor` at top level or inside the dict (top level wins, as in standardize_rope_params);
+ *   - `original_max_position_embeddings` (yarn, longrope, llama3): top level (Phi-3 style) wins over the dict,
+ *     and max_position_embeddings is the fallback;
+ *   - rotary dim d = int(head_dim * partial_rotary_factor), head_dim defaulting to hidden_size / num_attention_heads.
+ *
+ * Every problem is a PosencConfigError naming the dotted key, the value and what is valid. Two severities:
+ *   - errors: what HF itself rejects or cannot compute (missing required keys, unknown rope_type, non-numbers,
+ *     factor <= 0, wrong LongRoPE list length, partial_rotary_factor outside (0, 1], rope_theta <= 0, ...):
+ *     always thrown;
+ *   - issues: what HF accepts with a logger warning (unknown keys, factor < 1, beta_fast < beta_slow,
+ *     high_freq_factor <= low_freq_factor, a YaRN factor that disagrees with max / original, llama3
+ *     original >= max_position_embeddings, conflicting duplicate keys, ...): thrown when `strict` is true,
+ *     otherwise collected as warnings (and passed to `onWarning`), and computed as HF does.
+ * One deliberate difference: HF's advice to prefer `factor` over a Phi-3-style top-level
+ * `original_max_position_embeddings` for LongRoPE is not reported, since every published Phi-3 config uses it.
+ *
+ * This file: where the keys are and the checks every rope type shares; rope-config-types.ts: each type's keys.
+ */
+import { checkObject, describeValue, PosencConfigError } from "../util/validation.js";
+import {
+  isSet,
+  type ResolvedRopeConfig,
+  type RopeConfigOptions,
+  RopeConfigReader,
+  readDynamic,
+  readFactor,
+  readLlama3,
+  readLongrope,
+  readYarn,
+  sameValue,
+} from "./rope-config-types.js";
+
+export const ROPE_TYPES = ["default", "linear", "dynamic", "yarn", "longrope", "llama3"] as const;
+export type RopeType = (typeof ROPE_TYPES)[number];
+
+/** Keys each rope type accepts in rope_scaling / rope_parameters, beside rope_type, type, rope_theta, partial_rotary_factor. */
+export const ROPE_TYPE_KEYS: Readonly<Record<RopeType, readonly string[]>> = {
+  default: [],
+  linear: ["factor"],
+  dynamic: ["factor"],
+  yarn: [
+    "factor",
+    "original_max_position_embeddings",
+    "attention_factor",
+    "beta_fast",
+    "beta_slow",
+    "mscale",
+    "mscale_all_dim",
+    "truncate",
+  ],
+  longrope: ["short_factor", "long_factor", "factor", "attention_factor", "original_max_position_embeddings"],
+  llama3: ["factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
+};
+const COMMON_KEYS = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
+
+/** HF's `RotaryEmbeddingConfigMixin.default_theta`, used when no rope_theta is given (a warning; strict: error). */
+export const DEFAULT_ROPE_THETA = 10000;
+
+export type { ResolvedRopeConfig, RopeConfigOptions } from "./rope-config-types.js";
+
+/** Picks the rope dict and its dotted path; an empty dict (default RoPE) when the config has none. */
+function selectRopeDict(reader: RopeConfigReader): { path: string; dict: Record<string, unknown> } {
+  const { config } = reader;
+  const read = (key: string) => {
+    const value = config[key];
+    return isSet(value) ? checkObject(key, value) : undefined;
+  };
+  const scaling = read("rope_scaling");
+  const parameters = read("rope_parameters");
+  if (scaling && parameters && Object.keys(scaling).length > 0 && !sameValue(scaling, parameters)) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        "rope_scaling",
+        scaling,
+        `only one of rope_scaling and rope_parameters, or both equal (rope_parameters is ${describeValue(parameters)}); rope_scaling is used, as in HF`,
+      ),
+    );
+  }
+  if (scaling && Object.keys(scaling).length > 0) return { path: "rope_scaling", dict: scaling };
+  if (parameters) return { path: "rope_parameters", dict: parameters };
+  return { path: scaling ? "rope_scaling" : "rope_parameters", dict: {} };
+}
+
+function readRopeType(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): RopeType {
+  const { rope_type: ropeType, type: legacyType } = dict;
+  if (isSet(ropeType) && isSet(legacyType) && ropeType !== legacyType) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        `${path}.type`,
+        legacyType,
+        `the same value as ${path}.rope_type (${describeValue(ropeType)}), which is used; type is the pre-4.43 name of rope_type`,
+      ),
+    );
+  }
+  const key = isSet(ropeType) ? `${path}.rope_type` : `${path}.type`;
+  const value = isSet(ropeType) ? ropeType : isSet(legacyType) ? legacyType : "default";
+  if (typeof value !== "string" || !(ROPE_TYPES as readonly string[]).includes(value)) {
+    throw new PosencConfigError(
+      "invalid_value",
+      key,
+      value,
+      `one of ${ROPE_TYPES.map((t) => `"${t}"`).join(", ")}`,
+    );
+  }
+  return value as RopeType;
+}
+
+/** head_dim, partial_rotary_factor and the rotary dim d = int(head_dim * partial_rotary_factor). */
+function readRotaryDim(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): number {
+  const { config } = reader;
+  let headDim: number;
+  if (isSet(config.head_dim)) {
+    headDim = reader.positiveInteger("head_dim", config.head_dim);
+  } else {
+    const how = "(head_dim is absent, so head_dim = hidden_size / num_attention_heads)";
+    const hidden = reader.positiveInteger(
+      "hidden_size",
+      reader.required("hidden_size", config.hidden_size, `an integer >= 1 ${how}`),
+    );
+    const heads = reader.positiveInteger(
+      "num_attention_heads",
+      reader.required("num_attention_heads", config.num_attention_heads, `an integer >= 1 ${how}`),
+    );
+    if (hidden % heads !== 0) {
+      reader.issue(
+        new PosencConfigError(
+          "conflict",
+          "hidden_size",
+          hidden,
+          `a multiple of num_attention_heads = ${heads} (or an explicit head_dim); HF uses floor(${hidden} / ${heads}) = ${Math.floor(hidden / heads)}`,
+        ),
+      );
+    }
+    headDim = Math.floor(hidden / heads);
+  }
+  const top = config.partial_rotary_factor;
+  const inner = dict.partial_rotary_factor;
+  if (isSet(top) && isSet(inner) && top !== inner) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        `${path}.partial_rotary_factor`,
+        inner,
+        `the same value as the top-level partial_rotary_factor (${describeValue(top)}), which is used`,
+      ),
+    );
+  }
+  const prfKey = isSet(top) ? "partial_rotary_factor" : `${path}.partial_rotary_factor`;
+  const prfValue = isSet(top) ? top : isSet(inner) ? inner : 1;
+  const prf = reader.number(prfKey, prfValue, "a number > 0 and <= 1", (v) => v > 0 && v <= 1);
+  const dim = Math.trunc(headDim * prf);
+  if (dim < 2 || dim % 2 !== 0) {
+    throw new PosencConfigError(
+      "invalid_value",
+      isSet(top) || isSet(inner) ? prfKey : "head_dim",
+      isSet(top) || isSet(inner) ? prf : headDim,
+      `a value giving an even rotary dim >= 2: int(head_dim ${headDim} * partial_rotary_factor ${prf}) = ${dim}`,
+    );
+  }
+  return dim;
+}
+
+/** rope_theta and the key it was read from. */
+function readRopeTheta(
+  reader: RopeConfigReader,
+  path: string,
+  dict: Record<string, unknown>,
+): [number, string] {
+  const top = reader.config.rope_theta;
+  const inner = dict.rope_theta;
+  if (isSet(top) && isSet(inner) && top !== inner) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        "rope_theta",
+        top,
+        `the same value as ${path}.rope_theta (${describeValue(inner)}), which is used`,
+      ),
+    );
+  }
+  if (!isSet(top) && !isSet(inner)) {
+    reader.issue(
+      new PosencConfigError(
+        "missing_key",
+        `${path}.rope_theta`,
+        undefined,
+        `a number > 0 (top-level rope_theta is accepted too); HF falls back to ${DEFAULT_ROPE_THETA}`,
+      ),
+    );
+    return [DEFAULT_ROPE_THETA, `${path}.rope_theta`];
+  }
+  const key = isSet(inner) ? `${path}.rope_theta` : "rope_theta";
+  return [reader.number(key, isSet(inner) ? inner : top, "a finite number > 0", (v) => v > 0), key];
+}
+
+export interface ReadRopeConfigResult {
+  resolved: ResolvedRopeConfig;
+  /** Warning messages (lax mode), in the order found. */
+  warnings: string[];
+}
+
+/** Validates the RoPE part of a HF config.json object and returns the typed parameters of its rope type. */
+export function readRopeConfig(config: unknown, options: RopeConfigOptions = {}): ReadRopeConfigResult {
+  const reader = new RopeConfigReader(checkObject("config", config), options);
+  const { path, dict } = selectRopeDict(reader);
+  const values = Object.values(dict);
+  if (values.length > 0 && values.every((v) => typeof v === "object" && v !== null && !Array.isArray(v))) {
+    throw new PosencConfigError(
+      "invalid_value",
+      path,
+      dict,
+      "one rope parameter dict (per-layer-type dicts such as {full_attention: {...}} are not supported: pass one layer type's dict)",
+    );
+  }
+  const ropeType = readRopeType(reader, path, dict);
+  const known = [...COMMON_KEYS, ...ROPE_TYPE_KEYS[ropeType]];
+  for (const key of Object.keys(dict)) {
+    if (!known.includes(key)) {
+      reader.issue(
+        new PosencConfigError(
+          "unknown_key",
+          `${path}.${key}`,
+          dict[key],
+          `${known.join(", ")} (for rope_type "${ropeType}"; HF ignores the others with a warning)`,
+        ),
+      );
+    }
+  }
+  const dim = readRotaryDim(reader, path, dict);
+  const [base, baseKey] = readRopeTheta(reader, path, dict);
+  const at = { reader, path, dict, dim, base, baseKey };
+  let resolved: ResolvedRopeConfig;
+  switch (ropeType) {
+    case "default":
+      resolved = { ropeType, dim, base };
+      break;
+    case "linear":
+      resolved = { ropeType, dim, base, factor: readFactor(at) };
+      break;
+    case "dynamic":
+      resolved = readDynamic(at);
+      break;
+    case "yarn":
+      resolved = readYarn(at);
+      break;
+    case "longrope":
+      resolved = readLongrope(at);
+      break;
+    case "llama3":
+      resolved = readLlama3(at);
+      break;
+  }
+  return { resolved, warnings: reader.warnings };
+}

@@ -1,0 +1,75 @@
+/**
+ * The engine's WASM SIMD kernels: same signatures as the TypeScript reference kernels (../kernels/), selected
+ * automatically where WebAssembly SIMD is available (`wasmSimdSupported()`).
+ *
+ *   const kernels = createWasmKernels();               // sync, one thread (Node, browser workers)
+ *   const kernels = await initWasmKernels({ threads: 2 }); // async compile, plus a worker pool when possible
+ *
+ * Operands must be views of the engine memory (allocFloat32 in ../memory.ts); kernels address them by byteOffset.
+ */
+import type { MatmulKernel } from "../kernels/types.js";
+import { hardwareConcurrency } from "../platform/workers.js";
+import { createWasmMatmul, type WasmMatmulOptions } from "./matmul.js";
+import { instantiateKernels, kernelModule, kernelModuleAsync, wasmSimdSupported } from "./module.js";
+import { currentThreadPool, startThreadPool, type ThreadPool, threadPoolSupported } from "./pool.js";
+
+export { DEFAULT_SPLIT_MIN_FLOPS } from "./matmul.js";
+export { wasmSimdSupported } from "./module.js";
+export {
+  currentThreadPool,
+  MAX_WORKERS,
+  startThreadPool,
+  type ThreadPool,
+  threadPoolSupported,
+} from "./pool.js";
+
+/** The WASM kernel set. */
+export interface WasmKernels {
+  matmul: MatmulKernel;
+  /** Threads a large op may use (1 without a pool). */
+  readonly threads: number;
+  /** The pool in use, if any. */
+  readonly pool: ThreadPool | null;
+}
+
+/** Options for `createWasmKernels`. */
+export interface WasmKernelOptions extends WasmMatmulOptions {
+  /** A running thread pool to split large ops across (see `startThreadPool`); default none. */
+  pool?: ThreadPool | null;
+}
+
+/** Creates the kernels synchronously on this thread (compiles the module on first use). */
+export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels {
+  if (!wasmSimdSupported()) throw new Error("createWasmKernels: this WebAssembly engine lacks SIMD128");
+  const kernels = instantiateKernels(kernelModule());
+  const pool = options.pool ?? null;
+  return { matmul: createWasmMatmul(kernels, pool, options), threads: pool ? pool.threads : 1, pool };
+}
+
+/** Options for `initWasmKernels`. */
+export interface InitWasmKernelOptions extends WasmMatmulOptions {
+  /**
+   * Threads to use, counting the caller's: 1 for none, "auto" (default) for min(2, logical CPUs) where shared
+   * memory and workers are available. Reuses the running pool if there is one.
+   */
+  threads?: number | "auto";
+  /** Microseconds an idle worker spins before sleeping (default 200). */
+  spinMicros?: number;
+}
+
+/** Compiles the module asynchronously, starts a pool when asked and possible, and creates the kernels. */
+export async function initWasmKernels(options: InitWasmKernelOptions = {}): Promise<WasmKernels> {
+  if (!wasmSimdSupported()) throw new Error("initWasmKernels: this WebAssembly engine lacks SIMD128");
+  await kernelModuleAsync();
+  const requested = options.threads ?? "auto";
+  let pool: ThreadPool | null = null;
+  if (requested !== 1 && threadPoolSupported()) {
+    const threads = requested === "auto" ? Math.min(2, await hardwareConcurrency()) : requested;
+    if (threads > 1) {
+      pool =
+        currentThreadPool() ??
+        (await startThreadPool({ workers: threads - 1, spinMicros: options.spinMicros }));
+    }
+  }
+  return createWasmKernels({ ...options, pool });
+}

@@ -1,0 +1,39 @@
+/**
+ * reverse_string (deterministic context-free), from the suite of Ruoss et al. 2023, "Randomized Positional
+ * Encodings Boost Length Generalization of Transformers" (arXiv:2305.16843); definition as in google-deepmind/
+ * randomized_positional_encodings `tasks/dcf/reverse_string.py` (registered with vocab_size 2).
+ *
+ * Input: n symbols uniform in {0..k-1}. Output: the same string reversed, s_n ... s_1.
+ *   Example (k = 2): 011010 -> 010110.   (k = 4): 123021 -> 120321.
+ * length = n. Encoder slots: n. Vocabulary: "0".."k-1". The registry's `reverse` is this task with k = 16,
+ * the calibration's format `[BOS] x [SEP] reverse(x) [EOS]` (Exp 3).
+ */
+import type { Rng } from "../../util/rng.js";
+import { RUOSS_2023 } from "../papers.js";
+import { checkAlphabet, digitSymbols, uniformSymbols } from "../task.js";
+import type { TaskDefinition, TaskExample } from "../types.js";
+
+export interface SymbolStringParams {
+  /** Alphabet size k (default 2, DeepMind's registry). */
+  vocabSize?: number;
+}
+
+export function reverseStringTask(params: SymbolStringParams = {}): TaskDefinition {
+  const vocabSize = checkAlphabet("reverse_string.vocabSize", params.vocabSize ?? 2);
+  return {
+    id: "reverse_string",
+    level: "dcf",
+    paper: RUOSS_2023,
+    description: "Reverse the string: 011010 -> 010110",
+    lengthMeaning: "input length n",
+    minLength: 1,
+    symbols: digitSymbols(vocabSize),
+    terminated: false,
+    decoderSeparator: true,
+    encoderOutputLength: (n) => n,
+    sampleExample(rng: Rng, length: number): TaskExample {
+      const input = uniformSymbols(rng, length, vocabSize);
+      return { input, output: [...input].reverse() };
+    },
+  };
+}
