@@ -11,6 +11,7 @@
  *   (e) contextual     positions computed from q and k               (CoPE; trainable only, see src/model/)
  */
 import type { Rng } from "../util/rng.js";
+import type { TrainableFactory } from "./trainable.js";
 import {
   checkBoolean,
   checkChoice,
@@ -106,6 +107,11 @@ export interface EncodingSpec {
   params: ParamSchema;
   /** Validates `params` against the schema (unknown keys rejected, defaults applied) and builds the encoding. */
   create(params?: Record<string, unknown>): PositionalEncoding;
+  /**
+   * The trainable form for the transformer in src/model/ (see ./trainable.ts), given params already validated by
+   * `resolveParams`. Absent for methods that are analysis only.
+   */
+  trainable?: TrainableFactory;
 }
 
 /** Human wording of what a parameter accepts, for docs and errors. */

@@ -15,6 +15,11 @@ export interface EngineWorker {
   onMessage(listener: (data: unknown) => void): void;
   /** Calls `listener` when the worker throws an uncaught error or fails to start. */
   onError(listener: (error: Error) => void): void;
+  /**
+   * Lets the process exit while this worker is alive (Node: unref; browsers: nothing to do). Call it once the
+   * worker is started: before that, a pending start-up message must keep the process alive.
+   */
+  detach(): void;
   /** Stops the worker. */
   terminate(): Promise<void>;
 }
@@ -80,7 +85,7 @@ interface WebWorkerLike {
 /**
  * Starts a worker running the classic-script JavaScript `source`. In the worker, `require` is defined under Node
  * (so the script can reach `require("node:worker_threads").parentPort`) and `self` is the worker scope in
- * browsers. Under Node the worker is unref'd: an idle worker never keeps the process alive.
+ * browsers. See `detach()` for letting the process exit while the worker idles.
  */
 export async function spawnWorker(source: string): Promise<EngineWorker> {
   if (isNode()) {
@@ -88,11 +93,22 @@ export async function spawnWorker(source: string): Promise<EngineWorker> {
       Worker: new (code: string, options: { eval: boolean }) => NodeWorkerLike;
     };
     const worker = new threads.Worker(source, { eval: true });
-    worker.unref();
+    let detached = false;
+    // Adding a listener re-refs a Node worker, so a detached worker is unref'd again after each one.
     return {
       postMessage: (message) => worker.postMessage(message),
-      onMessage: (listener) => worker.on("message", listener),
-      onError: (listener) => worker.on("error", listener),
+      onMessage: (listener) => {
+        worker.on("message", listener);
+        if (detached) worker.unref();
+      },
+      onError: (listener) => {
+        worker.on("error", listener);
+        if (detached) worker.unref();
+      },
+      detach: () => {
+        detached = true;
+        worker.unref();
+      },
       terminate: async () => {
         await worker.terminate();
       },
@@ -110,6 +126,7 @@ export async function spawnWorker(source: string): Promise<EngineWorker> {
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
     onError: (listener) =>
       worker.addEventListener("error", (event) => listener(new Error(event.message ?? "worker error"))),
+    detach: () => {},
     terminate: async () => {
       worker.terminate();
       g.URL.revokeObjectURL(url);

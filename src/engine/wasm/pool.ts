@@ -173,6 +173,7 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
       });
       worker.postMessage({ module, memory, control, work: allocBytes(workBytes), spinMicros });
       await ready;
+      worker.detach();
     }
   } catch (error) {
     await Promise.all(workers.map((worker) => worker.terminate()));
