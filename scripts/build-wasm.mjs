@@ -13,7 +13,7 @@
  * Usage: node scripts/build-wasm.mjs [--force]
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,18 +23,26 @@ const outFile = join(root, "src/engine/wasm/generated/kernels.wasm.ts");
 
 /** Compiler flags; part of the hash so that changing them rebuilds. */
 const ascFlags = [
-  "--optimizeLevel", "3",
-  "--shrinkLevel", "0",
-  "--runtime", "stub",
+  "--optimizeLevel",
+  "3",
+  "--shrinkLevel",
+  "0",
+  "--runtime",
+  "stub",
   "--noAssert",
-  "--use", "abort=",
+  "--use",
+  "abort=",
   "--importMemory",
   "--noExportMemory",
   "--sharedMemory",
-  "--initialMemory", "1",
-  "--maximumMemory", "65536",
-  "--enable", "simd",
-  "--enable", "threads",
+  "--initialMemory",
+  "1",
+  "--maximumMemory",
+  "65536",
+  "--enable",
+  "simd",
+  "--enable",
+  "threads",
 ];
 
 const sources = readdirSync(sourceDir)
@@ -46,18 +54,33 @@ for (const name of sources) hash.update(`${name}\0${readFileSync(join(sourceDir,
 const sourceHash = hash.digest("hex").slice(0, 16);
 
 const force = process.argv.includes("--force");
-if (!force && existsSync(outFile) && readFileSync(outFile, "utf8").includes(`SOURCE_HASH = "${sourceHash}"`)) {
+if (
+  !force &&
+  existsSync(outFile) &&
+  readFileSync(outFile, "utf8").includes(`SOURCE_HASH = "${sourceHash}"`)
+) {
   console.log(`build-wasm: ${outFile} is up to date (${sourceHash})`);
   process.exit(0);
 }
 
-const { default: asc } = await import(process.env.ASSEMBLYSCRIPT_ASC ?? "assemblyscript/asc");
+let asc;
+try {
+  ({ default: asc } = await import(process.env.ASSEMBLYSCRIPT_ASC ?? "assemblyscript/asc"));
+} catch (error) {
+  console.error(
+    `build-wasm: cannot load the AssemblyScript compiler (devDependency assemblyscript@0.28.20): ${error}`,
+  );
+  process.exit(1);
+}
 let binary;
-const { error, stderr } = await asc.main([join(sourceDir, "index.ts"), ...ascFlags, "--outFile", "kernels.wasm"], {
-  writeFile(name, contents) {
-    if (name.endsWith("kernels.wasm")) binary = contents;
+const { error, stderr } = await asc.main(
+  [join(sourceDir, "index.ts"), ...ascFlags, "--outFile", "kernels.wasm"],
+  {
+    writeFile(name, contents) {
+      if (name.endsWith("kernels.wasm")) binary = contents;
+    },
   },
-});
+);
 if (error || !binary) {
   console.error(stderr.toString());
   console.error(`build-wasm: compile failed: ${error ?? "no output"}`);

@@ -19,6 +19,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** The base Llama 2 Long uses (the original Llama 2 uses 10,000). */
@@ -56,6 +57,7 @@ export const abfSpec: EncodingSpec = {
     "Plain RoPE with its base raised from 10,000 to 500,000, which slows the decay of attention with distance before long-context continual pretraining.",
   slots: ["transformQK"],
   params: ABF_PARAMS,
+  trainable: (params, dims) => fixedTrainable(abfSpec, params, dims),
   create(params) {
     const p = resolveParams("abf", ABF_PARAMS, params);
     const headDim = p.headDim as number;

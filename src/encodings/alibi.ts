@@ -25,6 +25,7 @@
  * This file also holds the position-grid helpers the other attention-bias methods (t5-bias.ts, kerple.ts) share.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ export const alibiSpec: EncodingSpec = {
     "Adds a fixed per-head linear distance penalty to attention logits instead of position embeddings, which lets models trained short run on longer inputs.",
   slots: ["attentionBias"],
   params: ALIBI_PARAMS,
+  trainable: (params, dims) => fixedTrainable(alibiSpec, params, dims),
   create(params): PositionalEncoding {
     const p = resolveParams("alibi", ALIBI_PARAMS, params);
     const custom = p.slopes as number[];

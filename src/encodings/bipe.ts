@@ -22,7 +22,10 @@
  * an absolute embedding); `bilevelIds` gives both levels, and the model wires the segment ids into the second
  * level (RoPE angles or ALiBi distances over segments).
  */
+import { embedding, normalParameter, type Tensor } from "../engine/index.js";
+import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
+import { type ModelDims, PerForward, type TrainableEncoding } from "./trainable.js";
 import {
   type EncodingSpec,
   type PositionalEncoding,
@@ -131,6 +134,43 @@ export function createBipeEncoding(params?: Record<string, unknown>): BipeEncodi
   };
 }
 
+/**
+ * Trainable BiPE (BiPE-RoPE / BiPE-ALiBi when combined with rope or alibi): hook (b) returns the SEGMENT ids, which
+ * the consumer (RoPE angles, ALiBi distances) reads; hook (a) adds a learned [maxIntraPosition, dModel] table at the
+ * INTRA-segment ids, N(0, 1) init like learned-absolute (the official table's init was not checked). The intra ids
+ * of a forward pass are those computed by its positionIds call, which the model makes first.
+ */
+function bipeTrainable(params: Record<string, unknown>, dims: ModelDims, rng: Rng): TrainableEncoding {
+  const encoding = createBipeEncoding(params);
+  const rows = params.maxIntraPosition as number;
+  const table = normalParameter(rng, [rows, dims.dModel], 1, "bipe.intraTable");
+  let intra: Int32Array | null = null;
+  const perForward = new PerForward<Tensor>();
+  return {
+    id: "bipe",
+    parameters: () => [table],
+    positionIds({ batchSize, seqLen, tokens }) {
+      if (!tokens) throw new PosencConfigError("missing_key", "tokens", undefined, "the batch's token ids");
+      const segments = new Float64Array(batchSize * seqLen);
+      intra = new Int32Array(batchSize * seqLen);
+      for (let b = 0; b < batchSize; b++) {
+        const ids = encoding.bilevelIds(tokens.subarray(b * seqLen, (b + 1) * seqLen));
+        segments.set(ids.segmentIds, b * seqLen);
+        intra.set(ids.intraSegmentIds, b * seqLen);
+      }
+      return segments;
+    },
+    embedding(ids, batchSize, seqLen) {
+      return perForward.get(ids, () => {
+        if (!intra || intra.length !== batchSize * seqLen) {
+          throw new RangeError("bipe: embedding called before positionIds for this batch");
+        }
+        return embedding(table, intra, [batchSize, seqLen]); // (B, T, D)
+      });
+    },
+  };
+}
+
 export const bipeSpec: EncodingSpec = {
   id: "bipe",
   name: "BiPE (bilevel positional encoding)",
@@ -146,5 +186,6 @@ export const bipeSpec: EncodingSpec = {
     "Splits position into an intra-segment offset (absolute embedding) and a segment index (RoPE/ALiBi), so both stay small on long texts.",
   slots: ["positionIds"],
   params: BIPE_PARAMS,
+  trainable: bipeTrainable,
   create: createBipeEncoding,
 };

@@ -27,6 +27,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 function checkRotaryDim(dim: number): void {
@@ -122,6 +123,7 @@ export const giraffePowerSpec: EncodingSpec = {
     "Shrinks each RoPE frequency by (1 - 2i/d)^k, stretching the low frequencies most while the highest stays at one radian per token.",
   slots: ["transformQK"],
   params: GIRAFFE_POWER_PARAMS,
+  trainable: (params, dims) => fixedTrainable(giraffePowerSpec, params, dims),
   create(params) {
     const p = resolveParams("giraffe-power", GIRAFFE_POWER_PARAMS, params);
     const headDim = p.headDim as number;
@@ -147,6 +149,7 @@ export const giraffeTruncatedSpec: EncodingSpec = {
     "Keeps the RoPE frequencies that complete a cycle within T tokens, replaces slower ones by one small constant or by 0 (no rotation).",
   slots: ["transformQK"],
   params: GIRAFFE_TRUNCATED_PARAMS,
+  trainable: (params, dims) => fixedTrainable(giraffeTruncatedSpec, params, dims),
   create(params) {
     const p = resolveParams("giraffe-truncated", GIRAFFE_TRUNCATED_PARAMS, params);
     const headDim = p.headDim as number;

@@ -19,9 +19,23 @@
  *
  * The parameters are learned in the trainable form; this framework-free form takes them as per-head arrays.
  */
+
+import {
+  add,
+  exp,
+  log,
+  mul,
+  neg,
+  type Parameter,
+  parameter,
+  reshape,
+  type Tensor,
+  tensor,
+} from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { type BiasGridOptions, biasGridPositions, checkPositions } from "./alibi.js";
+import { type ModelDims, PerForward, RowTableCache, type TrainableEncoding } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export type KerpleKernel = "log" | "power";
@@ -224,6 +238,97 @@ function createKerple(
   };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Trainable form: r1, r2 as engine Parameters.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The distance grid the kernels read, [T, T] for one row of ids: causal q_i - k_j for past keys and 0 for future
+ * keys (whose kernel value is then 0, as the official `tril`), symmetric |q_i - k_j|.
+ */
+export function kerpleDistances(positions: ArrayLike<number>, causal: boolean): Float32Array {
+  checkPositions("positions", positions);
+  const T = positions.length;
+  const out = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < T; j++) {
+      const d = positions[i] - positions[j];
+      out[i * T + j] = causal ? Math.max(d, 0) : Math.abs(d);
+    }
+  }
+  return out;
+}
+
+/**
+ * Differentiable Kerple bias from per-head parameters r1, r2 (each [H]) over distances [rows, T, T]:
+ *   log:    -r1 * log(1 + r2 * d)
+ *   power:  -r1 * d^r2, computed as -r1 * [d > 0] * exp(r2 * log d) (log d := 0 where d = 0), so distance 0 gives
+ *           exactly 0 with a finite gradient for any r2 > 0.
+ * Returns [rows, H, T, T].
+ */
+export function kerpleBiasFromParameters(
+  kernel: KerpleKernel,
+  r1: Tensor,
+  r2: Tensor,
+  distances: Float32Array,
+  rows: number,
+  seqLen: number,
+): Tensor {
+  const H = r1.size;
+  const a = reshape(r1, [H, 1, 1]);
+  const b = reshape(r2, [H, 1, 1]);
+  if (kernel === "log") {
+    const d = tensor(distances, [rows, 1, seqLen, seqLen]);
+    return neg(mul(a, log(add(mul(b, d), 1)))); // (rows, H, T, T)
+  }
+  const positive = new Float32Array(distances.length);
+  const logDistance = new Float32Array(distances.length);
+  for (let i = 0; i < distances.length; i++) {
+    positive[i] = distances[i] > 0 ? 1 : 0;
+    logDistance[i] = distances[i] > 0 ? Math.log(distances[i]) : 0;
+  }
+  const power = mul(
+    tensor(positive, [rows, 1, seqLen, seqLen]),
+    exp(mul(b, tensor(logDistance, [rows, 1, seqLen, seqLen]))),
+  );
+  return neg(mul(a, power)); // (rows, H, T, T)
+}
+
+/**
+ * Trainable Kerple: r1, r2 per head, shared by all layers (the official GPT2ModelPipe builds one module and passes it
+ * to every layer), initialized by `kerpleInitialParameters` (the official U(0, 1) draws) from the model's Rng; the
+ * params' r1/r2 only serve the framework-free form. Positivity as the official forward: before each use the values
+ * are clamped in place to >= 0.01 (and the power exponent to <= 2), outside the gradient.
+ */
+function kerpleTrainable(kernel: KerpleKernel, id: string) {
+  return (params: Record<string, unknown>, dims: ModelDims, rng: Rng): TrainableEncoding => {
+    const causal = params.variant === "causal";
+    const init = kerpleInitialParameters(kernel, dims.numHeads, rng);
+    const r1: Parameter = parameter(init.r1, [dims.numHeads], `${id}.r1`);
+    const r2: Parameter = parameter(init.r2, [dims.numHeads], `${id}.r2`);
+    const distances = new RowTableCache((row) => kerpleDistances(row, causal));
+    const perForward = new PerForward<Tensor>();
+    const clamp = () => {
+      for (let h = 0; h < dims.numHeads; h++) {
+        r1.data[h] = Math.max(KERPLE_MIN_PARAMETER, r1.data[h]);
+        const upper = kernel === "power" ? 2 : Number.POSITIVE_INFINITY;
+        r2.data[h] = Math.min(upper, Math.max(KERPLE_MIN_PARAMETER, r2.data[h]));
+      }
+    };
+    return {
+      id,
+      parameters: () => [r1, r2],
+      attentionBias(ids, batchSize, seqLen) {
+        return perForward.get(ids, () => {
+          clamp();
+          const { data, rows } = distances.get(ids, batchSize, seqLen);
+          return kerpleBiasFromParameters(kernel, r1, r2, data, rows, seqLen);
+        });
+      },
+    };
+  };
+}
+
 const KERPLE_PAPER = {
   title: "KERPLE: Kernelized Relative Positional Embedding for Length Extrapolation",
   arxiv: "2205.09921",
@@ -240,6 +345,7 @@ export const kerpleLogSpec: EncodingSpec = {
     "Adds a per-head logarithmic distance penalty, a conditionally positive definite kernel, to attention logits for length extrapolation.",
   slots: ["attentionBias"],
   params: kerpleParams("log"),
+  trainable: kerpleTrainable("log", "kerple-log"),
   create: (params) => createKerple("log", "kerple-log", params),
 };
 
@@ -253,5 +359,6 @@ export const kerplePowerSpec: EncodingSpec = {
     "Adds a per-head power-law distance penalty (ALiBi when r2 = 1) to attention logits for length extrapolation.",
   slots: ["attentionBias"],
   params: kerpleParams("power"),
+  trainable: kerpleTrainable("power", "kerple-power"),
   create: (params) => createKerple("power", "kerple-power", params),
 };

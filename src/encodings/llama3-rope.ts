@@ -21,6 +21,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 export interface Llama3ScalingOptions {
@@ -113,6 +114,7 @@ export const llama3RopeSpec: EncodingSpec = {
     "Keeps short-wavelength RoPE pairs, divides long-wavelength ones by the scale and blends between, extending Llama 3 from 8K to 128K.",
   slots: ["transformQK"],
   params: LLAMA3_ROPE_PARAMS,
+  trainable: (params, dims) => fixedTrainable(llama3RopeSpec, params, dims),
   create(params) {
     const p = resolveParams("llama3-rope", LLAMA3_ROPE_PARAMS, params);
     const headDim = p.headDim as number;

@@ -23,6 +23,7 @@ import {
   type RopeFrequencyUpdate,
   ropeEncodingFollowingSequenceLength,
 } from "./rope-dynamic-ntk.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** 1 / (rescaleFactors[i] * base^(2i/d)): RoPE frequencies divided pair-wise by the searched factors. */
@@ -183,6 +184,7 @@ export const longropeSpec: EncodingSpec = {
     "Rescales each RoPE frequency by its own searched factor, with separate factor lists within and beyond the trained length.",
   slots: ["transformQK"],
   params: LONGROPE_PARAMS,
+  trainable: (params, dims) => fixedTrainable(longropeSpec, params, dims, { stateful: true }),
   create(params) {
     const p = resolveParams("longrope", LONGROPE_PARAMS, params);
     const headDim = p.headDim as number;

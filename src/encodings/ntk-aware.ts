@@ -22,6 +22,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** Throws unless `dim` is an even integer >= 4 (d = 2 makes the exponent d/(d-2) infinite). */
@@ -77,6 +78,7 @@ export const ntkAwareSpec: EncodingSpec = {
     "Raises the RoPE base so the lowest frequency is interpolated by s while the highest is kept, extending the context without fine-tuning.",
   slots: ["transformQK"],
   params: NTK_AWARE_PARAMS,
+  trainable: (params, dims) => fixedTrainable(ntkAwareSpec, params, dims),
   create(params) {
     const p = resolveParams("ntk-aware", NTK_AWARE_PARAMS, params);
     const headDim = p.headDim as number;

@@ -15,6 +15,7 @@
  */
 import { PosencConfigError } from "../util/validation.js";
 import { ROPE_BASE_PARAMS, type RopeLayout, ropeEncodingFromFrequencies, withHeadDimCheck } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** Number of rotated (highest-frequency) pairs: floor(p * dim / 2), as in the paper's reference code. */
@@ -69,6 +70,7 @@ export const pRopeSpec: EncodingSpec = {
     "RoPE with only the highest-frequency fraction p of its frequencies; the low-frequency channels carry position-free semantics.",
   slots: ["transformQK"],
   params: P_ROPE_PARAMS,
+  trainable: (params, dims) => fixedTrainable(pRopeSpec, params, dims),
   create(params) {
     const resolved = resolveParams("p-rope", P_ROPE_PARAMS, params);
     const headDim = resolved.headDim as number;

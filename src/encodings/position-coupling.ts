@@ -34,6 +34,7 @@
  */
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
+import { fixedTrainable, type ModelDims, type TrainableEncoding } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 /** id_i = start + groups[i]. Groups must be integers >= 0; start an integer >= 0. */
@@ -227,6 +228,24 @@ const POSITION_COUPLING_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
+/**
+ * Trainable form: hook (b) only. The task's coupled ids (TaskBatch.positionIds, with its own start offsets) are used
+ * when the batch carries them; otherwise every example is read as a bare addition sequence (no BOS/EOS) by the
+ * framework-free form, whose errors name what does not parse.
+ */
+function positionCouplingTrainable(params: Record<string, unknown>, dims: ModelDims): TrainableEncoding {
+  const fromTokens = fixedTrainable(positionCouplingSpec, params, dims).positionIds;
+  return {
+    id: "position-coupling",
+    parameters: () => [],
+    positionIds(input) {
+      if (input.taskPositionIds) return Float64Array.from(input.taskPositionIds);
+      if (!fromTokens) throw new RangeError("position-coupling: no positionIds hook");
+      return fromTokens(input);
+    },
+  };
+}
+
 export const positionCouplingSpec: EncodingSpec = {
   id: "position-coupling",
   name: "Position coupling",
@@ -243,6 +262,7 @@ export const positionCouplingSpec: EncodingSpec = {
     "Gives digits of equal significance in the operands and the answer the same position id, so attention can align them at any length.",
   slots: ["positionIds"],
   params: POSITION_COUPLING_PARAMS,
+  trainable: positionCouplingTrainable,
   create(params): PositionalEncoding {
     const p = resolveParams("position-coupling", POSITION_COUPLING_PARAMS, params);
     const maxPosition = p.maxPosition as number;

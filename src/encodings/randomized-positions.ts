@@ -23,6 +23,7 @@
  */
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 /** Rng.int accepts bounds up to 2^32, so L is capped there. */
@@ -132,6 +133,7 @@ export const randomizedPositionsSpec: EncodingSpec = {
     "Replaces 0..n-1 with a sorted random subset of a much larger range, so positions met at test lengths are already in distribution during training.",
   slots: ["positionIds"],
   params: RANDOMIZED_POSITIONS_PARAMS,
+  trainable: (params, dims) => fixedTrainable(randomizedPositionsSpec, params, dims),
   create(params): PositionalEncoding {
     const p = resolveParams("randomized-positions", RANDOMIZED_POSITIONS_PARAMS, params);
     const maxPosition = p.maxPosition as number;

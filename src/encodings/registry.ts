@@ -7,14 +7,25 @@ import { PosencConfigError } from "../util/validation.js";
 import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
+import { copeSpec } from "./cope.js";
+import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
 import { msPoeSpec } from "./ms-poe.js";
+import { nopeSpec } from "./nope.js";
 import { ntkAwareSpec } from "./ntk-aware.js";
 import { pRopeSpec } from "./p-rope.js";
 import { positionCouplingSpec } from "./position-coupling.js";
+import {
+  randomizedAlibiSpec,
+  randomizedLearnedSpec,
+  randomizedRopeSpec,
+  randomizedSinusoidalSpec,
+  randomizedT5Spec,
+} from "./randomized.js";
 import { randomizedPositionsSpec } from "./randomized-positions.js";
 import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
@@ -28,7 +39,9 @@ import { yarnSpec } from "./yarn.js";
 
 export const encodingRegistry: readonly EncodingSpec[] = [
   // absolute
+  nopeSpec,
   sinusoidalSpec,
+  learnedAbsoluteSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
@@ -48,24 +61,41 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   t5BiasSpec,
   kerpleLogSpec,
   kerplePowerSpec,
+  fireSpec,
+  copeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,
   bipeSpec,
   msPoeSpec,
+  randomizedSinusoidalSpec,
+  randomizedRopeSpec,
+  randomizedLearnedSpec,
+  randomizedT5Spec,
+  randomizedAlibiSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
 
-/** The spec registered under `id`; an unknown id throws a PosencConfigError listing the valid ids. */
+/** Short names accepted wherever an id is (the lab's command line uses `t5`). */
+export const encodingAliases: Readonly<Record<string, string>> = { t5: "t5-bias" };
+
+function describeAliases(): string {
+  return Object.entries(encodingAliases)
+    .map(([alias, target]) => `"${alias}" = "${target}"`)
+    .join(", ");
+}
+
+/** The spec registered under `id` (or an alias); an unknown id throws a PosencConfigError listing the valid ids. */
 export function getEncoding(id: string): EncodingSpec {
-  const spec = encodingRegistry.find((s) => s.id === id);
+  const resolved = Object.hasOwn(encodingAliases, id) ? encodingAliases[id] : id;
+  const spec = encodingRegistry.find((s) => s.id === resolved);
   if (!spec) {
     throw new PosencConfigError(
       "invalid_value",
       "encoding",
       id,
-      `one of ${encodingRegistry.map((s) => `"${s.id}"`).join(", ")}`,
+      `one of ${encodingRegistry.map((s) => `"${s.id}"`).join(", ")} (aliases: ${describeAliases()})`,
     );
   }
   return spec;

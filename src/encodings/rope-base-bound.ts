@@ -44,6 +44,7 @@ import {
   ropeInverseFrequencies,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** Distances per block of the recurrence; each block restarts from exact cosines. */
@@ -385,6 +386,7 @@ export const ropeBaseBoundSpec: EncodingSpec = {
     "Computes the smallest RoPE base that keeps similar tokens favoured over random ones at every distance of the context, and builds RoPE with it.",
   slots: ["transformQK"],
   params: ROPE_BASE_BOUND_PARAMS,
+  trainable: (params, dims) => fixedTrainable(ropeBaseBoundSpec, params, dims),
   create(params) {
     const p = resolveParams("rope-base-bound", ROPE_BASE_BOUND_PARAMS, params);
     const headDim = p.headDim as number;

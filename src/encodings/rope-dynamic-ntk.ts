@@ -25,6 +25,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import type { PositionalEncoding } from "./types.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
@@ -198,6 +199,7 @@ export const ropeDynamicNtkSpec: EncodingSpec = {
     "Raises the RoPE base with the current sequence length so short sequences keep plain RoPE and longer ones are stretched just enough (Dynamic NTK, /u/emozilla).",
   slots: ["transformQK"],
   params: ROPE_DYNAMIC_NTK_PARAMS,
+  trainable: (params, dims) => fixedTrainable(ropeDynamicNtkSpec, params, dims, { stateful: true }),
   create(params) {
     const p = resolveParams("rope-dynamic-ntk", ROPE_DYNAMIC_NTK_PARAMS, params);
     const headDim = p.headDim as number;

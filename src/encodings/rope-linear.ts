@@ -17,6 +17,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 export interface LinearScalingOptions {
@@ -69,6 +70,7 @@ export const ropeLinearSpec: EncodingSpec = {
     "Divides every RoPE frequency by the extension factor so positions up to s * L map into the trained range [0, L).",
   slots: ["transformQK"],
   params: ROPE_LINEAR_PARAMS,
+  trainable: (params, dims) => fixedTrainable(ropeLinearSpec, params, dims),
   create(params) {
     const p = resolveParams("rope-linear", ROPE_LINEAR_PARAMS, params);
     const headDim = p.headDim as number;

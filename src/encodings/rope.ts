@@ -29,6 +29,8 @@ export {
   ropeCosSinTable,
 } from "./rope-kernel.js";
 
+import { fixedTrainable } from "./trainable.js";
+
 /**
  * Inverse frequencies theta_i = base^(-2i/d) for i = 0 .. d/2 - 1, the `inv_freq` of Hugging Face transformers.
  * Computed in float64 (HF computes them in float32; the two agree to about 1e-7 relative).
@@ -207,6 +209,7 @@ export const ropeSpec: EncodingSpec = {
     "Rotates query/key channel pairs by position-proportional angles so attention scores depend only on relative position.",
   slots: ["transformQK"],
   params: ROPE_BASE_PARAMS,
+  trainable: (params, dims) => fixedTrainable(ropeSpec, params, dims),
   create(params) {
     const p = resolveParams("rope", ROPE_BASE_PARAMS, params);
     const headDim = p.headDim as number;

@@ -24,6 +24,7 @@
  * Angles are computed in float64 and rounded to float32 once, after sin/cos.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export type SinusoidalLayout = "interleaved" | "concatenated";
@@ -169,6 +170,7 @@ export const sinusoidalSpec: EncodingSpec = {
     "Adds fixed sines and cosines of geometrically spaced frequencies to the token embeddings, so a shift by k positions is a rotation of each pair.",
   slots: ["embedding"],
   params: SINUSOIDAL_PARAMS,
+  trainable: (params, dims) => fixedTrainable(sinusoidalSpec, params, dims),
   create(params): PositionalEncoding {
     const p = resolveParams("sinusoidal", SINUSOIDAL_PARAMS, params);
     const options: SinusoidalOptions = {

@@ -17,8 +17,11 @@
  * The learned table belongs to the trainable model. Without a `table` this framework-free form returns a zero
  * bias; `t5BucketTable` gives the bucket indices a model gathers its own table with.
  */
+
+import { embedding, parameter, permute, type Tensor } from "../engine/index.js";
 import { checkBoolean, checkNumber, PosencConfigError } from "../util/validation.js";
 import { type BiasGridOptions, biasGridPositions, checkPositions } from "./alibi.js";
+import { type ModelDims, PerForward, RowTableCache, type TrainableEncoding } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export interface T5BucketOptions {
@@ -191,6 +194,56 @@ export function t5Bias(
   return t5BiasAt(table, queryPositions, keyPositions, options);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Trainable form: the learned table as an engine Parameter.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * bias[r, h, i, j] = table[buckets[r, i, j], h]: a differentiable gather from the learned table [numBuckets, H],
+ * for bucket indices [rows, T, T] (rows = 1 when all examples share their ids). Returns [rows, H, T, T].
+ */
+export function t5BiasFromTable(table: Tensor, buckets: Int32Array, rows: number, seqLen: number): Tensor {
+  return permute(embedding(table, buckets, [rows, seqLen, seqLen]), [0, 3, 1, 2]); // (rows, T, T, H) -> (rows, H, T, T)
+}
+
+/**
+ * Trainable T5 bias: one learned [numBuckets, numHeads] table shared by all layers (HF T5 computes it in the first
+ * layer and passes it on; the calibration does the same), zero-initialized like the calibration (a non-empty
+ * `params.table` is used as the initial value instead).
+ */
+function t5Trainable(params: Record<string, unknown>, dims: ModelDims): TrainableEncoding {
+  const options: T5BucketOptions = {
+    bidirectional: params.bidirectional as boolean,
+    numBuckets: params.numBuckets as number,
+    maxDistance: params.maxDistance as number,
+  };
+  planBuckets(options);
+  const H = dims.numHeads;
+  const initial = params.table as number[];
+  if (initial.length !== 0 && initial.length !== options.numBuckets * H) {
+    throw new PosencConfigError(
+      "invalid_value",
+      "t5-bias.table",
+      initial,
+      `numBuckets * numHeads = ${options.numBuckets * H} values, or [] for the zero init`,
+    );
+  }
+  const values = initial.length > 0 ? initial : new Array<number>(options.numBuckets * H).fill(0);
+  const table = parameter(values, [options.numBuckets, H], "t5-bias.table");
+  const buckets = new RowTableCache((row) => Float32Array.from(t5BucketTableAt(row, row, options)));
+  const perForward = new PerForward<Tensor>();
+  return {
+    id: "t5-bias",
+    parameters: () => [table],
+    attentionBias(ids, batchSize, seqLen) {
+      return perForward.get(ids, () => {
+        const { data, rows } = buckets.get(ids, batchSize, seqLen);
+        return t5BiasFromTable(table, Int32Array.from(data), rows, seqLen);
+      });
+    },
+  };
+}
+
 const T5_PARAMS = {
   bidirectional: {
     type: "boolean",
@@ -234,6 +287,7 @@ export const t5BiasSpec: EncodingSpec = {
     "Adds a learned scalar per head and per bucket of relative distance (exact for short, logarithmic for long distances) to attention logits.",
   slots: ["attentionBias"],
   params: T5_PARAMS,
+  trainable: t5Trainable,
   create(params): PositionalEncoding {
     const p = resolveParams("t5-bias", T5_PARAMS, params);
     const options: T5BucketOptions = {

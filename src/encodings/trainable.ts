@@ -3,15 +3,34 @@
  * so gradients flow into an encoding's own parameters (learned absolute table, T5 bucket values, FIRE's MLP, CoPE...).
  *
  * An EncodingSpec with a `trainable` factory can be used by the model by its registry id. The model calls, per batch:
- *   ids   = positionIds?.(...)           (b) position ids, default 0..T-1 for every example
+ *   ids   = positionIds?.(...)           (b) position ids; without the hook: the task's ids if it supplies them,
+ *                                            else 0..T-1 for every example
  *   x     = tokens + embedding?.(ids)    (a)
- *   per layer: q, k = transformQK?.(q, k, ids)   (c)
- *              bias = attentionBias?.(ids) + contextualBias?.(q, k)   (d), (e)
+ *   per layer: q, k = transformQK?.(q, k, ids, layer)                      (c)
+ *              bias = attentionBias?.(ids, B, T, layer) + contextualBias?.(q, k, layer)   (d), (e)
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
  * [B, T] (float64: fractional and very large ids are allowed).
+ *
+ * Caching: the model passes the SAME ids array to every hook call of one forward pass and a NEW array on every
+ * forward pass, so an encoding may keep per-forward work (a bias tensor computed from its parameters, shared by the
+ * layers) keyed by the identity of the ids array. Work that does not depend on parameters (cos/sin tables, ALiBi
+ * values) may also be cached across forwards by the ids' content.
+ *
+ * This file also holds the adapters that give a fixed (parameter-free) method its trainable form straight from
+ * its framework-free `PositionalEncoding` (types.ts), so the trainable form IS the library form:
+ *   embedding      the framework-free table, per example, as a constant tensor            (sinusoidal)
+ *   attentionBias  the framework-free bias, per example, as a constant tensor             (ALiBi)
+ *   positionIds    the framework-free ids, per example                                    (randomized positions)
+ *   transformQK    rotary methods: cos/sin tables read from the framework-free transform by probing it with
+ *                  unit vectors (out_a = f cos, out_b = f sin for input (x_a, x_b) = (1, 0)), then the engine's
+ *                  `rotatePairs` in the method's layout. One helper thus serves RoPE, p-RoPE, xPos (per-role
+ *                  tables), the NTK/YaRN/LongRoPE/Llama 3 scalings (attention factor included, sequence-length
+ *                  dependent frequencies included: each example is probed at its own ids) without a second copy
+ *                  of any method's frequency math.
  */
-import type { Parameter, Tensor } from "../engine/index.js";
+import { type Parameter, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
+import type { EncodingSpec, PositionalEncoding } from "./types.js";
 
 export interface ModelDims {
   dModel: number;
@@ -41,7 +60,7 @@ export interface TrainableEncoding {
   parameters(): Parameter[];
   /** (b) Position ids [B, T]. */
   positionIds?(input: PositionIdsInput): Float64Array;
-  /** (a) Added to the token embeddings: returns [B, T, D]. */
+  /** (a) Added to the token embeddings: broadcastable to [B, T, D] ([1, T, D] when all examples share ids). */
   embedding?(positionIds: Float64Array, batchSize: number, seqLen: number): Tensor;
   /** (c) Transform q and k, each [B, H, T, Dh], at layer `layer`. */
   transformQK?(q: Tensor, k: Tensor, positionIds: Float64Array, layer: number): { q: Tensor; k: Tensor };
@@ -51,5 +70,322 @@ export interface TrainableEncoding {
   contextualBias?(q: Tensor, k: Tensor, layer: number): Tensor;
 }
 
+/** The hook members of a TrainableEncoding, in the order the model calls them (slot conflicts are per hook). */
+export const TRAINABLE_HOOKS = [
+  "positionIds",
+  "embedding",
+  "transformQK",
+  "attentionBias",
+  "contextualBias",
+] as const;
+export type TrainableHook = (typeof TRAINABLE_HOOKS)[number];
+
 /** Builds the trainable form from validated params; `rng` initializes learned parameters deterministically. */
-export type TrainableFactory = (params: Record<string, unknown>, dims: ModelDims, rng: Rng) => TrainableEncoding;
+export type TrainableFactory = (
+  params: Record<string, unknown>,
+  dims: ModelDims,
+  rng: Rng,
+) => TrainableEncoding;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-example position rows.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Checks that `ids` holds batchSize * seqLen finite values (a programming error otherwise). */
+export function checkPositionIds(owner: string, ids: Float64Array, batchSize: number, seqLen: number): void {
+  if (ids.length !== batchSize * seqLen) {
+    throw new RangeError(
+      `${owner}: position ids hold ${ids.length} values, expected batchSize * seqLen = ${batchSize} * ${seqLen}`,
+    );
+  }
+}
+
+/** True when every example has the same ids as the first (then one table serves the whole batch). */
+export function rowsShareIds(ids: Float64Array, batchSize: number, seqLen: number): boolean {
+  for (let b = 1; b < batchSize; b++) {
+    for (let t = 0; t < seqLen; t++) if (ids[b * seqLen + t] !== ids[t]) return false;
+  }
+  return true;
+}
+
+/** The ids of example b: a view of row b of [B, T]. */
+export function positionRow(ids: Float64Array, b: number, seqLen: number): Float64Array {
+  return ids.subarray(b * seqLen, (b + 1) * seqLen);
+}
+
+/**
+ * Values computed from position rows, cached by the content of the ids: one row when all examples share their
+ * ids (`rows` = 1), else one per example (`rows` = B), concatenated.
+ */
+export class RowTableCache {
+  private ids: Float64Array | null = null;
+  private value: { data: Float32Array; rows: number } | null = null;
+
+  constructor(private readonly compute: (row: Float64Array) => Float32Array) {}
+
+  get(ids: Float64Array, batchSize: number, seqLen: number): { data: Float32Array; rows: number } {
+    if (this.value && this.ids && sameValues(this.ids, ids)) return this.value;
+    const rows = rowsShareIds(ids, batchSize, seqLen) ? 1 : batchSize;
+    const parts: Float32Array[] = [];
+    for (let b = 0; b < rows; b++) parts.push(this.compute(positionRow(ids, b, seqLen)));
+    const width = parts[0]?.length ?? 0;
+    const data = new Float32Array(rows * width);
+    for (const [b, part] of parts.entries()) data.set(part, b * width);
+    this.ids = Float64Array.from(ids);
+    this.value = { data, rows };
+    return this.value;
+  }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Tensors cached for one forward pass: rebuilt when the ids array changes or a tensor was disposed (by tidy). */
+export class PerForward<V extends Tensor | readonly Tensor[]> {
+  private ids: Float64Array | null = null;
+  private value: V | null = null;
+
+  get(ids: Float64Array, build: () => V): V {
+    const alive = (v: V) => (Array.isArray(v) ? v.every((t) => !t.disposed) : !(v as Tensor).disposed);
+    if (this.value && this.ids === ids && alive(this.value)) return this.value;
+    this.value = build();
+    this.ids = ids;
+    return this.value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Adapters from the framework-free form.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** (a) The framework-free embedding table of each example as a constant [rows, T, D] tensor. */
+function fixedEmbedding(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["embedding"] {
+  const embed = encoding.embedding?.bind(encoding);
+  if (!embed) return undefined;
+  const cache = new RowTableCache((row) => embed(row, dims.dModel));
+  const perForward = new PerForward<Tensor>();
+  return (ids, batchSize, seqLen) => {
+    checkPositionIds(encoding.id, ids, batchSize, seqLen);
+    return perForward.get(ids, () => {
+      const { data, rows } = cache.get(ids, batchSize, seqLen);
+      return tensor(data, [rows, seqLen, dims.dModel]);
+    });
+  };
+}
+
+/** (d) The framework-free bias of each example as a constant [rows, H, T, T] tensor. */
+function fixedAttentionBias(
+  encoding: PositionalEncoding,
+  dims: ModelDims,
+): TrainableEncoding["attentionBias"] {
+  const bias = encoding.attentionBias?.bind(encoding);
+  if (!bias) return undefined;
+  const cache = new RowTableCache((row) => bias(row, row, dims.numHeads));
+  const perForward = new PerForward<Tensor>();
+  return (ids, batchSize, seqLen) => {
+    checkPositionIds(encoding.id, ids, batchSize, seqLen);
+    return perForward.get(ids, () => {
+      const { data, rows } = cache.get(ids, batchSize, seqLen);
+      return tensor(data, [rows, dims.numHeads, seqLen, seqLen]);
+    });
+  };
+}
+
+/** (b) The framework-free ids of each example (each drawn from the shared Rng in example order). */
+function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["positionIds"] {
+  const positionIds = encoding.positionIds?.bind(encoding);
+  if (!positionIds) return undefined;
+  return ({ batchSize, seqLen, rng, tokens }) => {
+    const out = new Float64Array(batchSize * seqLen);
+    for (let b = 0; b < batchSize; b++) {
+      const rowTokens = tokens?.subarray(b * seqLen, (b + 1) * seqLen);
+      const row = positionIds(seqLen, { rng, tokens: rowTokens });
+      if (row.length !== seqLen) {
+        throw new RangeError(
+          `${encoding.id}: positionIds returned ${row.length} ids for ${seqLen} tokens; the model takes one id per token (per-head ids are not supported)`,
+        );
+      }
+      out.set(row, b * seqLen);
+    }
+    return out;
+  };
+}
+
+export type RotaryRole = "query" | "key";
+
+export interface RotaryProbe {
+  /** Rotated channel pairs P (rotary dim = 2P). */
+  pairs: number;
+  layout: "half" | "interleaved";
+  headDim: number;
+}
+
+/** Channels (a, b) of pair i: (i, i + P) in the "half" layout, (2i, 2i + 1) "interleaved". */
+function pairChannels(probe: RotaryProbe, i: number): [number, number] {
+  return probe.layout === "half" ? [i, i + probe.pairs] : [2 * i, 2 * i + 1];
+}
+
+/**
+ * cos/sin tables [T, P] (attention factor and any per-role scale included) of a framework-free rotary transform at
+ * `positions`, read by rotating the unit input (x_a, x_b) = (1, 0) of every pair: out = (f cos, f sin).
+ */
+export function probeRotaryTables(
+  encoding: PositionalEncoding,
+  probe: RotaryProbe,
+  positions: ArrayLike<number>,
+  role: RotaryRole,
+): { cos: Float32Array; sin: Float32Array } {
+  const transform = encoding.transformQK?.bind(encoding);
+  if (!transform) throw new RangeError(`${encoding.id}: has no transformQK to probe`);
+  const { pairs, headDim } = probe;
+  const T = positions.length;
+  const x = new Float32Array(T * headDim);
+  for (let t = 0; t < T; t++) for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[0]] = 1;
+  transform(x, positions, 1, headDim, role);
+  const cos = new Float32Array(T * pairs);
+  const sin = new Float32Array(T * pairs);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < pairs; i++) {
+      const [a, b] = pairChannels(probe, i);
+      cos[t * pairs + i] = x[t * headDim + a];
+      sin[t * pairs + i] = x[t * headDim + b];
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * Checks once that the framework-free transform is a per-pair rotation-scaling in the assumed layout: the unit
+ * input (0, 1) must give (-f sin, f cos), and channels past the rotary dim must pass through. A method that does
+ * something else cannot be wired through `rotatePairs`, and is rejected here rather than trained wrongly.
+ */
+function verifyRotary(encoding: PositionalEncoding, probe: RotaryProbe): void {
+  const positions = [0, 1, 3.5, 17];
+  const { pairs, headDim } = probe;
+  for (const role of ["query", "key"] as const) {
+    const { cos, sin } = probeRotaryTables(encoding, probe, positions, role);
+    const x = new Float32Array(positions.length * headDim);
+    for (let t = 0; t < positions.length; t++) {
+      for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[1]] = 1;
+      for (let c = 2 * pairs; c < headDim; c++) x[t * headDim + c] = 1;
+    }
+    encoding.transformQK?.(x, positions, 1, headDim, role);
+    for (let t = 0; t < positions.length; t++) {
+      const close = (u: number, v: number) => Math.abs(u - v) <= 1e-5 * Math.max(1, Math.abs(v));
+      for (let i = 0; i < pairs; i++) {
+        const [a, b] = pairChannels(probe, i);
+        const c = cos[t * pairs + i];
+        const s = sin[t * pairs + i];
+        if (!close(x[t * headDim + a], -s) || !close(x[t * headDim + b], c)) {
+          throw new RangeError(
+            `${encoding.id}: transformQK is not a rotation of channel pairs in the "${probe.layout}" layout (pair ${i} at position ${positions[t]}); it cannot be trained through rotatePairs`,
+          );
+        }
+      }
+      for (let ch = 2 * pairs; ch < headDim; ch++) {
+        if (x[t * headDim + ch] !== 1) {
+          throw new RangeError(
+            `${encoding.id}: transformQK changes channel ${ch} past the rotary dim ${2 * pairs}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * (c) A rotary transform: per role, cos/sin tables from probing the framework-free form at each example's ids,
+ * applied with `rotatePairs`. All examples sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh].
+ * Otherwise q is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh], so one [B*T, P] table row serves each
+ * (example, token); an engine rotatePairs taking [B, T, P] tables would save the two permutes per tensor.
+ */
+function rotaryTransform(
+  encoding: PositionalEncoding,
+  dims: ModelDims,
+  fresh?: () => PositionalEncoding,
+): TrainableEncoding["transformQK"] {
+  if (!encoding.transformQK) return undefined;
+  const params = encoding.params as Record<string, unknown>;
+  const probeTarget = fresh ?? (() => encoding);
+  const headDim = dims.headDim;
+  const factor = typeof params.partialRotaryFactor === "number" ? params.partialRotaryFactor : 1;
+  const rotaryDim = Math.floor(headDim * factor);
+  const layout = params.layout === "interleaved" ? "interleaved" : "half";
+  const probe: RotaryProbe = { pairs: Math.floor(rotaryDim / 2), layout, headDim };
+  verifyRotary(encoding, probe);
+  const P = probe.pairs;
+  // One cached array per role: each row's cos [T, P] followed by its sin [T, P].
+  const rowTables = (role: RotaryRole) =>
+    new RowTableCache((row) => {
+      const { cos, sin } = probeRotaryTables(probeTarget(), probe, row, role);
+      const both = new Float32Array(2 * cos.length);
+      both.set(cos, 0);
+      both.set(sin, cos.length);
+      return both;
+    });
+  const caches = { query: rowTables("query"), key: rowTables("key") };
+  const perForward = { query: new PerForward<Tensor[]>(), key: new PerForward<Tensor[]>() };
+  const rotate = (x: Tensor, role: RotaryRole, ids: Float64Array): Tensor => {
+    const [B, H, T, Dh] = x.shape;
+    checkPositionIds(encoding.id, ids, B, T);
+    const { data, rows } = caches[role].get(ids, B, T);
+    const [cos, sin] = perForward[role].get(ids, () => {
+      // Rows of `data` are [cos T*P | sin T*P]; gather all cos rows, then all sin rows.
+      const n = T * P;
+      const cosAll = new Float32Array(rows * n);
+      const sinAll = new Float32Array(rows * n);
+      for (let r = 0; r < rows; r++) {
+        cosAll.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
+        sinAll.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
+      }
+      return [tensor(cosAll, [rows * T, P]), tensor(sinAll, [rows * T, P])];
+    });
+    if (rows === 1) return rotatePairs(x, cos, sin, { layout, axis: -2 });
+    const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
+    const rotated = rotatePairs(flat, cos, sin, { layout, axis: -2 });
+    return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+  };
+  return (q, k, ids) => ({ q: rotate(q, "query", ids), k: rotate(k, "key", ids) });
+}
+
+export interface FixedTrainableOptions {
+  /**
+   * The framework-free transformQK keeps state across calls (dynamic NTK and LongRoPE follow the longest sequence
+   * seen so far, HF's generation semantics). The trainable form then probes a fresh instance per example, so each
+   * example's frequencies follow its own largest id + 1 and never depend on earlier batches.
+   */
+  stateful?: boolean;
+}
+
+/**
+ * The trainable form of a parameter-free method, built from its framework-free form (`spec.create(params)`):
+ * every hook the framework-free encoding fills is adapted (see the file comment). Use in a spec as
+ *   trainable: (params, dims) => fixedTrainable(ropeSpec, params, dims)
+ * Methods with learned parameters write their own factory.
+ */
+export function fixedTrainable(
+  spec: EncodingSpec,
+  params: Record<string, unknown>,
+  dims: ModelDims,
+  options: FixedTrainableOptions = {},
+): TrainableEncoding {
+  const encoding = spec.create(params);
+  return withoutEmptyHooks({
+    id: spec.id,
+    parameters: () => [],
+    positionIds: fixedPositionIds(encoding),
+    embedding: fixedEmbedding(encoding, dims),
+    transformQK: rotaryTransform(encoding, dims, options.stateful ? () => spec.create(params) : undefined),
+    attentionBias: fixedAttentionBias(encoding, dims),
+  });
+}
+
+/** Drops the hooks that are undefined, so `"transformQK" in encoding` means the slot is used. */
+export function withoutEmptyHooks(encoding: TrainableEncoding): TrainableEncoding {
+  const out: Record<string, unknown> = { ...encoding };
+  for (const hook of TRAINABLE_HOOKS) if (out[hook] === undefined) delete out[hook];
+  return out as unknown as TrainableEncoding;
+}

@@ -11,7 +11,6 @@
  *   (e) contextual     positions computed from q and k               (CoPE; trainable only, see src/model/)
  */
 import type { Rng } from "../util/rng.js";
-import type { TrainableFactory } from "./trainable.js";
 import {
   checkBoolean,
   checkChoice,
@@ -21,6 +20,7 @@ import {
   describeNumberRule,
   PosencConfigError,
 } from "../util/validation.js";
+import type { TrainableFactory } from "./trainable.js";
 
 export type EncodingFamily =
   | "absolute"

@@ -27,6 +27,7 @@ import {
   ropeCosSinTable,
   ropeInverseFrequencies,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export interface XposOptions {
@@ -125,6 +126,7 @@ export const xposSpec: EncodingSpec = {
     "RoPE whose per-pair contribution to the score decays exponentially with the query-key distance, fastest for the fastest-rotating pairs.",
   slots: ["transformQK"],
   params: XPOS_PARAMS,
+  trainable: (params, dims) => fixedTrainable(xposSpec, params, dims),
   create(params) {
     const p = resolveParams("xpos", XPOS_PARAMS, params);
     const headDim = p.headDim as number;

@@ -23,6 +23,7 @@ import {
   ropeRotaryDim,
   withHeadDimCheck,
 } from "./rope.js";
+import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, resolveParams } from "./types.js";
 
 /** YaRN's attention temperature sqrt(1/t): 1 for scale <= 1, else 0.1 * mscale * ln(scale) + 1. */
@@ -201,6 +202,7 @@ export const yarnSpec: EncodingSpec = {
     "Keeps high-frequency RoPE pairs, interpolates low-frequency ones and blends between, with an attention temperature that offsets the entropy rise at long range.",
   slots: ["transformQK"],
   params: YARN_PARAMS,
+  trainable: (params, dims) => fixedTrainable(yarnSpec, params, dims),
   create(params) {
     const p = resolveParams("yarn", YARN_PARAMS, params);
     const headDim = p.headDim as number;

@@ -7,11 +7,17 @@
  *
  * Operands must be views of the engine memory (allocFloat32 in ../memory.ts); kernels address them by byteOffset.
  */
+import { type Kernels, referenceKernels } from "../kernels/index.js";
 import type { MatmulKernel } from "../kernels/types.js";
 import { hardwareConcurrency } from "../platform/workers.js";
+import { createWasmAttention, type WasmAttentionKernels } from "./attention.js";
+import { createWasmBinary, type WasmBinaryKernels } from "./binary.js";
+import { createWasmElementwise, type WasmElementwiseKernels } from "./elementwise.js";
+import { createWasmLayernorm, type WasmLayernormKernels } from "./layernorm.js";
 import { createWasmMatmul, type WasmMatmulOptions } from "./matmul.js";
 import { instantiateKernels, kernelModule, kernelModuleAsync, wasmSimdSupported } from "./module.js";
 import { currentThreadPool, startThreadPool, type ThreadPool, threadPoolSupported } from "./pool.js";
+import { createWasmSoftmax, type WasmSoftmaxKernels } from "./softmax.js";
 
 export { DEFAULT_SPLIT_MIN_FLOPS } from "./matmul.js";
 export { wasmSimdSupported } from "./module.js";
@@ -23,8 +29,13 @@ export {
   threadPoolSupported,
 } from "./pool.js";
 
-/** The WASM kernel set. */
-export interface WasmKernels {
+/** The WASM kernel set: drop-in replacements for the same-named reference kernels (../kernels/index.ts). */
+export interface WasmKernels
+  extends WasmSoftmaxKernels,
+    WasmAttentionKernels,
+    WasmElementwiseKernels,
+    WasmLayernormKernels,
+    WasmBinaryKernels {
   matmul: MatmulKernel;
   /** Threads a large op may use (1 without a pool). */
   readonly threads: number;
@@ -43,7 +54,17 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   if (!wasmSimdSupported()) throw new Error("createWasmKernels: this WebAssembly engine lacks SIMD128");
   const kernels = instantiateKernels(kernelModule());
   const pool = options.pool ?? null;
-  return { matmul: createWasmMatmul(kernels, pool, options), threads: pool ? pool.threads : 1, pool };
+  const matmul = createWasmMatmul(kernels, pool, options);
+  return {
+    matmul,
+    ...createWasmSoftmax(kernels),
+    ...createWasmAttention(kernels, matmul),
+    ...createWasmElementwise(kernels),
+    ...createWasmLayernorm(kernels),
+    ...createWasmBinary(kernels),
+    threads: pool ? pool.threads : 1,
+    pool,
+  };
 }
 
 /** Options for `initWasmKernels`. */
@@ -72,4 +93,24 @@ export async function initWasmKernels(options: InitWasmKernelOptions = {}): Prom
     }
   }
   return createWasmKernels({ ...options, pool });
+}
+
+/**
+ * The WASM kernels as entries of the engine's kernel table, for `setKernels(wasmKernelTable(kernels))`
+ * (../kernels/index.ts): matmul, softmax, layernorm, attention, broadcast binary arithmetic, and gelu within the
+ * unary table (the other unary functions stay the references).
+ */
+export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
+  return {
+    matmul: kernels.matmul,
+    softmaxForward: kernels.softmaxForward,
+    softmaxBackward: kernels.softmaxBackward,
+    layernormForward: kernels.layernormForward,
+    layernormBackward: kernels.layernormBackward,
+    attentionForward: kernels.attentionForward,
+    attentionBackward: kernels.attentionBackward,
+    binaryForward: kernels.binaryForward,
+    binaryBackward: kernels.binaryBackward,
+    unary: { ...referenceKernels.unary, gelu: kernels.gelu },
+  };
 }

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Rng } from "../../util/rng.js";
 import { matmulReference } from "../kernels/matmul.js";
 import type { MatmulShape } from "../kernels/types.js";
 import { allocFloat32, freeFloat32 } from "../memory.js";
-import { Rng } from "../../util/rng.js";
 import { createWasmKernels, wasmSimdSupported } from "./index.js";
 
 const kernels = createWasmKernels();
@@ -64,7 +64,9 @@ function expectMatchesReference(s: MatmulShape, rng: Rng): void {
   for (let o = 0; o < cLen; o++) {
     const tol = (s.k + 2 * s.batch) * eps * bound[o] + 1e-30;
     if (!(Math.abs(cWasm[o] - cRef[o]) <= tol)) {
-      throw new Error(`element ${o}: wasm ${cWasm[o]} vs reference ${cRef[o]} (tol ${tol}) for ${JSON.stringify(s)}`);
+      throw new Error(
+        `element ${o}: wasm ${cWasm[o]} vs reference ${cRef[o]} (tol ${tol}) for ${JSON.stringify(s)}`,
+      );
     }
   }
   // Elements outside the products are untouched.
@@ -131,7 +133,10 @@ describe("WASM SIMD matmul", () => {
   it("sums over the batch into one output with cBatchStride 0 and accumulate", () => {
     const rng = new Rng(11);
     expectMatchesReference(shapeOf({ batch: 4, m: 6, n: 10, k: 7, cBatchStride: 0, accumulate: true }), rng);
-    expectMatchesReference(shapeOf({ batch: 3, m: 9, n: 5, k: 3, transA: true, cBatchStride: 0, accumulate: true }), rng);
+    expectMatchesReference(
+      shapeOf({ batch: 3, m: 9, n: 5, k: 3, transA: true, cBatchStride: 0, accumulate: true }),
+      rng,
+    );
   });
 
   it("zeroes C when k is 0 and leaves it unchanged when also accumulating", () => {
@@ -148,7 +153,9 @@ describe("WASM SIMD matmul", () => {
     const inMemory = allocFloat32(16);
     const outside = new Float32Array(16);
     const s = shapeOf({ m: 4, n: 4, k: 4 });
-    expect(() => kernels.matmul(outside, inMemory, inMemory, s)).toThrow(/a is not a view of the engine memory/);
+    expect(() => kernels.matmul(outside, inMemory, inMemory, s)).toThrow(
+      /a is not a view of the engine memory/,
+    );
     expect(() => kernels.matmul(inMemory, inMemory, inMemory, { ...s, batch: 2 })).toThrow(
       /a has 16 elements, needs 32/,
     );

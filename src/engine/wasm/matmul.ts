@@ -2,8 +2,8 @@
  * The WASM SIMD `MatmulKernel` (../kernels/types.ts): argument checks, then the AssemblyScript kernel
  * (./assembly/matmul.ts) on one thread, or split across a thread pool when the product is large enough.
  *
- * Splitting: by batch ranges when there are several batches with disjoint outputs (even count, or at least 8
- * so the imbalance is small), otherwise by row ranges of C (multiples of the kernel's 4-row tile). Every C
+ * Splitting: into chunks of batches when there are enough batches with disjoint outputs, otherwise of rows of C
+ * (multiples of the kernel's 4-row tile), taken dynamically by the caller and the pool's workers. Every C
  * element is computed by exactly one thread, with the same summation order as on one thread, so results are
  * bit-identical whatever the thread count.
  */
@@ -14,12 +14,16 @@ import type { ThreadPool } from "./pool.js";
 
 /** Rows of C per micro-tile: row splits fall on multiples of this. */
 const TILE_ROWS = 4;
+/** Chunks per thread when a product is split (dynamic scheduling through a shared counter, see ./pool.ts). */
+const CHUNKS_PER_THREAD = 4;
+/** Fewest rows in a row chunk: packing op(B) (k n) costs about 10% of a 64-row chunk's product (64 k n). */
+const MIN_CHUNK_ROWS = 64;
 /**
  * Products below this many flops (2 m n k per batch) run on one thread: waking a spinning worker costs a few
  * microseconds, a sleeping one ~50 us, while 1 MFLOP takes ~35 us at 30 GFLOP/s. Measured break-even: see
  * bench/engine-kernels.bench.ts.
  */
-export const DEFAULT_SPLIT_MIN_FLOPS = 2_000_000;
+export const DEFAULT_SPLIT_MIN_FLOPS = 1_000_000;
 
 function checkShape(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulShape): void {
   for (const key of ["batch", "m", "n", "k", "aBatchStride", "bBatchStride", "cBatchStride"] as const) {
@@ -45,17 +49,6 @@ function checkShape(a: Float32Array, b: Float32Array, c: Float32Array, s: Matmul
   need("a", a, s.aBatchStride, s.m * s.k);
   need("b", b, s.bBatchStride, s.k * s.n);
   need("c", c, s.cBatchStride, s.m * s.n);
-}
-
-/** Splits [0, total) into `parts` contiguous ranges whose boundaries are multiples of `quantum`. */
-function splitRange(total: number, parts: number, quantum: number): number[] {
-  const bounds = [0];
-  for (let p = 1; p < parts; p++) {
-    const cut = Math.min(total, Math.round((total * p) / parts / quantum) * quantum);
-    bounds.push(Math.max(cut, bounds[p - 1]));
-  }
-  bounds.push(total);
-  return bounds;
 }
 
 /** Options for `createWasmMatmul`. */
@@ -106,60 +99,51 @@ export function createWasmMatmul(
       );
       return;
     }
-    const disjointBatches = cBatchStride >= m * n;
-    const byBatch = disjointBatches && batch >= threads && (batch % threads === 0 || batch >= 4 * threads);
-    const bounds = byBatch ? splitRange(batch, threads, 1) : splitRange(m, threads, TILE_ROWS);
-    const args: number[][] = [];
-    for (let t = 1; t < threads; t++) {
-      const lo = bounds[t];
-      const hi = bounds[t + 1];
-      if (lo === hi) continue;
-      args.push(
-        byBatch
-          ? [pa, pb, pc, m, n, k, flags, aBatchStride, bBatchStride, cBatchStride, lo, hi, 0, m]
-          : [pa, pb, pc, m, n, k, flags, aBatchStride, bBatchStride, cBatchStride, 0, batch, lo, hi],
+    // Chunks: ranges of batches when the outputs of batches are disjoint and there are enough of them, else
+    // ranges of rows (multiples of the 4-row tile). About CHUNKS_PER_THREAD chunks per thread, so a thread that
+    // starts late or runs slowly takes fewer of them.
+    const byBatch = cBatchStride >= m * n && batch >= 2 * threads;
+    const units = byBatch ? batch : Math.ceil(m / TILE_ROWS);
+    // A row chunk packs all of op(B) again, so it must be tall enough for that to be cheap.
+    const minUnits = byBatch ? 1 : MIN_CHUNK_ROWS / TILE_ROWS;
+    const unitsPerChunk = Math.max(minUnits, Math.ceil(units / (threads * CHUNKS_PER_THREAD)));
+    const chunkSize = byBatch ? unitsPerChunk : unitsPerChunk * TILE_ROWS;
+    const chunkCount = Math.ceil((byBatch ? batch : m) / chunkSize);
+    if (chunkCount < 2) {
+      kernels.matmul(
+        pa,
+        pb,
+        pc,
+        m,
+        n,
+        k,
+        flags,
+        aBatchStride,
+        bBatchStride,
+        cBatchStride,
+        0,
+        batch,
+        0,
+        m,
+        work,
       );
+      return;
     }
-    pool!.runMatmul(args, () => {
-      const hi = bounds[1];
-      if (hi === 0) return;
-      if (byBatch) {
-        kernels.matmul(
-          pa,
-          pb,
-          pc,
-          m,
-          n,
-          k,
-          flags,
-          aBatchStride,
-          bBatchStride,
-          cBatchStride,
-          0,
-          hi,
-          0,
-          m,
-          work,
-        );
-      } else {
-        kernels.matmul(
-          pa,
-          pb,
-          pc,
-          m,
-          n,
-          k,
-          flags,
-          aBatchStride,
-          bBatchStride,
-          cBatchStride,
-          0,
-          batch,
-          0,
-          hi,
-          work,
-        );
-      }
+    pool!.runMatmul({
+      a: pa,
+      b: pb,
+      c: pc,
+      m,
+      n,
+      k,
+      flags,
+      aStride: aBatchStride,
+      bStride: bBatchStride,
+      cStride: cBatchStride,
+      batch,
+      byBatch,
+      chunkSize,
+      chunkCount,
     });
   };
 }

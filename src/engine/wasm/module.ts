@@ -2,7 +2,7 @@
  * Loading the engine's WASM kernel module (built from src/engine/wasm/assembly/ by scripts/build-wasm.mjs and
  * embedded as base64 in ./generated/kernels.wasm.ts) and instantiating it on the engine's memory.
  */
-import { memory } from "../memory.js";
+import { memory, memoryIsShared } from "../memory.js";
 import { KERNELS_WASM_BASE64 } from "./generated/kernels.wasm.js";
 
 /** The functions the kernel module exports. Pointers are byte offsets into the engine's memory. */
@@ -23,6 +23,74 @@ export interface KernelExports {
     rowBegin: number,
     rowEnd: number,
     work: number,
+  ): void;
+  geluForward(y: number, x: number, n: number): void;
+  geluBackward(dx: number, dy: number, x: number, n: number): void;
+  layernormForward(
+    out: number,
+    mean: number,
+    rstd: number,
+    inp: number,
+    w: number,
+    b: number,
+    N: number,
+    C: number,
+    eps: number,
+  ): void;
+  layernormBackward(
+    dinp: number,
+    dw: number,
+    db: number,
+    dout: number,
+    inp: number,
+    w: number,
+    mean: number,
+    rstd: number,
+    N: number,
+    C: number,
+  ): void;
+  binaryForwardRows(
+    op: number,
+    out: number,
+    a: number,
+    aRow: number,
+    b: number,
+    bRow: number,
+    R: number,
+    C: number,
+  ): void;
+  binaryBackwardRows(
+    op: number,
+    da: number,
+    db: number,
+    dout: number,
+    a: number,
+    aRow: number,
+    b: number,
+    bRow: number,
+    R: number,
+    C: number,
+  ): void;
+  softmaxRows(out: number, inp: number, rows: number, cols: number): void;
+  softmaxRowsBackward(dinp: number, dout: number, out: number, rows: number, cols: number): void;
+  attentionSoftmax(
+    att: number,
+    bias: number,
+    Tq: number,
+    Tk: number,
+    causal: number,
+    shift: number,
+    scale: number,
+  ): void;
+  attentionSoftmaxBackward(
+    datt: number,
+    att: number,
+    dbias: number,
+    Tq: number,
+    Tk: number,
+    causal: number,
+    shift: number,
+    scale: number,
   ): void;
   /** Workspace bytes one thread needs for `matmul` (a WebAssembly.Global). */
   WORKSPACE_BYTES: { value: number };
@@ -87,18 +155,45 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The module as built imports a shared memory (`env.memory`, limits flags 0x03: maximum present, shared). Where
+ * the engine's memory is not shared (a browser page without cross-origin isolation), the import's flags byte is
+ * rewritten to 0x01 (maximum present, not shared) so the same kernels link against it; they use no atomics.
+ */
+export function unsharedMemoryVariant(bytes: Uint8Array): Uint8Array {
+  // import entry: module "env" (len 3), field "memory" (len 6), kind 0x02 (memory), limits flags
+  const pattern = [0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03];
+  const out = bytes.slice();
+  search: for (let i = 8; i + pattern.length <= out.length; i++) {
+    for (let j = 0; j < pattern.length; j++) if (out[i + j] !== pattern[j]) continue search;
+    out[i + pattern.length - 1] = 0x01;
+    return out;
+  }
+  throw new Error("wasm kernels: shared memory import not found in the kernel module");
+}
+
+function moduleBytes(): BufferSource {
+  const bytes = decodeBase64(KERNELS_WASM_BASE64);
+  return (memoryIsShared ? bytes : unsharedMemoryVariant(bytes)) as BufferSource;
+}
+
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled kernel module, compiled synchronously on first use (fine in Node and in browser workers). */
 export function kernelModule(): WebAssembly.Module {
-  if (!compiled) compiled = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+  if (!compiled) compiled = new WebAssembly.Module(moduleBytes());
   return compiled;
 }
 
 /** The compiled kernel module, compiled asynchronously (browsers' main thread limits synchronous compiles). */
 export async function kernelModuleAsync(): Promise<WebAssembly.Module> {
-  if (!compiled) compiled = await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+  if (!compiled) compiled = await WebAssembly.compile(moduleBytes());
   return compiled;
+}
+
+/** The embedded kernel binary, as built (shared memory import). */
+export function kernelBinary(): Uint8Array {
+  return decodeBase64(KERNELS_WASM_BASE64);
 }
 
 /** A new instance of the kernel module on the engine's memory. */

@@ -1,29 +1,32 @@
 /**
- * A persistent pool of worker threads that run the engine's WASM kernels on the engine's shared memory.
+ * A persistent pool of worker threads that run the engine's WASM matmul on the engine's shared memory.
  *
  * Each worker instantiates the same compiled kernel module on the same shared WebAssembly.Memory, then loops:
- * wait for a job in its control block, run it, mark it done. Hand-off uses Atomics on a control block in the
- * engine memory's reserved bytes [CONTROL_BASE, 1024), not postMessage: a job starts within ~1 us when the worker
- * is spinning, and a worker spins for `spinMicros` after each job before it sleeps in `Atomics.wait` (waking a
- * sleeping thread costs ~30-60 us, so only large ops should be split; see ./matmul.ts).
+ * wait for a job in its control block, run chunks of it, mark it done. Hand-off uses Atomics on control blocks
+ * in the engine memory's reserved bytes [192, 1024), not postMessage: a spinning worker starts within ~1 us; a
+ * worker spins for `spinMicros` after each job before it sleeps in `Atomics.wait` (waking a sleeping thread costs
+ * ~30-60 us, so only large ops are split; see ./matmul.ts).
+ *
+ * Dynamic chunking: a job is cut into chunks (ranges of batches, or of rows of C), and every thread, the caller
+ * included, takes the next chunk from a shared counter (Atomics.add) until none are left. A worker that is slow
+ * to wake or descheduled by a busy machine therefore takes fewer chunks instead of stalling the caller. Each C
+ * element is still computed by exactly one thread with the one-thread summation order, so results are
+ * bit-identical whatever thread ran which chunk.
  *
  * Per-worker control block, Int32 slots (sequence numbers only grow, so "seq != last" means "new job"):
  *   SEQ       job number, written by the caller          DONE      last job the worker finished
- *   SLEEPING  1 while the worker is in Atomics.wait       STATUS    0 ok, 1 the job threw
+ *   SLEEPING  1 while the worker is in Atomics.wait       STATUS    0 ok, 1 a chunk threw
  *   CALLER_SLEEPING 1 while the caller waits on DONE     OP        0 matmul, 1 quit
- *   CLAIM     number of the last job claimed              ARGS..    the job's 14 integer arguments
- *
- * Work stealing keeps a busy or sleeping worker from stalling the caller: job s is run by whichever thread first
- * moves CLAIM from s - 1 to s (compareExchange). The caller, once done with its own part, tries to claim each
- * worker's part and runs it itself if the worker has not started it; so a split op never takes much longer than
- * on one thread, even when the other core is busy. Who runs a part does not change its result.
+ *   CLAIM     last job number claimed                     CHUNKS    chunks this worker has run (statistics)
+ *   ARGS..    the job's 14 integer arguments
+ * Job s is taken up by a worker only if it moves CLAIM from s - 1 to s (compareExchange); the caller, once no
+ * chunks are left, claims the jobs that workers have not taken up, so it never waits for a sleeping worker.
  *
  * Workers are unref'd under Node (an idle pool never keeps the process alive) and stop on `close()`.
  */
-
 import { allocBytes, memory, memoryIsShared } from "../memory.js";
 import { canBlockThisThread, type EngineWorker, spawnWorker, workersAvailable } from "../platform/workers.js";
-import { instantiateKernels, kernelModule } from "./module.js";
+import { instantiateKernels, type KernelExports, kernelModule } from "./module.js";
 
 const SEQ = 0;
 const DONE = 1;
@@ -32,17 +35,82 @@ const STATUS = 3;
 const CALLER_SLEEPING = 4;
 const OP = 5;
 const CLAIM = 6;
+const CHUNKS = 7;
 const ARGS = 8;
 const ARG_COUNT = 14;
 const SLOTS = 32;
+/** The shared chunk counter: one Int32 at this byte offset of the reserved region. */
+const COUNTER_BYTE = 192;
 /** Control blocks live in the engine memory's reserved region: [CONTROL_BASE, 1024), 128 bytes per worker. */
 const CONTROL_BASE = 256;
 const CONTROL_BYTES = SLOTS * 4;
 /** At most this many workers fit in the reserved region. */
 export const MAX_WORKERS = (1024 - CONTROL_BASE) / CONTROL_BYTES;
 
+/** A worker that has not finished its last chunk after this long is taken to be dead. */
+const WORKER_TIMEOUT_MS = 60_000;
+
 const OP_MATMUL = 0;
 const OP_QUIT = 1;
+
+/**
+ * Runs chunk `index` of a chunked matmul job on `kernels`. The worker's copy of this function is the source text
+ * RUN_CHUNK_SOURCE below; keep the two identical.
+ * job: a, b, c, m, n, k, flags, aStride, bStride, cStride, batch, byBatch, chunkSize, chunkCount.
+ */
+function runChunk(kernels: KernelExports, job: ArrayLike<number>, index: number, work: number): void {
+  const lo = index * job[12];
+  if (job[11]) {
+    const hi = Math.min(lo + job[12], job[10]);
+    kernels.matmul(
+      job[0],
+      job[1],
+      job[2],
+      job[3],
+      job[4],
+      job[5],
+      job[6],
+      job[7],
+      job[8],
+      job[9],
+      lo,
+      hi,
+      0,
+      job[3],
+      work,
+    );
+  } else {
+    const hi = Math.min(lo + job[12], job[3]);
+    kernels.matmul(
+      job[0],
+      job[1],
+      job[2],
+      job[3],
+      job[4],
+      job[5],
+      job[6],
+      job[7],
+      job[8],
+      job[9],
+      0,
+      job[10],
+      lo,
+      hi,
+      work,
+    );
+  }
+}
+
+const RUN_CHUNK_SOURCE = `function runChunk(kernels, job, index, work) {
+  const lo = index * job[12];
+  if (job[11]) {
+    const hi = Math.min(lo + job[12], job[10]);
+    kernels.matmul(job[0], job[1], job[2], job[3], job[4], job[5], job[6], job[7], job[8], job[9], lo, hi, 0, job[3], work);
+  } else {
+    const hi = Math.min(lo + job[12], job[3]);
+    kernels.matmul(job[0], job[1], job[2], job[3], job[4], job[5], job[6], job[7], job[8], job[9], 0, job[10], lo, hi, work);
+  }
+}`;
 
 /** The worker's program (a classic script, so that Node `eval` workers and Blob-URL Web Workers both run it). */
 const WORKER_SOURCE = `"use strict";
@@ -52,6 +120,7 @@ const onFirstMessage = (handler) => {
   if (nodePort) nodePort.once("message", handler);
   else self.onmessage = (event) => { self.onmessage = null; handler(event.data); };
 };
+${RUN_CHUNK_SOURCE}
 onFirstMessage(({ module, memory, control, work, spinMicros }) => {
   let kernels;
   try {
@@ -61,6 +130,8 @@ onFirstMessage(({ module, memory, control, work, spinMicros }) => {
     return;
   }
   const ctl = new Int32Array(memory.buffer, control, ${SLOTS});
+  const counter = new Int32Array(memory.buffer, ${COUNTER_BYTE}, 1);
+  const job = new Array(${ARG_COUNT}).fill(0);
   post({ ready: true });
   let last = Atomics.load(ctl, ${SEQ});
   for (;;) {
@@ -78,14 +149,18 @@ onFirstMessage(({ module, memory, control, work, spinMicros }) => {
       }
     }
     last = seq;
-    const op = ctl[${OP}];
+    const op = Atomics.load(ctl, ${OP});
     if (op === ${OP_MATMUL} && Atomics.compareExchange(ctl, ${CLAIM}, seq - 1, seq) !== seq - 1) continue;
     let status = 0;
     if (op === ${OP_MATMUL}) {
+      for (let i = 0; i < ${ARG_COUNT}; i++) job[i] = ctl[${ARGS} + i];
+      for (let i = 0; i < 3; i++) job[i] = job[i] >>> 0;
       try {
-        const g = (i) => ctl[${ARGS} + i];
-        const u = (i) => ctl[${ARGS} + i] >>> 0;
-        kernels.matmul(u(0), u(1), u(2), g(3), g(4), g(5), g(6), g(7), g(8), g(9), g(10), g(11), g(12), g(13), work);
+        let index;
+        while ((index = Atomics.add(counter, 0, 1)) < job[13]) {
+          runChunk(kernels, job, index, work);
+          ctl[${CHUNKS}]++;
+        }
       } catch (error) {
         status = 1;
       }
@@ -106,17 +181,34 @@ export interface ThreadPoolOptions {
   spinMicros?: number;
 }
 
-/** A running pool. The calling thread always takes part 0 of a split job; worker i takes part i + 1. */
+/** A chunked matmul job; see `runChunk`. */
+export interface MatmulJob {
+  a: number;
+  b: number;
+  c: number;
+  m: number;
+  n: number;
+  k: number;
+  flags: number;
+  aStride: number;
+  bStride: number;
+  cStride: number;
+  batch: number;
+  /** Chunks are ranges of batches (true) or of rows of C (false). */
+  byBatch: boolean;
+  /** Batches or rows per chunk (rows: a multiple of the kernel's 4-row tile). */
+  chunkSize: number;
+  chunkCount: number;
+}
+
+/** A running pool. */
 export interface ThreadPool {
   /** Threads that run a split job: the workers plus the caller. */
   readonly threads: number;
-  /**
-   * Runs `matmul` with per-worker arguments `args[w]` (14 integers, see KernelExports.matmul without `work`) on
-   * worker w, then `own()` on the calling thread, then waits for the workers. Throws if a worker's job failed.
-   */
-  runMatmul(args: ReadonlyArray<ArrayLike<number>>, own: () => void): void;
-  /** Parts handed to workers so far, and how many of them the caller ran itself (stolen before a worker began). */
-  stats(): { dispatched: number; stolen: number };
+  /** Runs the job's chunks on the caller and the workers; returns when all are done. Throws if one failed. */
+  runMatmul(job: MatmulJob): void;
+  /** Jobs run, and chunks run by the workers and by the caller, since the pool started. */
+  stats(): { jobs: number; workerChunks: number; callerChunks: number };
   /** Stops the workers. The pool must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -130,7 +222,7 @@ export function threadPoolSupported(): boolean {
 
 /**
  * Starts a pool of workers on the engine's memory. Only one pool may be active (the control blocks are a
- * single region); starting another closes nothing and throws.
+ * single region); starting a second one throws.
  */
 export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<ThreadPool> {
   const workerCount = options.workers ?? 1;
@@ -148,7 +240,10 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
   }
   if (activePool) throw new Error("startThreadPool: a pool is already running; close() it first");
   const module = kernelModule();
-  const workBytes = instanceWorkspaceBytes();
+  const callerKernels = instantiateKernels(module);
+  const workBytes = callerKernels.WORKSPACE_BYTES.value;
+  const callerWork = allocBytes(workBytes);
+  const counter = new Int32Array(memory.buffer, COUNTER_BYTE, 1);
   const workers: EngineWorker[] = [];
   const controls: Int32Array[] = [];
   let failure: Error | null = null;
@@ -182,51 +277,40 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
 
   const canBlock = canBlockThisThread();
   const sequence = new Array<number>(workerCount).fill(0);
-  const stolen = new Array<boolean>(workerCount).fill(false);
-  let dispatchedCount = 0;
-  let stolenCount = 0;
-  const callerKernels = instantiateKernels(module);
-  const callerWork = allocBytes(workBytes);
-  const runMatmulHere = (a: ArrayLike<number>): void => {
-    callerKernels.matmul(
-      a[0],
-      a[1],
-      a[2],
-      a[3],
-      a[4],
-      a[5],
-      a[6],
-      a[7],
-      a[8],
-      a[9],
-      a[10],
-      a[11],
-      a[12],
-      a[13],
-      callerWork,
-    );
-  };
+  const jobArgs = new Array<number>(ARG_COUNT).fill(0);
+  let jobs = 0;
+  let callerChunks = 0;
   let closed = false;
 
-  const dispatch = (w: number, op: number, args: ArrayLike<number> | null): void => {
+  const publish = (w: number, op: number): void => {
     const ctl = controls[w];
-    ctl[OP] = op;
-    if (args) for (let i = 0; i < ARG_COUNT; i++) ctl[ARGS + i] = args[i] | 0;
+    Atomics.store(ctl, OP, op);
+    for (let i = 0; i < ARG_COUNT; i++) ctl[ARGS + i] = jobArgs[i] | 0;
     Atomics.store(ctl, SEQ, ++sequence[w]);
     if (Atomics.load(ctl, SLEEPING) === 1) Atomics.notify(ctl, SEQ);
   };
 
-  const awaitDone = (w: number): void => {
+  /** Waits until worker w has finished its current job, unless the caller can claim it first (not started). */
+  const finish = (w: number): void => {
     const ctl = controls[w];
     const seq = sequence[w];
+    if (Atomics.compareExchange(ctl, CLAIM, seq - 1, seq) === seq - 1) return;
     let spins = 0;
+    const start = performance.now();
     while (Atomics.load(ctl, DONE) !== seq) {
-      if (failure) throw new Error(`thread pool worker died: ${String(failure)}`);
-      // Spin ~50 us (about 2^14 loads), then sleep where this thread may block.
-      if (canBlock && ++spins > 1 << 14) {
-        Atomics.store(ctl, CALLER_SLEEPING, 1);
-        while (Atomics.load(ctl, DONE) !== seq) Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1000);
-        Atomics.store(ctl, CALLER_SLEEPING, 0);
+      // Spin ~50 us (about 2^14 loads), then sleep where this thread may block; a worker that has not finished
+      // its last chunk within WORKER_TIMEOUT_MS is taken to be dead (the caller's thread cannot see its exit
+      // event while it waits here).
+      if (++spins > 1 << 14) {
+        if (canBlock) {
+          Atomics.store(ctl, CALLER_SLEEPING, 1);
+          Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 100);
+          Atomics.store(ctl, CALLER_SLEEPING, 0);
+        }
+        if (performance.now() - start > WORKER_TIMEOUT_MS) {
+          failure = new Error(`no progress in ${WORKER_TIMEOUT_MS} ms`);
+          throw new Error(`thread pool worker ${w} is unresponsive; the pool is unusable`);
+        }
       }
     }
     if (ctl[STATUS] !== 0)
@@ -235,52 +319,58 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
 
   const pool: ThreadPool = {
     threads: workerCount + 1,
-    runMatmul(args, own) {
+    runMatmul(job) {
       if (closed) throw new Error("thread pool: used after close()");
-      const used = Math.min(args.length, workerCount);
-      for (let w = 0; w < used; w++) dispatch(w, OP_MATMUL, args[w]);
-      dispatchedCount += used;
+      if (failure) throw new Error(`thread pool: a worker failed (${String(failure)}); start a new pool`);
+      const values = [
+        job.a,
+        job.b,
+        job.c,
+        job.m,
+        job.n,
+        job.k,
+        job.flags,
+        job.aStride,
+        job.bStride,
+        job.cStride,
+      ];
+      for (let i = 0; i < values.length; i++) jobArgs[i] = values[i];
+      jobArgs[10] = job.batch;
+      jobArgs[11] = job.byBatch ? 1 : 0;
+      jobArgs[12] = job.chunkSize;
+      jobArgs[13] = job.chunkCount;
+      Atomics.store(counter, 0, 0);
+      const used = Math.min(workerCount, job.chunkCount - 1);
+      for (let w = 0; w < used; w++) publish(w, OP_MATMUL);
+      jobs++;
       let ownError: unknown = null;
       try {
-        own();
-        // Steal the parts no worker has started.
-        for (let w = 0; w < used; w++) {
-          const seq = sequence[w];
-          if (Atomics.compareExchange(controls[w], CLAIM, seq - 1, seq) === seq - 1) {
-            stolen[w] = true;
-            stolenCount++;
-            runMatmulHere(args[w]);
-          }
+        let index: number;
+        while ((index = Atomics.add(counter, 0, 1)) < job.chunkCount) {
+          runChunk(callerKernels, jobArgs, index, callerWork);
+          callerChunks++;
         }
       } catch (error) {
         ownError = error;
       }
-      for (let w = 0; w < used; w++) {
-        if (stolen[w]) stolen[w] = false;
-        else awaitDone(w);
-      }
+      for (let w = 0; w < used; w++) finish(w);
       if (ownError) throw ownError;
     },
-    stats: () => ({ dispatched: dispatchedCount, stolen: stolenCount }),
+    stats: () => ({
+      jobs,
+      workerChunks: controls.reduce((sum, ctl) => sum + Atomics.load(ctl, CHUNKS), 0),
+      callerChunks,
+    }),
     async close() {
       if (closed) return;
       closed = true;
-      for (let w = 0; w < workerCount; w++) dispatch(w, OP_QUIT, null);
+      for (let w = 0; w < workerCount; w++) publish(w, OP_QUIT);
       await Promise.all(workers.map((worker) => worker.terminate()));
       if (activePool === pool) activePool = null;
     },
   };
   activePool = pool;
   return pool;
-}
-
-let workspaceBytes = 0;
-/** WORKSPACE_BYTES as exported by the kernel module (read from a throwaway instance once). */
-function instanceWorkspaceBytes(): number {
-  if (workspaceBytes === 0) {
-    workspaceBytes = instantiateKernels(kernelModule()).WORKSPACE_BYTES.value;
-  }
-  return workspaceBytes;
 }
 
 /** The running pool, if any. */

@@ -1,2 +1,6 @@
 /** The engine's WASM kernels (AssemblyScript). Entry point compiled by scripts/build-wasm.mjs. */
 export { matmul, WORKSPACE_BYTES } from "./matmul";
+export { attentionSoftmax, attentionSoftmaxBackward, softmaxRows, softmaxRowsBackward } from "./softmax";
+export { geluBackward, geluForward } from "./elementwise";
+export { layernormBackward, layernormForward } from "./layernorm";
+export { binaryBackwardRows, binaryForwardRows } from "./binary";

@@ -1,0 +1,71 @@
+/**
+ * `posenc eval`: evaluates a checkpoint written by `posenc train` or `posenc bench` on held-out lengths (its
+ * config's test range unless --test-length says otherwise), per token and per sequence.
+ */
+import { loadCheckpointInto, readSidecar } from "../../lab/checkpoint.js";
+import { encodingLabel, parseLengthRange } from "../../lab/config.js";
+import { evaluate } from "../../lab/evaluate.js";
+import { useSingleThreadKernels } from "../../lab/runtime.js";
+import { buildRunModel, type RunSpec } from "../../lab/train.js";
+import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import { UsageError } from "../errors.js";
+
+export const evalCommand: Command = {
+  name: "eval",
+  summary: "Evaluate a training checkpoint per length (exact match and token accuracy on held-out examples).",
+  usage: "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]",
+  flags: {
+    checkpoint: {
+      type: "string",
+      description: "Folder holding checkpoint.json and its weights",
+      valueName: "DIR",
+    },
+    "test-length": {
+      type: "string",
+      description: "Lengths to test (default: the config's eval.length)",
+      valueName: "A..B",
+    },
+    samples: {
+      type: "string",
+      description: "Held-out examples per length (default: the config's)",
+      valueName: "N",
+    },
+    json: { type: "boolean", description: "Print the result rows as JSON" },
+  },
+  run(values) {
+    const dir = requireFlag("eval", values, "checkpoint", "DIR");
+    const sidecar = readSidecar(dir);
+    if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
+    useSingleThreadKernels();
+    const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
+    const { model } = buildRunModel(built);
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    const eval_ = { ...sidecar.config.eval };
+    if (typeof values["test-length"] === "string") {
+      const range = parseLengthRange(values["test-length"]);
+      if (!range) {
+        throw new UsageError(
+          `posenc eval: --test-length must be a range A..B with 1 <= A <= B, received "${values["test-length"]}"`,
+        );
+      }
+      eval_.length = range;
+    }
+    if (typeof values.samples === "string")
+      eval_.samplesPerLength = parseIntegerFlag("eval", "samples", values.samples, 1, 100_000);
+    const rows = evaluate(model, { ...built, config: { ...sidecar.config, eval: eval_ } });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+      return;
+    }
+    const train = sidecar.config.train.length;
+    const lines = [
+      `${encodingLabel(sidecar.encoding)} seed ${sidecar.seed}, step ${sidecar.step}, trained on ${train.min}..${train.max} (* = outside)`,
+      "length  exact match  token acc.",
+      ...rows.map(
+        (r) =>
+          `${`${r.length}${r.length < train.min || r.length > train.max ? " *" : ""}`.padStart(6)}  ${r.sequenceAccuracy.toFixed(3).padStart(11)}  ${r.tokenAccuracy.toFixed(3).padStart(10)}`,
+      ),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  },
+};

@@ -1,0 +1,57 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../util/rng.js";
+import { unaryKernels } from "../kernels/elementwise.js";
+import { allocFloat32 } from "../memory.js";
+import { createWasmKernels } from "./index.js";
+
+const wasm = createWasmKernels();
+
+describe("WASM SIMD gelu", () => {
+  it("has gelu(0) = 0, gelu(x) ~ x for large x and ~ 0 for very negative x, and is odd-symmetric around x/2", () => {
+    const x = allocFloat32(5);
+    x.set([0, 10, -10, 1, -1]);
+    const y = allocFloat32(5);
+    wasm.gelu.forward(y, x, 5);
+    expect(y[0]).toBe(0);
+    expect(y[1]).toBe(10);
+    expect(Math.abs(y[2])).toBeLessThan(1e-6);
+    // gelu(x) - gelu(-x) = x (tanh is odd)
+    expect(y[3] - y[4]).toBeCloseTo(1, 6);
+    expect(y[3]).toBeCloseTo(0.8411920071, 6); // 0.5 (1 + tanh(sqrt(2/pi) 1.044715))
+  });
+
+  it("matches the reference forward and backward (n not a multiple of 4, in place)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 103 }), fc.integer({ min: 1, max: 1 << 30 }), (n, seed) => {
+        const rng = new Rng(seed);
+        const x = allocFloat32(n);
+        const dy = allocFloat32(n);
+        const dx0 = allocFloat32(n);
+        for (let i = 0; i < n; i++) {
+          x[i] = (rng.next() * 2 - 1) * 6;
+          dy[i] = rng.next() * 2 - 1;
+          dx0[i] = rng.next() * 2 - 1;
+        }
+        const yRef = allocFloat32(n);
+        const yWasm = allocFloat32(n);
+        unaryKernels.gelu.forward(yRef, x, n);
+        wasm.gelu.forward(yWasm, x, n);
+        const dxRef = Float32Array.from(dx0);
+        const dxWasm = allocFloat32(n);
+        dxWasm.set(dx0);
+        unaryKernels.gelu.backward(dxRef, dy, x, yRef, n);
+        wasm.gelu.backward(dxWasm, dy, x, yWasm, n);
+        for (let i = 0; i < n; i++) {
+          expect(Math.abs(yWasm[i] - yRef[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(yRef[i])));
+          expect(Math.abs(dxWasm[i] - dxRef[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(dxRef[i])));
+        }
+        const inPlace = allocFloat32(n);
+        inPlace.set(x);
+        wasm.gelu.forward(inPlace, inPlace, n);
+        expect(Array.from(inPlace)).toEqual(Array.from(yWasm));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The experiment config of the lab: one file (JSON or YAML) says what to train, on what, and how to score it.
+ *
+ *   name: reverse-rope
+ *   task: { id: reverse_string, params: { vocabSize: 16 } }
+ *   model: { layers: 4, dModel: 64, heads: 4 }
+ *   encodings: [ { id: rope }, { id: alibi } ]
+ *   train: { length: "1..20", steps: 2000, batchSize: 64, lr: 0.001 }
+ *   eval: { length: "1..60", samplesPerLength: 30 }
+ *   seeds: [0, 1]
+ *
+ * Defaults are the PyTorch calibration's setup (/work/shared/research/pytorch-calibration.md): AdamW with betas
+ * 0.9/0.98 and weight decay 0.01, linear warmup over 5% of the steps then cosine down to 10% of the peak lr,
+ * gradient clipping at 1.0, batch 64, fresh random examples every step.
+ *
+ * Validation is strict: an unknown key or a bad value throws ONE PosencConfigError naming the key path, the value
+ * and what is valid (`Invalid train.lr: expected a finite number > 0, received -1`). Task parameters are checked
+ * by the task registry and encoding parameters by each encoding's own schema (`resolveParams`).
+ */
+import { z } from "zod";
+import { getEncoding } from "../encodings/registry.js";
+import { checkLengthSpec } from "../tasks/format.js";
+import { createTask, taskEntry } from "../tasks/registry.js";
+import type { Task } from "../tasks/types.js";
+import { describeNumberRule, type NumberRule, PosencConfigError } from "../util/validation.js";
+import { zodIssueToConfigError } from "./zod-issues.js";
+
+/** An inclusive integer range of task lengths. */
+export interface LengthRange {
+  min: number;
+  max: number;
+}
+
+const RANGE_WORDING = 'a length range "A..B" with 1 <= A <= B, a single integer, or {min, max}';
+
+/** Parses "A..B", "A", an integer or {min, max} into a range; returns undefined when it is none of these. */
+export function parseLengthRange(value: unknown): LengthRange | undefined {
+  let min: number;
+  let max: number;
+  if (typeof value === "number") {
+    min = value;
+    max = value;
+  } else if (typeof value === "string") {
+    const match = /^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$/.exec(value);
+    if (!match) return undefined;
+    min = Number(match[1]);
+    max = Number(match[2] ?? match[1]);
+  } else if (value && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length !== 2 || !keys.includes("min") || !keys.includes("max")) return undefined;
+    ({ min, max } = value as { min: number; max: number });
+  } else return undefined;
+  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 1 || max < min) return undefined;
+  return { min, max };
+}
+
+/** "1..20" (or "7" for a single length). */
+export function formatLengthRange(range: LengthRange): string {
+  return range.min === range.max ? `${range.min}` : `${range.min}..${range.max}`;
+}
+
+const lengthRange = z.unknown().transform((value, ctx): LengthRange => {
+  const range = parseLengthRange(value);
+  if (!range) {
+    ctx.addIssue({ code: "custom", message: RANGE_WORDING });
+    return z.NEVER;
+  }
+  return range;
+});
+
+const num = (rule: NumberRule) => {
+  let schema = rule.integer ? z.number().int() : z.number();
+  if (rule.min !== undefined) schema = rule.exclusiveMin ? schema.gt(rule.min) : schema.gte(rule.min);
+  if (rule.max !== undefined) schema = rule.exclusiveMax ? schema.lt(rule.max) : schema.lte(rule.max);
+  return schema.describe(describeNumberRule(rule));
+};
+
+const params = z.record(z.string(), z.unknown()).describe("an object of parameters");
+
+const encodingRef = z.strictObject({
+  /** Registry id of the encoding. */
+  id: z.string().min(1).describe("an encoding id (see 'posenc list')"),
+  params: params.default({}),
+});
+
+/**
+ * One encoding of the grid: a registry id with params, or a `stack` of encodings filling different hook slots
+ * (e.g. randomized-positions feeding rope), with the label reports show (default: the id, or the ids joined by +).
+ */
+const encodingChoice = z
+  .strictObject({
+    id: z.string().min(1).describe("an encoding id (see 'posenc list')").optional(),
+    params: params.optional(),
+    stack: z.array(encodingRef).min(1).describe("a non-empty list of {id, params}").optional(),
+    label: z.string().min(1).describe("a non-empty label").optional(),
+  })
+  .superRefine((choice, ctx) => {
+    if ((choice.id === undefined) === (choice.stack === undefined)) {
+      ctx.addIssue({ code: "custom", message: "either id (with params) or stack, not both", path: [] });
+    } else if (choice.stack && choice.params) {
+      ctx.addIssue({ code: "custom", message: "params inside each stack entry", path: ["params"] });
+    }
+  });
+
+export const experimentSchema = z.strictObject({
+  name: z.string().min(1).describe("a non-empty name").default("experiment"),
+  task: z.strictObject({
+    id: z.string().min(1).describe("a task id (see src/tasks/registry.ts)"),
+    params: params.default({}),
+    layout: z.enum(["decoder", "encoder"]).describe('one of "decoder", "encoder"').default("decoder"),
+  }),
+  model: z
+    .strictObject({
+      layers: num({ integer: true, min: 1, max: 64 }).default(4),
+      dModel: num({ integer: true, min: 2, max: 4096 }).default(64),
+      heads: num({ integer: true, min: 1, max: 256 }).default(4),
+      mlpRatio: num({ integer: true, min: 1, max: 16 }).default(4),
+    })
+    .default({ layers: 4, dModel: 64, heads: 4, mlpRatio: 4 }),
+  encodings: z.array(encodingChoice).min(1).describe("a non-empty list of {id, params}"),
+  train: z.strictObject({
+    length: lengthRange,
+    steps: num({ integer: true, min: 1 }),
+    batchSize: num({ integer: true, min: 1, max: 4096 }).default(64),
+    lr: num({ min: 0, exclusiveMin: true }).default(1e-3),
+    /** Linear warmup over this fraction of the steps. */
+    warmupFraction: num({ min: 0, max: 1 }).default(0.05),
+    /** The cosine decays to minLrRatio * lr at the last step. */
+    minLrRatio: num({ min: 0, max: 1 }).default(0.1),
+    beta1: num({ min: 0, max: 1, exclusiveMax: true }).default(0.9),
+    beta2: num({ min: 0, max: 1, exclusiveMax: true }).default(0.98),
+    eps: num({ min: 0, exclusiveMin: true }).default(1e-8),
+    weightDecay: num({ min: 0 }).default(0.01),
+    gradClip: num({ min: 0, exclusiveMin: true }).default(1),
+    /** Write a checkpoint every N steps (and at the end); 0 = only at the end. */
+    checkpointEvery: num({ integer: true, min: 0 }).default(100),
+    /** Progress line every N steps when stdout is not a TTY. */
+    logEvery: num({ integer: true, min: 1 }).default(100),
+  }),
+  eval: z.strictObject({
+    length: lengthRange,
+    /** Task parameters that differ at evaluation (e.g. addition's sameLength: true), merged over task.params. */
+    taskParams: params.optional(),
+    samplesPerLength: num({ integer: true, min: 1, max: 100000 }).default(50),
+    batchSize: num({ integer: true, min: 1, max: 4096 }).default(64),
+  }),
+  seeds: z
+    .array(num({ integer: true, min: 0, max: 4294967295 }))
+    .min(1)
+    .describe("a non-empty list of seeds")
+    .default([0]),
+});
+
+export type ExperimentConfig = z.output<typeof experimentSchema>;
+export type EncodingChoice = ExperimentConfig["encodings"][number];
+
+/**
+ * Validates a parsed config object: the schema, then the task (id, params, lengths) through the task registry and
+ * each encoding through the encoding registry. Returns the config with every default filled in.
+ */
+export function parseExperimentConfig(input: unknown): ExperimentConfig {
+  const parsed = experimentSchema.safeParse(input);
+  if (!parsed.success) throw zodIssueToConfigError(experimentSchema, input, parsed.error.issues);
+  const config = parsed.data;
+  const entry = rethrowUnder("task.id", () => taskEntry(config.task.id));
+  const task = rethrowUnder("task.params", () => createTask(entry.id, config.task.params));
+  checkLengthSpec(task, config.train.length, "train.length");
+  const evalTask = rethrowUnder("eval.taskParams", () => evalTaskOf(config));
+  checkLengthSpec(evalTask, config.eval.length, "eval.length");
+  config.encodings.forEach((choice, i) => {
+    stackOf(choice).forEach((ref, j) => {
+      const path = choice.stack ? `encodings[${i}].stack[${j}]` : `encodings[${i}]`;
+      rethrowUnder(`${path}.id`, () => getEncoding(ref.id));
+    });
+  });
+  const labels = config.encodings.map(encodingLabel);
+  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
+  if (duplicate !== undefined) {
+    throw new PosencConfigError(
+      "conflict",
+      "encodings",
+      duplicate,
+      "distinct ids or labels for every encoding",
+    );
+  }
+  if (config.model.dModel % config.model.heads !== 0) {
+    throw new PosencConfigError(
+      "conflict",
+      "model.dModel",
+      config.model.dModel,
+      `a multiple of model.heads (${config.model.heads})`,
+    );
+  }
+  return config;
+}
+
+/** The task the held-out examples come from: task.params with eval.taskParams merged over them. */
+export function evalTaskOf(config: ExperimentConfig): Task {
+  return createTask(config.task.id, { ...config.task.params, ...(config.eval.taskParams ?? {}) });
+}
+
+/** Re-labels a registry error (whose key is generic, e.g. "task") with the config path. */
+function rethrowUnder<T>(key: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof PosencConfigError && (error.key === "task" || error.key === "encoding")) {
+      throw new PosencConfigError(error.code, key, error.received, error.expected);
+    }
+    throw error;
+  }
+}
+
+/** The name an encoding has in results and reports. */
+export function encodingLabel(choice: EncodingChoice): string {
+  return (
+    choice.label ??
+    choice.id ??
+    stackOf(choice)
+      .map((e) => e.id)
+      .join("+")
+  );
+}
+
+/** The registry encodings of a choice, in order (one for a plain id). */
+export function stackOf(choice: EncodingChoice): { id: string; params: Record<string, unknown> }[] {
+  return choice.stack ?? [{ id: choice.id ?? "", params: choice.params ?? {} }];
+}
+
+/** Peak, floor, warmup and decay of the engine's `learningRateAt` for a training config. */
+export function scheduleOf(train: ExperimentConfig["train"]): {
+  maxLr: number;
+  minLr: number;
+  warmupSteps: number;
+  decaySteps: number;
+} {
+  return {
+    maxLr: train.lr,
+    minLr: train.lr * train.minLrRatio,
+    warmupSteps: Math.round(train.warmupFraction * train.steps),
+    decaySteps: train.steps,
+  };
+}

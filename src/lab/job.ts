@@ -1,0 +1,85 @@
+/**
+ * One job of a benchmark grid: train one (encoding, seed) run with checkpoints in its own folder, evaluate it on
+ * held-out lengths, and store the rows. Runs the same in the calling process and in a child (worker.ts).
+ *
+ *   <outDir>/runs/<label>-s<seed>/checkpoint.json, weights-*.safetensors   (resume mid-run)
+ *   <outDir>/runs/<label>-s<seed>/result.json                             (the job's rows; resume skips it)
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { writeFileAtomic } from "../cli/io.js";
+import { type ExperimentConfig, encodingLabel } from "./config.js";
+import { evaluate, type ResultRow } from "./evaluate.js";
+import type { ModelFactory } from "./model.js";
+import type { ProgressEvent } from "./progress.js";
+import type { GridJob, RunSummary } from "./results.js";
+import { useSingleThreadKernels } from "./runtime.js";
+import { type RunSpec, train } from "./train.js";
+
+export interface JobResult {
+  summary: RunSummary;
+  rows: ResultRow[];
+}
+
+export interface JobOptions {
+  /** The job's folder (checkpoints and result.json); none written when absent. */
+  jobDir?: string;
+  /** Reuse result.json and continue from the checkpoint when present. */
+  resume?: boolean;
+  /** A module (path or file URL) exporting `modelFactory: ModelFactory`; default: the transformer of src/model/. */
+  modelModule?: string;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** A folder-safe name of a job: "randomized-rope-s2". */
+export function jobDirName(config: ExperimentConfig, job: GridJob): string {
+  const label = encodingLabel(config.encodings[job.encodingIndex]).replace(/[^A-Za-z0-9_.+-]/g, "_");
+  return `${label}-s${job.seed}`;
+}
+
+/** Loads `modelFactory` from a module path (tests and custom models). */
+export async function loadModelFactory(modelModule: string | undefined): Promise<ModelFactory | undefined> {
+  if (!modelModule) return undefined;
+  const url = modelModule.startsWith("file:") ? modelModule : pathToFileURL(modelModule).href;
+  const mod = (await import(url)) as { modelFactory?: ModelFactory };
+  if (typeof mod.modelFactory !== "function") {
+    throw new Error(`lab: ${modelModule} does not export a modelFactory function`);
+  }
+  return mod.modelFactory;
+}
+
+export async function runJob(
+  config: ExperimentConfig,
+  job: GridJob,
+  options: JobOptions = {},
+): Promise<JobResult> {
+  const resultPath = options.jobDir ? join(options.jobDir, "result.json") : undefined;
+  if (options.resume && resultPath && existsSync(resultPath)) {
+    return JSON.parse(readFileSync(resultPath, "utf8")) as JobResult;
+  }
+  useSingleThreadKernels();
+  const run: RunSpec = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
+  const modelFactory = await loadModelFactory(options.modelModule);
+  const outcome = await train(run, {
+    ...(options.jobDir ? { checkpointDir: options.jobDir } : {}),
+    resume: options.resume === true,
+    ...(modelFactory ? { modelFactory } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const rows = evaluate(outcome.model, run);
+  for (const p of outcome.model.parameters()) p.dispose();
+  const result: JobResult = {
+    summary: {
+      encoding: encodingLabel(run.encoding),
+      seed: job.seed,
+      steps: outcome.step,
+      finalLoss: outcome.lossHistory[outcome.lossHistory.length - 1] ?? Number.NaN,
+      trainSeconds: outcome.trainSeconds,
+      tokensPerSecond: outcome.tokensPerSecond,
+    },
+    rows,
+  };
+  if (resultPath) writeFileAtomic(resultPath, `${JSON.stringify(result)}\n`);
+  return result;
+}

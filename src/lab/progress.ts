@@ -1,0 +1,97 @@
+/**
+ * Training progress: a one-line bar with loss, accuracy and ETA redrawn in place on a TTY, plain lines every
+ * `logEvery` steps otherwise (logs, CI, pipes).
+ *
+ *   rope s0 [##########..........] 750/1500  loss 0.4123  acc 0.81  2.3k tok/s  ETA 1m02s
+ */
+
+export interface ProgressEvent {
+  /** Short name of the run, e.g. "rope s0". */
+  label: string;
+  /** Steps completed. */
+  step: number;
+  steps: number;
+  loss: number;
+  /** Sequence accuracy on the current training batch (exact match over scored positions). */
+  accuracy: number;
+  tokensPerSecond: number;
+  /** Seconds of training so far in this process (for the ETA). */
+  elapsedSeconds: number;
+  /** Steps completed when this process started (resumed runs). */
+  startStep: number;
+}
+
+export interface ProgressSink {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** "1m02s", "45s", "2h03m". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** "950", "2.3k", "1.2M". */
+export function formatCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return `${Math.round(n)}`;
+}
+
+/** The remaining time from the rate of this process's steps. */
+export function etaSeconds(e: ProgressEvent): number {
+  const done = e.step - e.startStep;
+  if (done <= 0) return Number.NaN;
+  return ((e.steps - e.step) * e.elapsedSeconds) / done;
+}
+
+/** The text of one progress line (without bar when `width` is 0). */
+export function progressLine(e: ProgressEvent, width = 20): string {
+  const filled = Math.round((width * e.step) / Math.max(e.steps, 1));
+  const bar = width > 0 ? ` [${"#".repeat(filled)}${".".repeat(width - filled)}]` : "";
+  const steps = `${String(e.step).padStart(String(e.steps).length)}/${e.steps}`;
+  return `${e.label}${bar} ${steps}  loss ${e.loss.toFixed(4)}  acc ${e.accuracy.toFixed(2)}  ${formatCount(e.tokensPerSecond)} tok/s  ETA ${formatDuration(etaSeconds(e))}`;
+}
+
+/** Renders progress events to a stream: in place on a TTY (at most 10 redraws a second), lines otherwise. */
+export class ProgressReporter {
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly logEvery: number,
+    private readonly tty = sink.isTTY === true,
+  ) {}
+
+  update(e: ProgressEvent): void {
+    const last = e.step === e.steps;
+    if (this.tty) {
+      const now = Date.now();
+      if (!last && now - this.lastDraw < 100) return;
+      this.lastDraw = now;
+      this.sink.write(`\r\x1b[2K${progressLine(e)}`);
+      this.drawn = true;
+      if (last) this.done();
+    } else if (e.step % this.logEvery === 0 || last || e.step === e.startStep + 1) {
+      this.sink.write(`${progressLine(e, 0)}\n`);
+    }
+  }
+
+  /** Ends the in-place line (TTY). */
+  done(): void {
+    if (this.tty && this.drawn) this.sink.write("\n");
+    this.drawn = false;
+  }
+
+  /** A message on its own line, not mixed with the bar. */
+  message(text: string): void {
+    if (this.tty && this.drawn) this.sink.write("\r\x1b[2K");
+    this.sink.write(`${text}\n`);
+    this.drawn = false;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * One pre-norm transformer block (GPT-2 / nanoGPT order, no dropout):
+ *   x = x + attn(ln1(x))
+ *   x = x + mlp(ln2(x)),   mlp(h) = W2 gelu(W1 h + b1) + b2,  hidden = mlpRatio * dModel
+ * Attention: q, k, v = h Wq + bq, h Wk + bk, h Wv + bv split into H heads of Dh = dModel / H channels;
+ * (c) q, k = transformQK(q, k); scores = q k^T / sqrt(Dh) + (d) + (e) bias, causal mask for a decoder;
+ * out = softmax(scores) v, heads concatenated, then Wo + bo.
+ *
+ * Init: linear weights and biases U(-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's nn.Linear default (what the
+ * calibration's model used); LayerNorm weight 1, bias 0.
+ */
+import {
+  add,
+  attention,
+  constantParameter,
+  gelu,
+  layerNorm,
+  matmul,
+  type Parameter,
+  permute,
+  reshape,
+  type Tensor,
+  uniformParameter,
+} from "../engine/index.js";
+import type { Rng } from "../util/rng.js";
+import type { ModelEncoding } from "./encodings.js";
+
+export interface Linear {
+  weight: Parameter; // (in, out)
+  bias: Parameter; // (out)
+}
+
+/** PyTorch nn.Linear init: weight and bias U(-1/sqrt(in), 1/sqrt(in)). Weight stored (in, out) for x @ W. */
+export function createLinear(rng: Rng, inFeatures: number, outFeatures: number, name: string): Linear {
+  const bound = 1 / Math.sqrt(inFeatures);
+  return {
+    weight: uniformParameter(rng, [inFeatures, outFeatures], -bound, bound, `${name}.weight`),
+    bias: uniformParameter(rng, [outFeatures], -bound, bound, `${name}.bias`),
+  };
+}
+
+/** x (N, in) -> (N, out). */
+export function linear(x: Tensor, layer: Linear): Tensor {
+  return add(matmul(x, layer.weight), layer.bias);
+}
+
+export interface LayerNormParams {
+  weight: Parameter;
+  bias: Parameter;
+}
+
+export function createLayerNorm(dim: number, name: string): LayerNormParams {
+  return {
+    weight: constantParameter([dim], 1, `${name}.weight`),
+    bias: constantParameter([dim], 0, `${name}.bias`),
+  };
+}
+
+export interface BlockShape {
+  dModel: number;
+  numHeads: number;
+  mlpHidden: number;
+  causal: boolean;
+  eps: number;
+}
+
+export class Block {
+  readonly ln1: LayerNormParams;
+  readonly ln2: LayerNormParams;
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly output: Linear;
+  readonly fc: Linear;
+  readonly proj: Linear;
+
+  constructor(
+    rng: Rng,
+    readonly shape: BlockShape,
+    readonly index: number,
+  ) {
+    const { dModel, mlpHidden } = shape;
+    const name = `blocks.${index}`;
+    this.ln1 = createLayerNorm(dModel, `${name}.ln1`);
+    this.query = createLinear(rng, dModel, dModel, `${name}.attn.query`);
+    this.key = createLinear(rng, dModel, dModel, `${name}.attn.key`);
+    this.value = createLinear(rng, dModel, dModel, `${name}.attn.value`);
+    this.output = createLinear(rng, dModel, dModel, `${name}.attn.output`);
+    this.ln2 = createLayerNorm(dModel, `${name}.ln2`);
+    this.fc = createLinear(rng, dModel, mlpHidden, `${name}.mlp.fc`);
+    this.proj = createLinear(rng, mlpHidden, dModel, `${name}.mlp.proj`);
+  }
+
+  parameters(): Parameter[] {
+    const lin = (l: Linear) => [l.weight, l.bias];
+    return [
+      this.ln1.weight,
+      this.ln1.bias,
+      ...lin(this.query),
+      ...lin(this.key),
+      ...lin(this.value),
+      ...lin(this.output),
+      this.ln2.weight,
+      this.ln2.bias,
+      ...lin(this.fc),
+      ...lin(this.proj),
+    ];
+  }
+
+  /** x (B, T, D) -> (B, T, D). */
+  forward(x: Tensor, encoding: ModelEncoding, ids: Float64Array): Tensor {
+    x = add(x, this.attention(layerNorm(x, this.ln1.weight, this.ln1.bias, this.shape.eps), encoding, ids));
+    return add(x, this.mlp(layerNorm(x, this.ln2.weight, this.ln2.bias, this.shape.eps)));
+  }
+
+  /** h (B, T, D) -> (B, T, D). */
+  attention(h: Tensor, encoding: ModelEncoding, ids: Float64Array): Tensor {
+    const [B, T, D] = h.shape;
+    const H = this.shape.numHeads;
+    const Dh = D / H;
+    const flat = reshape(h, [B * T, D]);
+    const heads = (layer: Linear) => permute(reshape(linear(flat, layer), [B, T, H, Dh]), [0, 2, 1, 3]); // (B, H, T, Dh)
+    const rotated = encoding.transformQK(heads(this.query), heads(this.key), ids, this.index); // (c)
+    const v = heads(this.value);
+    const bias = encoding.attentionBias(rotated.q, rotated.k, ids, this.index); // (d) + (e): (.., H, T, T)
+    const out = attention(rotated.q, rotated.k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
+    const merged = reshape(permute(out, [0, 2, 1, 3]), [B * T, D]); // (B*T, D)
+    return reshape(linear(merged, this.output), [B, T, D]);
+  }
+
+  /** h (B, T, D) -> (B, T, D). */
+  mlp(h: Tensor): Tensor {
+    const [B, T, D] = h.shape;
+    const hidden = gelu(linear(reshape(h, [B * T, D]), this.fc)); // (B*T, mlpHidden)
+    return reshape(linear(hidden, this.proj), [B, T, D]);
+  }
+}

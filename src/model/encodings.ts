@@ -1,0 +1,153 @@
+/**
+ * The positional encodings of one model: registry ids resolved to trainable forms, combined into one object with
+ * the five hooks (see src/encodings/trainable.ts), at most one encoding per hook slot.
+ *
+ * Model-derived parameters: keys a method's schema declares that the model already determines are filled from the
+ * model when the config leaves them out (given explicitly they must agree, checked by the method itself):
+ *   headDim      = dModel / numHeads                      (the whole RoPE family)
+ *   maxPositions = maxSeqLen                              (learned absolute table rows)
+ *   bidirectional = !causal                               (T5 buckets: a causal decoder has no future keys)
+ *   variant      = "causal" / "symmetric" per the model   (ALiBi, Kerple distance)
+ */
+
+import { getEncoding } from "../encodings/registry.js";
+import {
+  type ModelDims,
+  type PositionIdsInput,
+  TRAINABLE_HOOKS,
+  type TrainableEncoding,
+  type TrainableHook,
+} from "../encodings/trainable.js";
+import { type ParamSpec, resolveParams } from "../encodings/types.js";
+import { add, type Parameter, type Tensor } from "../engine/index.js";
+import type { Rng } from "../util/rng.js";
+import { PosencConfigError } from "../util/validation.js";
+import type { EncodingChoice } from "./config.js";
+
+/** The model's encodings, hooks combined. Every hook is total: a slot nobody fills is the identity / nothing. */
+export interface ModelEncoding {
+  /** The registry ids in use (aliases resolved). */
+  readonly ids: readonly string[];
+  parameters(): Parameter[];
+  /** (b) [B, T] ids: the (b) hook's, else the task's, else 0..T-1 per example. Always a fresh array. */
+  positionIds(input: PositionIdsInput): Float64Array;
+  /** (a) null when no encoding adds an embedding. */
+  embedding(ids: Float64Array, batchSize: number, seqLen: number): Tensor | null;
+  /** (c) identity when no encoding transforms q and k. */
+  transformQK(q: Tensor, k: Tensor, ids: Float64Array, layer: number): { q: Tensor; k: Tensor };
+  /** (d) + (e), null when neither is used. */
+  attentionBias(q: Tensor, k: Tensor, ids: Float64Array, layer: number): Tensor | null;
+}
+
+function modelDerivedParams(dims: ModelDims): Record<string, (spec: ParamSpec) => unknown> {
+  const variant = (spec: ParamSpec) =>
+    spec.type === "string" && spec.choices.includes("causal") && spec.choices.includes("symmetric")
+      ? dims.causal
+        ? "causal"
+        : "symmetric"
+      : undefined;
+  return {
+    headDim: () => dims.headDim,
+    maxPositions: () => dims.maxSeqLen,
+    bidirectional: (spec) => (spec.type === "boolean" ? !dims.causal : undefined),
+    variant,
+  };
+}
+
+/** Resolves one choice to its trainable form (unknown ids and methods without a trainable form are named). */
+export function createTrainableEncoding(
+  choice: EncodingChoice,
+  dims: ModelDims,
+  rng: Rng,
+  path = "model.encoding",
+): TrainableEncoding {
+  const spec = getEncoding(choice.id);
+  if (!spec.trainable) {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${path}.id`,
+      choice.id,
+      `an encoding with a trainable form; "${spec.id}" is ${spec.family === "analysis" ? "analysis only" : "framework-free only"} (see docs/encodings.md)`,
+    );
+  }
+  const given = { ...(choice.params ?? {}) };
+  const derived = modelDerivedParams(dims);
+  for (const [key, paramSpec] of Object.entries(spec.params)) {
+    if (given[key] !== undefined || !(key in derived)) continue;
+    const value = derived[key](paramSpec);
+    if (value !== undefined) given[key] = value;
+  }
+  const params = resolveParams(spec.id, spec.params, given);
+  if ("headDim" in params && params.headDim !== dims.headDim) {
+    throw new PosencConfigError(
+      "conflict",
+      `${path}.params.headDim`,
+      params.headDim,
+      `the model's head size dModel / numHeads = ${dims.headDim} (or leave it out: the model fills it in)`,
+    );
+  }
+  return spec.trainable(params, dims, rng);
+}
+
+/** Builds and combines the encodings; two encodings using one hook slot are rejected naming both. */
+export function createModelEncoding(
+  choices: EncodingChoice | readonly EncodingChoice[],
+  dims: ModelDims,
+  rng: Rng,
+): ModelEncoding {
+  const list = Array.isArray(choices) ? choices : [choices as EncodingChoice];
+  const encodings = list.map((c, i) =>
+    createTrainableEncoding(c, dims, rng, Array.isArray(choices) ? `model.encoding[${i}]` : "model.encoding"),
+  );
+  const owner = new Map<TrainableHook, TrainableEncoding>();
+  for (const encoding of encodings) {
+    for (const hook of TRAINABLE_HOOKS) {
+      if (encoding[hook] === undefined) continue;
+      const other = owner.get(hook);
+      if (other) {
+        throw new PosencConfigError(
+          "conflict",
+          "model.encoding",
+          list.map((c) => c.id),
+          `at most one encoding per hook slot`,
+          `${other.id} and ${encoding.id} both use ${hook}; choose one`,
+        );
+      }
+      owner.set(hook, encoding);
+    }
+  }
+  const positionIds = owner.get("positionIds");
+  const embedding = owner.get("embedding");
+  const transform = owner.get("transformQK");
+  const bias = owner.get("attentionBias");
+  const contextual = owner.get("contextualBias");
+  return {
+    ids: encodings.map((e) => e.id),
+    parameters: () => encodings.flatMap((e) => e.parameters()),
+    positionIds(input) {
+      const { batchSize, seqLen } = input;
+      let ids: Float64Array;
+      if (positionIds?.positionIds) ids = Float64Array.from(positionIds.positionIds(input));
+      else if (input.taskPositionIds) ids = Float64Array.from(input.taskPositionIds);
+      else {
+        ids = new Float64Array(batchSize * seqLen);
+        for (let i = 0; i < ids.length; i++) ids[i] = i % seqLen;
+      }
+      if (ids.length !== batchSize * seqLen) {
+        throw new RangeError(
+          `position ids: ${ids.length} values for batchSize * seqLen = ${batchSize} * ${seqLen}`,
+        );
+      }
+      return ids;
+    },
+    embedding: (ids, batchSize, seqLen) => embedding?.embedding?.(ids, batchSize, seqLen) ?? null,
+    transformQK: (q, k, ids, layer) => transform?.transformQK?.(q, k, ids, layer) ?? { q, k },
+    attentionBias(q, k, ids, layer) {
+      const [batchSize, , seqLen] = q.shape;
+      const fixed = bias?.attentionBias?.(ids, batchSize, seqLen, layer) ?? null;
+      const fromContent = contextual?.contextualBias?.(q, k, layer) ?? null;
+      if (fixed && fromContent) return add(fixed, fromContent);
+      return fixed ?? fromContent;
+    },
+  };
+}

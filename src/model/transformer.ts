@@ -1,0 +1,181 @@
+/**
+ * A small transformer with pluggable positional encodings: causal decoder or bidirectional encoder, pre-norm
+ * (LayerNorm), GELU MLP, untied output head, no dropout. Encodings plug in only through the five hook slots of
+ * src/encodings/trainable.ts: (a) embedding, (b) position ids, (c) q/k transform, (d) attention bias,
+ * (e) contextual bias.
+ *
+ * API (everything a training loop needs):
+ *   const model = createTransformer({ vocabSize: 20, encoding: { id: "rope" } }, new Rng(seed));
+ *   model.parameters()                                   -> Parameter[] (token embedding, blocks, head, encodings)
+ *   model.forward({ inputs, batchSize, seqLen, positionIds?, training, rng })
+ *                                                        -> logits Tensor [B*T, vocabSize]
+ *   model.loss({ ...forward input, targets, mask })      -> scalar Tensor: mean cross-entropy over mask = 1
+ * `inputs`/`targets` are Int32Array [B*T] row-major, `mask` Uint8Array [B*T] (a TaskBatch fits directly, plus
+ * `training` and `rng`); `positionIds` are task-supplied ids (coupled addition), used when no encoding maps ids
+ * itself. `rng` feeds randomized position schemes: pass the data stream's Rng in training and a fixed-seed one in
+ * evaluation. Call forward/loss inside `tidy` (the engine frees activations at its end).
+ *
+ * Forward, shapes in comments:
+ *   ids = (b)                                             (B, T) float64
+ *   x = tokenEmbedding[inputs] + (a)(ids)                 (B, T, D)
+ *   x = block_l(x) for l = 0 .. L-1                       (B, T, D)  (see block.ts)
+ *   logits = lnF(x) Wout + bout                           (B*T, V)
+ */
+
+import type { ModelDims } from "../encodings/trainable.js";
+import {
+  add,
+  crossEntropy,
+  embedding,
+  layerNorm,
+  normalParameter,
+  type Parameter,
+  reshape,
+  type Tensor,
+} from "../engine/index.js";
+import type { Rng } from "../util/rng.js";
+import { Block, createLayerNorm, createLinear, type LayerNormParams, type Linear, linear } from "./block.js";
+import { type ModelConfig, resolveModelConfig } from "./config.js";
+import { createModelEncoding, type ModelEncoding } from "./encodings.js";
+
+export interface ForwardInput {
+  /** Token ids, row-major [batchSize, seqLen]. */
+  inputs: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  /** Task-supplied position ids [batchSize, seqLen] (absent: 0..T-1 unless an encoding maps ids). */
+  positionIds?: Float64Array;
+  training: boolean;
+  /** Randomness for position-id schemes (randomized positions). */
+  rng: Rng;
+}
+
+export interface LossInput extends ForwardInput {
+  targets: Int32Array;
+  /** 1 where the target is scored (and trained on). */
+  mask: Uint8Array;
+}
+
+export interface Transformer {
+  readonly config: ModelConfig;
+  readonly dims: ModelDims;
+  parameters(): Parameter[];
+  forward(input: ForwardInput): Tensor;
+  loss(input: LossInput): Tensor;
+  /** The position ids the last forward pass used, [B, T] (for inspection and tests). */
+  readonly lastPositionIds: Float64Array | null;
+}
+
+class TransformerModel implements Transformer {
+  readonly dims: ModelDims;
+  readonly tokenEmbedding: Parameter;
+  readonly blocks: Block[];
+  readonly finalNorm: LayerNormParams;
+  readonly head: Linear;
+  readonly encoding: ModelEncoding;
+  lastPositionIds: Float64Array | null = null;
+
+  constructor(
+    readonly config: ModelConfig,
+    rng: Rng,
+  ) {
+    const { vocabSize, dModel, numHeads, numLayers, mlpRatio, causal, maxSeqLen } = config;
+    this.dims = { dModel, numHeads, headDim: dModel / numHeads, numLayers, maxSeqLen, causal };
+    // Draw order is part of determinism: embedding, blocks in order, head, then the encodings' parameters.
+    this.tokenEmbedding = normalParameter(
+      rng,
+      [vocabSize, dModel],
+      config.embeddingInitStd,
+      "tokenEmbedding",
+    );
+    const shape = {
+      dModel,
+      numHeads,
+      mlpHidden: Math.max(1, Math.round(mlpRatio * dModel)),
+      causal,
+      eps: config.layerNormEps,
+    };
+    this.blocks = Array.from({ length: numLayers }, (_, l) => new Block(rng, shape, l));
+    this.finalNorm = createLayerNorm(dModel, "finalNorm");
+    this.head = createLinear(rng, dModel, vocabSize, "head");
+    this.encoding = createModelEncoding(config.encoding, this.dims, rng);
+  }
+
+  parameters(): Parameter[] {
+    return [
+      this.tokenEmbedding,
+      ...this.blocks.flatMap((b) => b.parameters()),
+      this.finalNorm.weight,
+      this.finalNorm.bias,
+      this.head.weight,
+      this.head.bias,
+      ...this.encoding.parameters(),
+    ];
+  }
+
+  forward(input: ForwardInput): Tensor {
+    const { inputs, batchSize: B, seqLen: T } = input;
+    checkForwardInput(input, this.config.vocabSize);
+    const ids = this.encoding.positionIds({
+      batchSize: B,
+      seqLen: T,
+      rng: input.rng,
+      training: input.training,
+      tokens: inputs,
+      taskPositionIds: input.positionIds,
+    }); // (B, T), a fresh array per forward
+    this.lastPositionIds = ids;
+    let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)
+    const positional = this.encoding.embedding(ids, B, T); // (a): (B or 1, T, D)
+    if (positional) x = add(x, positional);
+    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
+    const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
+    return linear(reshape(h, [B * T, this.dims.dModel]), this.head); // (B*T, V)
+  }
+
+  loss(input: LossInput): Tensor {
+    const { targets, mask } = input;
+    const n = input.batchSize * input.seqLen;
+    if (targets.length !== n || mask.length !== n) {
+      throw new RangeError(
+        `loss: targets (${targets.length}) and mask (${mask.length}) must hold batchSize * seqLen = ${n} values`,
+      );
+    }
+    // Unscored positions become ignored targets (-1): no loss, no gradient; the mean is over scored positions.
+    const scored = new Int32Array(n);
+    for (let i = 0; i < n; i++) scored[i] = mask[i] ? targets[i] : -1;
+    return crossEntropy(this.forward(input), scored);
+  }
+}
+
+function checkForwardInput(input: ForwardInput, vocabSize: number): void {
+  const { inputs, batchSize, seqLen, positionIds } = input;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(seqLen) || seqLen < 1) {
+    throw new RangeError(`forward: batchSize ${batchSize} and seqLen ${seqLen} must be integers >= 1`);
+  }
+  if (inputs.length !== batchSize * seqLen) {
+    throw new RangeError(
+      `forward: inputs hold ${inputs.length} tokens, expected batchSize * seqLen = ${batchSize} * ${seqLen}`,
+    );
+  }
+  for (let i = 0; i < inputs.length; i++) {
+    if (!(inputs[i] >= 0 && inputs[i] < vocabSize)) {
+      throw new RangeError(
+        `forward: token ${inputs[i]} at index ${i} is outside the vocabulary [0, ${vocabSize})`,
+      );
+    }
+  }
+  if (positionIds && positionIds.length !== batchSize * seqLen) {
+    throw new RangeError(
+      `forward: positionIds hold ${positionIds.length} values, expected batchSize * seqLen = ${batchSize * seqLen}`,
+    );
+  }
+}
+
+/** Builds a transformer from a (partial) config, validated; all initial values are drawn from `rng`. */
+export function createTransformer(
+  config: Partial<ModelConfig> & { vocabSize: number },
+  rng: Rng,
+): Transformer {
+  return new TransformerModel(resolveModelConfig(config), rng);
+}

@@ -1,0 +1,199 @@
+/**
+ * The lab's CLI commands in-process (flags parsed as main.ts does), on a 1-layer, 8-wide transformer trained for a
+ * few steps: output files, printed tables, resume, and one-line errors for bad input.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type Command, parseCommandArgs } from "../../src/cli/args.js";
+import { benchCommand } from "../../src/cli/commands/bench.js";
+import { DEMO_CONFIG } from "../../src/cli/commands/demo.js";
+import { evalCommand } from "../../src/cli/commands/eval.js";
+import { reportCommand } from "../../src/cli/commands/report.js";
+import { trainCommand } from "../../src/cli/commands/train.js";
+import { isInputError } from "../../src/cli/errors.js";
+import { checkExperimentConfig, loadExperimentConfig } from "../../src/lab/config-file.js";
+
+vi.setConfig({ testTimeout: 30_000 });
+
+async function run(command: Command, ...argv: string[]): Promise<string> {
+  let out = "";
+  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    const { values, positionals } = parseCommandArgs(command, argv);
+    await command.run(values, positionals);
+    return out;
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+const scratch = mkdtempSync(join(tmpdir(), "posenc-lab-cli-"));
+const tiny = {
+  name: "tiny",
+  task: { id: "reverse", params: { vocabSize: 4 } },
+  model: { layers: 1, dModel: 8, heads: 2 },
+  encodings: [{ id: "rope" }, { id: "alibi" }],
+  train: { length: "1..4", steps: 6, batchSize: 8, checkpointEvery: 4 },
+  eval: { length: "1..6", samplesPerLength: 4 },
+  seeds: [0, 1],
+};
+const configPath = join(scratch, "tiny.json");
+writeFileSync(configPath, JSON.stringify(tiny));
+
+describe("posenc train / eval", () => {
+  it("trains one run with checkpoints, prints the table, and eval reads the checkpoint back", async () => {
+    const out = join(scratch, "train");
+    const printed = await run(
+      trainCommand,
+      "--config",
+      configPath,
+      "--encoding",
+      "alibi",
+      "--seed",
+      "1",
+      "--out",
+      out,
+    );
+    expect(printed).toMatch(
+      /^\| encoding \| seeds \| exact match, n = 1\.\.4 \(ID\) \| exact match, n = 5\.\.6 \(OOD\)/,
+    );
+    expect(printed).toMatch(/\n\| alibi \| 1 \| \d\.\d\d \| \d\.\d\d \|/);
+    expect(readdirSync(out).sort()).toEqual(["checkpoint.json", "result.json", "weights-000006.safetensors"]);
+    const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
+    const evaluated = JSON.parse(await run(evalCommand, "--checkpoint", out, "--json"));
+    expect(evaluated).toEqual(result.rows); // same weights, same held-out stream
+    const longer = await run(evalCommand, "--checkpoint", out, "--test-length", "5..7", "--samples", "3");
+    expect(longer.split("\n")[0]).toBe("alibi seed 1, step 6, trained on 1..4 (* = outside)");
+    expect(longer).toMatch(/\n {3}7 \* {2}/);
+  });
+
+  it("rejects an encoding the config does not have, naming the valid ones", async () => {
+    await expect(run(trainCommand, "--config", configPath, "--encoding", "fire")).rejects.toThrow(
+      'posenc train: --encoding "fire" is not in the config: valid values are rope, alibi',
+    );
+  });
+});
+
+describe("posenc bench / report merge", () => {
+  it("runs a grid from flags, shards it, and merges the shards into the same table", async () => {
+    const flags = [
+      "--task",
+      "reverse",
+      "--task-params",
+      '{"vocabSize":4}',
+      "--encodings",
+      "rope,nope",
+      "--train-length",
+      "1..3",
+      "--test-length",
+      "1..5",
+      "--seeds",
+      "2",
+      "--steps",
+      "4",
+      "--batch",
+      "8",
+      "--layers",
+      "1",
+      "--d-model",
+      "8",
+      "--heads",
+      "2",
+      "--samples",
+      "3",
+      "--parallel",
+      "1",
+    ];
+    const whole = await run(benchCommand, "length-gen", ...flags, "--out", join(scratch, "whole"));
+    expect(whole).toContain("| rope | 2 |");
+    expect(whole).toContain("| nope | 2 |");
+    for (const name of ["results.json", "report.md", "report.html", "accuracy.svg", "token-accuracy.svg"]) {
+      expect(existsSync(join(scratch, "whole", name))).toBe(true);
+    }
+    for (const i of [1, 2]) {
+      await run(benchCommand, ...flags, "--shard", `${i}/2`, "--out", join(scratch, `s${i}`));
+    }
+    const merged = await run(
+      reportCommand,
+      "merge",
+      join(scratch, "s2", "results.json"),
+      join(scratch, "s1", "results.json"),
+      "--out",
+      join(scratch, "merged"),
+    );
+    const rows = (dir: string) => JSON.parse(readFileSync(join(scratch, dir, "results.json"), "utf8")).rows;
+    expect(rows("merged")).toEqual(rows("whole"));
+    const perLength = (dir: string) =>
+      readFileSync(join(scratch, dir, "report.md"), "utf8").split("## Exact match per length")[1];
+    expect(perLength("merged")).toBe(perLength("whole"));
+    expect(merged).toContain("Merged 2 file(s), 4 runs.");
+  });
+
+  it("turns bad flags into one-line input errors", async () => {
+    const bad = async (...argv: string[]) => {
+      try {
+        await run(benchCommand, ...argv);
+      } catch (error) {
+        expect(isInputError(error)).toBe(true);
+        return (error as Error).message;
+      }
+      throw new Error("expected an input error");
+    };
+    expect(
+      await bad(
+        "--task",
+        "reverse",
+        "--encodings",
+        "rope",
+        "--train-length",
+        "1..3",
+        "--test-length",
+        "9..2",
+      ),
+    ).toBe(
+      'Invalid eval.length: expected a length range "A..B" with 1 <= A <= B, a single integer, or {min, max}, received "9..2"',
+    );
+    expect(
+      await bad(
+        "--task",
+        "reverse",
+        "--encodings",
+        "rotary",
+        "--train-length",
+        "1..3",
+        "--test-length",
+        "1..4",
+      ),
+    ).toMatch(/^Invalid encodings\[0\]\.id: expected one of /);
+    expect(await bad("--config", configPath, "--steps", "3")).toBe(
+      "posenc bench: --steps conflicts with --config (set it in the file)",
+    );
+    expect(await bad("--config", configPath, "--shard", "3/2")).toMatch(
+      /^Invalid --shard: expected "i\/n" with 1 <= i <= n/,
+    );
+    expect(await bad("fancy-gen", "--config", configPath)).toBe(
+      'posenc bench: unknown benchmark "fancy-gen": valid benchmarks are length-gen',
+    );
+  });
+});
+
+describe("configs shipped with the repository", () => {
+  it("the demo and every experiment config validate", () => {
+    expect(checkExperimentConfig(DEMO_CONFIG).name).toBe("demo");
+    const root = resolve(import.meta.dirname, "../../experiments");
+    const files = readdirSync(root, { recursive: true })
+      .map(String)
+      .filter((f) => /\.ya?ml$|config\.json$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const file of files) expect(() => loadExperimentConfig(join(root, file))).not.toThrow();
+  });
+});
