@@ -78,6 +78,19 @@ class Model(torch.nn.Module):
         return self.head(self.lnf(x))
 
 
+def blas_library():
+    """The libblas.so.3 this process actually loaded (torch calls it; Debian lets the system choose it)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                if "libblas.so" in line or "libopenblas" in line:
+                    path = line.split()[-1]
+                    return "openblas" if "openblas" in path else path
+    except OSError:
+        pass
+    return "unknown"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=1)
@@ -117,6 +130,7 @@ def main():
             {
                 "threads": a.threads,
                 "torch": torch.__version__,
+                "blas": blas_library(),
                 "tokensPerSecond": statistics.median(rates),
                 "minTokensPerSecond": min(rates),
                 "maxTokensPerSecond": max(rates),

@@ -15,6 +15,8 @@ export interface Command {
   summary: string;
   usage: string;
   flags: FlagSpec;
+  /** Whether the command takes positional arguments (otherwise any is rejected as unexpected). */
+  acceptsPositionals?: boolean;
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void> | void;
 }
 

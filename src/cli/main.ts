@@ -5,12 +5,27 @@
  */
 import { type Command, parseCommandArgs, renderCommandHelp } from "./args.js";
 import { alibiCommand } from "./commands/alibi.js";
+import { benchCommand } from "./commands/bench.js";
+import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
+import { evalCommand } from "./commands/eval.js";
 import { listCommand } from "./commands/list.js";
+import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
+import { trainCommand } from "./commands/train.js";
 import { isInputError, UsageError } from "./errors.js";
 
-const commands: readonly Command[] = [listCommand, ropeCommand, alibiCommand, docsCommand];
+const commands: readonly Command[] = [
+  demoCommand,
+  listCommand,
+  ropeCommand,
+  alibiCommand,
+  trainCommand,
+  evalCommand,
+  benchCommand,
+  reportCommand,
+  docsCommand,
+];
 
 function mainHelp(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(8)}${c.summary.split("\n")[0]}`);
@@ -35,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(renderCommandHelp(command));
       return 0;
     }
-    if (positionals.length > 0) {
+    if (positionals.length > 0 && !command.acceptsPositionals) {
       throw new UsageError(
         `posenc ${command.name}: unexpected argument "${positionals[0]}" (see 'posenc ${command.name} --help')`,
       );

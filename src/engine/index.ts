@@ -15,6 +15,8 @@ export type { MatmulKernel, MatmulShape } from "./kernels/types.js";
 export { memoryStats } from "./memory.js";
 export { type AttentionOptions, attention } from "./ops/attention.js";
 export * from "./ops/elementwise.js";
+export { mergeHeads, splitHeads } from "./ops/heads.js";
+export { linear } from "./ops/linear.js";
 export { type MatmulOptions, matmul } from "./ops/matmul.js";
 export { concat, embedding, permute, reshape, slice, transpose } from "./ops/movement.js";
 export * from "./ops/nn.js";
@@ -30,6 +32,15 @@ export {
   Sgd,
   type SgdConfig,
 } from "./optim.js";
+export {
+  type EngineInfo,
+  type EngineOptions,
+  engineInfo,
+  initEngine,
+  initEngineSync,
+  type KernelChoice,
+  shutdownEngine,
+} from "./setup.js";
 export { isFloat64Storage, withFloat64Storage } from "./storage.js";
 export {
   backward,

@@ -65,14 +65,52 @@ export function freeBytes(pointer: number, bytes: number): void {
   list.push(pointer);
 }
 
+/**
+ * A 60-byte WebAssembly module, written out by hand, exporting `zero(pointer, bytes)`: one `memory.fill`
+ * instruction on the engine's memory. On a SharedArrayBuffer, TypedArray.prototype.fill runs at about a quarter of
+ * memset speed (0.58 ms vs 0.12-0.23 ms per 8 MB here); gradients are zeroed on every allocation, about 100 MB per
+ * step of the reference model. Falls back to `fill` if the engine lacks bulk-memory instructions.
+ *   (module (import "env" "memory" (memory 1 65536 [shared]))
+ *     (func (export "zero") (param i32 i32) local.get 0 i32.const 0 local.get 1 memory.fill))
+ */
+function createZeroFill(): ((pointer: number, bytes: number) => void) | null {
+  // biome-ignore format: the bytes are grouped by section
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00, // type section: (i32, i32) -> ()
+    0x02, 0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, // import "env" "memory"
+    0x02, memoryIsShared ? 0x03 : 0x01, 0x01, 0x80, 0x80, 0x04, // memory: flags, initial 1, maximum 65536
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x07, 0x08, 0x01, 0x04, 0x7a, 0x65, 0x72, 0x6f, 0x00, 0x00, // export "zero" = function 0
+    0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x41, 0x00, 0x20, 0x01, 0xfc, 0x0b, 0x00, 0x0b, // code: memory.fill
+  ]);
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return instance.exports.zero as (pointer: number, bytes: number) => void;
+  } catch {
+    return null;
+  }
+}
+
+const zeroFill = createZeroFill();
+
 /** A zero-filled Float32Array of `length` elements living in `memory`. Its `byteOffset` is its WASM pointer. */
 export function allocFloat32(length: number): Float32Array {
+  const view = allocFloat32Uninitialized(length);
+  if (zeroFill && length > 0) zeroFill(view.byteOffset, length * 4);
+  else view.fill(0);
+  return view;
+}
+
+/**
+ * Like `allocFloat32` but the contents are whatever the block held before (a reused block keeps its old values).
+ * For outputs a kernel overwrites completely: zeroing them first was about a sixth of a training step.
+ */
+export function allocFloat32Uninitialized(length: number): Float32Array {
   const pointer = allocBytes(length * 4);
   const buffer = memory.buffer;
   engineBuffers.add(buffer);
-  const view = new Float32Array(buffer, pointer, length);
-  view.fill(0);
-  return view;
+  return new Float32Array(buffer, pointer, length);
 }
 
 /** Releases a Float32Array from `allocFloat32` for reuse. The caller must not touch it afterwards. */

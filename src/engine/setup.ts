@@ -49,7 +49,10 @@ export function engineInfo(): EngineInfo {
   return current;
 }
 
-function checkOptions(fn: string, options: EngineOptions): { kernels: KernelChoice; threads: number | "auto" } {
+function checkOptions(
+  fn: string,
+  options: EngineOptions,
+): { kernels: KernelChoice; threads: number | "auto" } {
   const kernels = options.kernels ?? "auto";
   const threads = options.threads ?? "auto";
   if (kernels !== "auto" && kernels !== "reference" && kernels !== "wasm") {
@@ -101,7 +104,8 @@ export function initEngineSync(options: EngineOptions = {}): EngineInfo {
   const { kernels, threads } = checkOptions("initEngineSync", options);
   if (kernels === "reference" || (kernels === "auto" && !wasmSimdSupported())) return useReference();
   const running = currentThreadPool();
-  const pool = threads !== 1 && running && (threads === "auto" || running.threads <= threads) ? running : null;
+  const pool =
+    threads !== 1 && running && (threads === "auto" || running.threads <= threads) ? running : null;
   return useWasm(pool);
 }
 

@@ -7,7 +7,7 @@
  * same on both). Central finite differences then run entirely in float64, so the check measures the gradient
  * rules, not float32 rounding. Kernels in this mode are always the TypeScript references.
  */
-import { allocFloat32, freeFloat32 } from "./memory.js";
+import { allocFloat32, allocFloat32Uninitialized, freeFloat32 } from "./memory.js";
 
 let float64Mode = false;
 
@@ -15,6 +15,15 @@ let float64Mode = false;
 export function allocStorage(length: number): Float32Array {
   if (float64Mode) return new Float64Array(length) as unknown as Float32Array;
   return allocFloat32(length);
+}
+
+/**
+ * A buffer whose contents are unspecified (old values of a reused block), for outputs that a kernel overwrites
+ * completely. Never for gradients or anything a kernel accumulates into (+=).
+ */
+export function allocStorageUninitialized(length: number): Float32Array {
+  if (float64Mode) return new Float64Array(length) as unknown as Float32Array;
+  return allocFloat32Uninitialized(length);
 }
 
 /** Returns a buffer from `allocStorage` for reuse (float64 buffers are left to the garbage collector). */

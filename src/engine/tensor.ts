@@ -14,7 +14,7 @@
  * (moved to the enclosing scope) and Parameters. A training step wrapped in `tidy` therefore frees its activations,
  * saved buffers and gradients, and the allocator reuses the same blocks on the next step.
  */
-import { allocStorage, freeStorage } from "./storage.js";
+import { allocStorage, allocStorageUninitialized, freeStorage } from "./storage.js";
 
 export type Shape = readonly number[];
 
@@ -326,6 +326,14 @@ export function ones(shape: Shape, requiresGrad = false): Tensor {
 /** A new tensor of the given shape wrapping freshly allocated (zeroed) storage; for ops. */
 export function empty(shape: Shape): Tensor {
   return new Tensor(allocStorage(shapeSize(shape)), shape);
+}
+
+/**
+ * A new tensor whose storage is NOT zeroed (it holds a reused block's old values): for op outputs that the kernel
+ * overwrites completely. Ops whose kernels accumulate (+=) into the output use `empty`.
+ */
+export function uninitialized(shape: Shape): Tensor {
+  return new Tensor(allocStorageUninitialized(shapeSize(shape)), shape);
 }
 
 /** A Parameter holding a copy of `values`. */

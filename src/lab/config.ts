@@ -142,7 +142,11 @@ export const experimentSchema = z.strictObject({
     /** Task parameters that differ at evaluation (e.g. addition's sameLength: true), merged over task.params. */
     taskParams: params.optional(),
     samplesPerLength: num({ integer: true, min: 1, max: 100000 }).default(50),
-    batchSize: num({ integer: true, min: 1, max: 4096 }).default(64),
+    /**
+     * Examples per evaluation forward pass. Each test length is its own sequence length, and the engine keeps
+     * freed buffers per exact size, so memory grows with batchSize x the number of test lengths: keep it small.
+     */
+    batchSize: num({ integer: true, min: 1, max: 4096 }).default(16),
   }),
   seeds: z
     .array(num({ integer: true, min: 0, max: 4294967295 }))

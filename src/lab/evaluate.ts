@@ -11,6 +11,7 @@
 import { noGrad, tidy } from "../engine/index.js";
 import { buildVocabulary } from "../tasks/format.js";
 import { LengthAccuracyTally, scoreBatch } from "../tasks/score.js";
+import type { TaskBatch } from "../tasks/types.js";
 import { encodingLabel, evalTaskOf } from "./config.js";
 import type { LabModel } from "./model.js";
 import { STREAM, streamRng } from "./seeds.js";
@@ -28,26 +29,48 @@ export interface ResultRow {
   samples: number;
 }
 
+/** The first `rows` examples of a batch (views, no copy). */
+function firstRows(batch: TaskBatch, rows: number): TaskBatch {
+  if (rows === batch.batchSize) return batch;
+  const n = rows * batch.seqLen;
+  const out: TaskBatch = {
+    ...batch,
+    batchSize: rows,
+    inputs: batch.inputs.subarray(0, n),
+    targets: batch.targets.subarray(0, n),
+    mask: batch.mask.subarray(0, n),
+    lengths: batch.lengths.subarray(0, rows),
+  };
+  if (batch.positionIds) out.positionIds = batch.positionIds.subarray(0, n);
+  return out;
+}
+
 /** Evaluates `model` on every length of the run's eval range (examples from `evalTaskOf(config)`). */
 export function evaluate(model: LabModel, run: RunSpec): ResultRow[] {
   const { config, seed } = run;
   const task = evalTaskOf(config);
   const { min, max } = config.eval.length;
   const layout = config.task.layout;
-  const vocabSize = buildVocabulary(task.symbols, layout).size;
+  const vocab = buildVocabulary(task.symbols, layout);
   const tally = new LengthAccuracyTally();
-  for (let length = min; length <= max; length++) {
+  // Longest first: an allocator that reuses larger free blocks then never grows past the first length's peak.
+  for (let length = max; length >= min; length--) {
     const rng = streamRng(seed, STREAM.eval, length);
-    for (let done = 0; done < config.eval.samplesPerLength; ) {
-      const size = Math.min(config.eval.batchSize, config.eval.samplesPerLength - done);
+    // Every batch has the same size (one buffer shape per length); the last one scores only the rows it needs.
+    const batchSize = Math.min(config.eval.batchSize, config.eval.samplesPerLength);
+    for (let done = 0; done < config.eval.samplesPerLength; done += batchSize) {
+      const needed = Math.min(batchSize, config.eval.samplesPerLength - done);
       tidy(() =>
         noGrad(() => {
-          const batch = task.sample(rng, size, length, layout);
+          const batch = task.sample(rng, batchSize, length, layout);
           const logits = model.forward(batch, { rng, training: false });
-          tally.add(batch, scoreBatch(batch, argmaxRows(logits.data, vocabSize)));
+          const scored = firstRows(batch, needed);
+          tally.add(
+            scored,
+            scoreBatch(scored, argmaxRows(logits.data, vocab.size).subarray(0, needed * batch.seqLen)),
+          );
         }),
       );
-      done += size;
     }
   }
   const encoding = encodingLabel(run.encoding);

@@ -55,7 +55,7 @@ export class GridProgress {
       (e) =>
         `${e.label} ${e.step}/${e.steps} loss ${e.loss.toFixed(3)} acc ${e.accuracy.toFixed(2)} ETA ${formatDuration(etaSeconds(e))}`,
     );
-    const columns = (this.sink as { columns?: number }).columns ?? 160;
+    const columns = (this.sink as { columns?: number }).columns || 160;
     const text = `[${this.done}/${this.total} done] ${jobs.join(" | ")}`.slice(0, Math.max(columns - 1, 40));
     this.sink.write(`\r\x1b[2K${text}`);
     this.drawn = true;

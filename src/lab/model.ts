@@ -54,5 +54,5 @@ export function maxSequenceLength(config: ExperimentConfig): number {
   const rng = new Rng(0x5eed);
   for (const [task, range] of cases)
     longest = Math.max(longest, task.sample(rng, 32, range.max, layout).seqLen);
-  return Math.ceil(longest * 1.25) + 2;
+  return Math.max(Math.ceil(longest * 1.25) + 2, Math.ceil(longest / 16) * 16);
 }

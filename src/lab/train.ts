@@ -3,7 +3,7 @@
  *
  *   for step = start .. steps-1:
  *     rng    = Rng(seed, "train", step)                 fresh examples every step, reproducible from (seed, step)
- *     batch  = task.sample(rng, batchSize, train.length)
+ *     batch  = task.sample(rng, batchSize, train.length), right-padded to a fixed length (batching.ts)
  *     loss   = crossEntropy(model(batch), answer tokens + EOS only)
  *     backward; clip the global grad norm; AdamW step at lr = learningRateAt(step)   (warmup, then cosine)
  *     every checkpointEvery steps: checkpoint (weights + AdamW moments + loss history), atomically
@@ -20,6 +20,7 @@ import { createTask } from "../tasks/registry.js";
 import { scoreBatch } from "../tasks/score.js";
 import type { Task, TaskBatch } from "../tasks/types.js";
 import { PosencConfigError } from "../util/validation.js";
+import { padBatch, trainingPadLength } from "./batching.js";
 import { loadCheckpointInto, readSidecar, saveCheckpoint } from "./checkpoint.js";
 import { type EncodingChoice, type ExperimentConfig, encodingLabel, scheduleOf } from "./config.js";
 import { defaultModelFactory, type LabModel, type ModelFactory, maxSequenceLength } from "./model.js";
@@ -138,6 +139,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
     weightDecay: t.weightDecay,
   });
   const schedule = scheduleOf(t);
+  const padTo = trainingPadLength(task, config.task.layout, t.length);
 
   let startStep = 0;
   let lossHistory: number[] = [];
@@ -187,7 +189,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
     const stepBegan = performance.now();
     const rng = streamRng(seed, STREAM.train, step);
     const { loss, accuracy, tokens } = tidy(() => {
-      const batch = task.sample(rng, t.batchSize, t.length, config.task.layout);
+      const batch = padBatch(task.sample(rng, t.batchSize, t.length, config.task.layout), padTo, pad);
       optimizer.zeroGrad();
       const logits = model.forward(batch, { rng, training: true });
       const lossTensor = crossEntropy(logits, scoredTargets(batch));

@@ -50,6 +50,31 @@ describe("checkpoints and --resume", () => {
     expect(whole.lossHistory[39]).toBeLessThan(whole.lossHistory[0]);
   });
 
+  it("resumes the real transformer bit-identically, learned and randomized encodings included", async () => {
+    const config = parseExperimentConfig({
+      task: { id: "reverse", params: { vocabSize: 4 } },
+      model: { layers: 1, dModel: 8, heads: 2 },
+      encodings: [
+        { id: "randomized-rope", params: { maxPosition: 64 } },
+        { id: "t5" },
+        { id: "fire" },
+        { id: "cope" },
+      ],
+      train: { length: "1..5", steps: 14, batchSize: 8, lr: 0.01, checkpointEvery: 4 },
+      eval: { length: "1..6" },
+    });
+    for (const encoding of config.encodings) {
+      const run: RunSpec = { config, encoding, seed: 5 };
+      const whole = await train(run);
+      const dir = mkdtempSync(join(tmpdir(), "posenc-resume-"));
+      await train(run, { checkpointDir: dir, stopAfter: 10 });
+      const resumed = await train(run, { checkpointDir: dir, resume: true });
+      expect(resumed.startStep).toBe(8);
+      expect(resumed.lossHistory).toEqual(whole.lossHistory);
+      expect(bits(resumed)).toEqual(bits(whole));
+    }
+  });
+
   it("refuses to resume a checkpoint of another run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "posenc-resume-"));
     await train(runOf(12, 6), { modelFactory, checkpointDir: dir, stopAfter: 6 });

@@ -166,6 +166,7 @@ export const benchCommand: Command = {
       description: "Skip finished runs and continue interrupted ones from their checkpoints",
     },
   },
+  acceptsPositionals: true,
   async run(values, positionals) {
     const benchmark = positionals[0] ?? "length-gen";
     if (benchmark !== "length-gen" || positionals.length > 1) {

@@ -26,6 +26,7 @@ export const reportCommand: Command = {
       valueName: "DIR",
     },
   },
+  acceptsPositionals: true,
   run(values, positionals) {
     const args = positionals[0] === "merge" ? positionals.slice(1) : positionals;
     const inputs = [

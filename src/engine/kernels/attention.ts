@@ -41,7 +41,9 @@ export function attentionForward(
     for (let i = 0; i < Tq; i++) {
       const qI = qBh + i * D;
       const attI = (bh * Tq + i) * Tk;
-      const end = causal ? Math.min(Tk, i + shift + 1) : Tk;
+      // Keys 0..end-1 are visible; with more queries than keys the first rows may see none (end clamps to 0,
+      // the row of att and of out is 0).
+      const end = causal ? Math.max(0, Math.min(Tk, i + shift + 1)) : Tk;
       let max = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < end; j++) {
         const kJ = kBh + j * D;
@@ -58,7 +60,7 @@ export function attentionForward(
         att[attI + j] = e;
         sum += e;
       }
-      const inv = 1 / sum;
+      const inv = end > 0 ? 1 / sum : 0;
       for (let j = 0; j < end; j++) att[attI + j] *= inv;
       for (let j = end; j < Tk; j++) att[attI + j] = 0;
       const outI = (bh * Tq + i) * Dv;
@@ -98,7 +100,7 @@ export function attentionBackward(
       const qI = qBh + i * D;
       const attI = (bh * Tq + i) * Tk;
       const outI = (bh * Tq + i) * Dv;
-      const end = causal ? Math.min(Tk, i + shift + 1) : Tk;
+      const end = causal ? Math.max(0, Math.min(Tk, i + shift + 1)) : Tk;
       // in the forward pass this was: out_i += att[i, j] v_j
       // so now we have: datt[i, j] = dout_i . v_j; dv_j += att[i, j] dout_i
       let dot = 0;

@@ -23,6 +23,7 @@ import {
   whereForward,
 } from "./elementwise.js";
 import { embeddingBackward, embeddingForward } from "./gather.js";
+import { fillRows, headsToSlabs, slabsToHeads, sumRows } from "./heads.js";
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from "./layernorm.js";
 import { matmulReference } from "./matmul.js";
 import { adamUpdate, scaleInPlace, sgdUpdate, sumOfSquares } from "./optimizer.js";
@@ -74,6 +75,10 @@ export const referenceKernels = Object.freeze({
   rotatePairsBackward,
   embeddingForward,
   embeddingBackward,
+  headsToSlabs,
+  slabsToHeads,
+  fillRows,
+  sumRows,
   adamUpdate,
   sgdUpdate,
   sumOfSquares,

@@ -3,8 +3,8 @@
  * q/k transforms (rotations and the like) are ordinary differentiable ops applied by the caller before this op.
  */
 import { kernels } from "../kernels/index.js";
-import { allocStorage } from "../storage.js";
-import { empty, formatShape, gradOrNull, record, type Tensor } from "../tensor.js";
+import { allocStorageUninitialized } from "../storage.js";
+import { formatShape, gradOrNull, record, type Tensor, uninitialized } from "../tensor.js";
 import { broadcastTo } from "./elementwise.js";
 import { broadcastShapes, product } from "./shapes.js";
 
@@ -80,8 +80,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     }
   }
 
-  const out = empty([...lead, Tq, Dv]);
-  const att = allocStorage(BH * Tq * Tk);
+  const out = uninitialized([...lead, Tq, Dv]);
+  const att = allocStorageUninitialized(BH * Tq * Tk); // the kernels write every entry (masked ones as 0)
   kernels().attentionForward(out.data, att, q.data, k.data, v.data, bias?.data ?? null, biasOffsets, sizes);
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   const biasT = bias;

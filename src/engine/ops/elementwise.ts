@@ -4,13 +4,13 @@
 import { broadcastStrides, contiguousStrides, makePlan } from "../kernels/broadcast.js";
 import type { BinaryName, UnaryName } from "../kernels/elementwise.js";
 import { kernels } from "../kernels/index.js";
-import { empty, gradOrNull, inputGrad, record, type Shape, type Tensor } from "../tensor.js";
+import { gradOrNull, inputGrad, record, type Shape, type Tensor, uninitialized } from "../tensor.js";
 import { broadcastShapes } from "./shapes.js";
 
 // ****** unary ops ******
 
 function unary(name: UnaryName, x: Tensor): Tensor {
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().unary[name].forward(out.data, x.data, x.size);
   return record(out, name, [x], (g) =>
     kernels().unary[name].backward(inputGrad(x), g, x.data, out.data, x.size),
@@ -34,14 +34,14 @@ export const abs = (x: Tensor): Tensor => unary("abs", x);
 
 /** x^p for a constant exponent p. */
 export function pow(x: Tensor, p: number): Tensor {
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().powForward(out.data, x.data, p, x.size);
   return record(out, "pow", [x], (g) => kernels().powBackward(inputGrad(x), g, x.data, p, x.size));
 }
 
 /** scale * x + shift. */
 export function affine(x: Tensor, scale: number, shift = 0): Tensor {
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().affineForward(out.data, x.data, scale, shift, x.size);
   return record(out, "affine", [x], (g) => kernels().affineBackward(inputGrad(x), g, scale, x.size));
 }
@@ -52,7 +52,7 @@ export type Operand = Tensor | number;
 
 function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   const plan = makePlan(shape, [
     contiguousStrides(shape),
     broadcastStrides(a.shape, shape),
@@ -106,7 +106,7 @@ export function div(a: Operand, b: Operand): Tensor {
  */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   const plan = makePlan(shape, [
     contiguousStrides(shape),
     broadcastStrides(cond.shape, shape),
@@ -127,7 +127,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
       `broadcastTo: shape [${x.shape.join(", ")}] cannot broadcast to [${shape.join(", ")}]`,
     );
   }
-  const out = empty(shape);
+  const out = uninitialized(shape);
   const plan = makePlan(shape, [contiguousStrides(shape), broadcastStrides(x.shape, shape)]);
   kernels().stridedCopy(out.data, x.data, plan);
   const back = makePlan(shape, [broadcastStrides(x.shape, shape), contiguousStrides(shape)]);

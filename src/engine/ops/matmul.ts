@@ -5,7 +5,7 @@
  */
 import { kernels } from "../kernels/index.js";
 import type { MatmulShape } from "../kernels/types.js";
-import { empty, formatShape, inputGrad, record, type Tensor } from "../tensor.js";
+import { formatShape, inputGrad, record, type Tensor, uninitialized } from "../tensor.js";
 import { product, sameShape } from "./shapes.js";
 
 export interface MatmulOptions {
@@ -49,7 +49,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   else if (aShared && aBatch.length <= bBatch.length) batchShape = [...bBatch];
   else throw new RangeError(`matmul: batch dimensions differ and neither side is shared: ${describe()}`);
   const batch = product(batchShape);
-  const out = empty([...batchShape, m, n]);
+  const out = uninitialized([...batchShape, m, n]);
   const sa = aShared ? 0 : m * k;
   const sb = bShared ? 0 : k * n;
   const sc = m * n;

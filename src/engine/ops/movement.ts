@@ -4,7 +4,15 @@
  */
 import { contiguousStrides, makePlan } from "../kernels/broadcast.js";
 import { kernels } from "../kernels/index.js";
-import { empty, formatShape, inputGrad, record, type Shape, shapeSize, type Tensor } from "../tensor.js";
+import {
+  formatShape,
+  inputGrad,
+  record,
+  type Shape,
+  shapeSize,
+  type Tensor,
+  uninitialized,
+} from "../tensor.js";
 import { normalizeAxis } from "./shapes.js";
 
 /** Row-major strides with no zeroing (for addressing sub-blocks). */
@@ -34,7 +42,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
       `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
     );
   }
-  const out = empty(target);
+  const out = uninitialized(target);
   out.data.set(x.data);
   return record(out, "reshape", [x], (g) => kernels().affineBackward(inputGrad(x), g, 1, x.size));
 }
@@ -52,7 +60,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const readStrides = order.map((a) => (x.shape[a] === 1 ? 0 : xStrides[a]));
   const plan = makePlan(shape, [contiguousStrides(shape), readStrides]);
   const back = makePlan(shape, [readStrides, contiguousStrides(shape)]);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   kernels().stridedCopy(out.data, x.data, plan);
   return record(out, "permute", [x], (g) => kernels().stridedAdd(inputGrad(x), g, back));
 }
@@ -89,7 +97,7 @@ export function slice(
   const base = lo * xStrides[a];
   const plan = makePlan(shape, [contiguousStrides(shape), readStrides]);
   const back = makePlan(shape, [readStrides, contiguousStrides(shape)]);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   kernels().stridedCopy(out.data, x.data.subarray(base), plan);
   return record(out, "slice", [x], (g) => kernels().stridedAdd(inputGrad(x).subarray(base), g, back));
 }
@@ -108,7 +116,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   }
   const shape = first.shape.map((d, i) => (i === a ? xs.reduce((s, x) => s + x.shape[a], 0) : d));
   const outStrides = denseStrides(shape);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   const blocks = xs.map((x, idx) => {
     const offset = xs.slice(0, idx).reduce((s, y) => s + y.shape[a], 0) * outStrides[a];
     const writeStrides = x.shape.map((d, i) => (d === 1 ? 0 : outStrides[i]));
@@ -141,7 +149,7 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: Shape = [ids
       throw new RangeError(`embedding: id ${ids[i]} at index ${i} is out of range for a table of ${V} rows`);
     }
   }
-  const out = empty([...idsShape, C]);
+  const out = uninitialized([...idsShape, C]);
   const N = ids.length;
   ids = Int32Array.from(ids); // the caller may reuse its array before backward runs
   kernels().embeddingForward(out.data, ids, table.data, N, C);

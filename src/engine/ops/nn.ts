@@ -5,7 +5,7 @@
 import { kernels } from "../kernels/index.js";
 import type { PairLayout } from "../kernels/rotate.js";
 import { allocStorage } from "../storage.js";
-import { empty, formatShape, gradOrNull, inputGrad, record, type Tensor } from "../tensor.js";
+import { empty, formatShape, gradOrNull, inputGrad, record, type Tensor, uninitialized } from "../tensor.js";
 import { normalizeAxis, product } from "./shapes.js";
 
 function rowsOf(op: string, x: Tensor): { N: number; C: number } {
@@ -17,7 +17,7 @@ function rowsOf(op: string, x: Tensor): { N: number; C: number } {
 /** softmax over the last axis. */
 export function softmax(x: Tensor): Tensor {
   const { N, C } = rowsOf("softmax", x);
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().softmaxForward(out.data, x.data, N, C);
   return record(out, "softmax", [x], (g) => kernels().softmaxBackward(inputGrad(x), g, out.data, N, C));
 }
@@ -25,7 +25,7 @@ export function softmax(x: Tensor): Tensor {
 /** log(softmax(x)) over the last axis, computed stably. */
 export function logSoftmax(x: Tensor): Tensor {
   const { N, C } = rowsOf("logSoftmax", x);
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().logSoftmaxForward(out.data, x.data, N, C);
   return record(out, "logSoftmax", [x], (g) => kernels().logSoftmaxBackward(inputGrad(x), g, out.data, N, C));
 }
@@ -98,7 +98,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const { N, C } = rowsOf("layerNorm", x);
   checkAffine("layerNorm", "weight", weight, C, x);
   checkAffine("layerNorm", "bias", bias, C, x);
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   const mean = allocStorage(N);
   const rstd = allocStorage(N);
   kernels().layernormForward(
@@ -138,7 +138,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   const { N, C } = rowsOf("rmsNorm", x);
   checkAffine("rmsNorm", "weight", weight, C, x);
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   const rstd = allocStorage(N);
   kernels().rmsnormForward(out.data, rstd, x.data, weight?.data ?? null, N, C, eps);
   return record(
@@ -205,7 +205,7 @@ export function rotatePairs(x: Tensor, cos: Tensor, sin: Tensor, options: Rotate
     pairs,
     layout,
   };
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   kernels().rotatePairsForward(out.data, x.data, cos.data, sin.data, sizes);
   return record(out, "rotatePairs", [x], (g) =>
     kernels().rotatePairsBackward(inputGrad(x), g, cos.data, sin.data, sizes),

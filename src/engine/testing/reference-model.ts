@@ -14,8 +14,9 @@ import { Rng } from "../../util/rng.js";
 import { constantParameter, normalParameter } from "../init.js";
 import { attention } from "../ops/attention.js";
 import { add, gelu } from "../ops/elementwise.js";
-import { matmul } from "../ops/matmul.js";
-import { embedding, permute, reshape, slice } from "../ops/movement.js";
+import { mergeHeads, splitHeads } from "../ops/heads.js";
+import { linear } from "../ops/linear.js";
+import { embedding } from "../ops/movement.js";
 import { crossEntropy, layerNorm, rotatePairs } from "../ops/nn.js";
 import { Adam } from "../optim.js";
 import { type Parameter, type Shape, type Tensor, tensor, tidy } from "../tensor.js";
@@ -121,38 +122,29 @@ export class ReferenceModel {
 
   /** Logits (B, T, vocab) for token ids (B * T, row-major). */
   forward(ids: Int32Array, batch: number): Tensor {
-    const { dModel: C, heads: H, seqLen: T, layers } = this.config;
-    const Dh = C / H;
+    const { heads: H, seqLen: T, layers } = this.config;
     const B = batch;
     let x = embedding(this.p("wte"), ids, [B, T]); // (B, T, C)
-    const heads = (t: Tensor) => reshape(t, [B, T, H, Dh]); // (B, T, H, Dh)
     for (let l = 0; l < layers; l++) {
       const h = layerNorm(x, this.p(`h${l}.ln1.w`), this.p(`h${l}.ln1.b`));
-      const qkv = add(matmul(h, this.p(`h${l}.attn.wqkv`)), this.p(`h${l}.attn.bqkv`)); // (B, T, 3C)
-      // Rotate along T (axis 1) while still (B, T, H, Dh), then move heads forward: (B, H, T, Dh).
-      const q = permute(
-        rotatePairs(heads(slice(qkv, -1, 0, C)), this.cos, this.sin, { axis: 1 }),
-        [0, 2, 1, 3],
-      );
-      const k = permute(
-        rotatePairs(heads(slice(qkv, -1, C, 2 * C)), this.cos, this.sin, { axis: 1 }),
-        [0, 2, 1, 3],
-      );
-      const v = permute(heads(slice(qkv, -1, 2 * C, 3 * C)), [0, 2, 1, 3]);
-      const a = reshape(permute(attention(q, k, v, { causal: true }), [0, 2, 1, 3]), [B, T, C]);
-      x = add(x, add(matmul(a, this.p(`h${l}.attn.wo`)), this.p(`h${l}.attn.bo`)));
+      const qkv = linear(h, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`)); // (B, T, 3C)
+      // q, k, v as (B, H, T, Dh) in one pass; q and k rotated along T (axis 2).
+      const [q0, k0, v] = splitHeads(qkv, 3, H);
+      const q = rotatePairs(q0, this.cos, this.sin, { axis: 2 });
+      const k = rotatePairs(k0, this.cos, this.sin, { axis: 2 });
+      const a = mergeHeads(attention(q, k, v, { causal: true })); // (B, T, C)
+      x = add(x, linear(a, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
       const h2 = layerNorm(x, this.p(`h${l}.ln2.w`), this.p(`h${l}.ln2.b`));
-      const m = gelu(add(matmul(h2, this.p(`h${l}.mlp.w1`)), this.p(`h${l}.mlp.b1`)));
-      x = add(x, add(matmul(m, this.p(`h${l}.mlp.w2`)), this.p(`h${l}.mlp.b2`)));
+      const m = gelu(linear(h2, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`)));
+      x = add(x, linear(m, this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
     }
     const final = layerNorm(x, this.p("lnf.w"), this.p("lnf.b"));
-    return matmul(final, this.p("head")); // (B, T, vocab)
+    return linear(final, this.p("head")); // (B, T, vocab)
   }
 
   /** Mean next-token cross-entropy; targets < 0 are ignored. */
   loss(ids: Int32Array, targets: Int32Array, batch: number): Tensor {
-    const logits = this.forward(ids, batch);
-    return crossEntropy(reshape(logits, [batch * this.config.seqLen, this.config.vocab]), targets);
+    return crossEntropy(this.forward(ids, batch), targets);
   }
 
   dispose(): void {

@@ -17,6 +17,7 @@ import { createWasmLayernorm, type WasmLayernormKernels } from "./layernorm.js";
 import { createWasmMatmul, type WasmMatmulOptions } from "./matmul.js";
 import { instantiateKernels, kernelModule, kernelModuleAsync, wasmSimdSupported } from "./module.js";
 import { currentThreadPool, startThreadPool, type ThreadPool, threadPoolSupported } from "./pool.js";
+import { createWasmRows, type WasmRowKernels } from "./rows.js";
 import { createWasmSoftmax, type WasmSoftmaxKernels } from "./softmax.js";
 
 export { DEFAULT_SPLIT_MIN_FLOPS } from "./matmul.js";
@@ -35,7 +36,8 @@ export interface WasmKernels
     WasmAttentionKernels,
     WasmElementwiseKernels,
     WasmLayernormKernels,
-    WasmBinaryKernels {
+    WasmBinaryKernels,
+    WasmRowKernels {
   matmul: MatmulKernel;
   /** Threads a large op may use (1 without a pool). */
   readonly threads: number;
@@ -62,6 +64,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
     ...createWasmElementwise(kernels),
     ...createWasmLayernorm(kernels),
     ...createWasmBinary(kernels),
+    ...createWasmRows(kernels),
     threads: pool ? pool.threads : 1,
     pool,
   };
@@ -97,8 +100,9 @@ export async function initWasmKernels(options: InitWasmKernelOptions = {}): Prom
 
 /**
  * The WASM kernels as entries of the engine's kernel table, for `setKernels(wasmKernelTable(kernels))`
- * (../kernels/index.ts): matmul, softmax, layernorm, attention, broadcast binary arithmetic, and gelu within the
- * unary table (the other unary functions stay the references).
+ * (../kernels/index.ts): matmul, softmax, layernorm, attention, broadcast binary arithmetic, the linear layer's
+ * bias rows, the attention head layout, and gelu within the unary table (the other unary functions stay the
+ * references).
  */
 export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
   return {
@@ -111,6 +115,12 @@ export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
     attentionBackward: kernels.attentionBackward,
     binaryForward: kernels.binaryForward,
     binaryBackward: kernels.binaryBackward,
+    rotatePairsForward: kernels.rotatePairsForward,
+    rotatePairsBackward: kernels.rotatePairsBackward,
+    fillRows: kernels.fillRows,
+    sumRows: kernels.sumRows,
+    headsToSlabs: kernels.headsToSlabs,
+    slabsToHeads: kernels.slabsToHeads,
     unary: { ...referenceKernels.unary, gelu: kernels.gelu },
   };
 }

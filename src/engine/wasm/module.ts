@@ -92,6 +92,32 @@ export interface KernelExports {
     shift: number,
     scale: number,
   ): void;
+  fillRows(out: number, bias: number, R: number, C: number): void;
+  sumRows(db: number, g: number, R: number, C: number): void;
+  moveHeads(
+    slabs: number,
+    rows: number,
+    B: number,
+    T: number,
+    H: number,
+    Dh: number,
+    rowStride: number,
+    offset: number,
+    toSlabs: number,
+    accumulate: number,
+  ): void;
+  rotateHalf(
+    out: number,
+    x: number,
+    cos: number,
+    sin: number,
+    outer: number,
+    T: number,
+    inner: number,
+    D: number,
+    P: number,
+    backward: number,
+  ): void;
   /** Workspace bytes one thread needs for `matmul` (a WebAssembly.Global). */
   WORKSPACE_BYTES: { value: number };
 }

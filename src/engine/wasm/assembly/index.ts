@@ -4,3 +4,4 @@ export { attentionSoftmax, attentionSoftmaxBackward, softmaxRows, softmaxRowsBac
 export { geluBackward, geluForward } from "./elementwise";
 export { layernormBackward, layernormForward } from "./layernorm";
 export { binaryBackwardRows, binaryForwardRows } from "./binary";
+export { fillRows, moveHeads, rotateHalf, sumRows } from "./rows";

@@ -1,0 +1,17 @@
+import { allocFloat32 } from "../src/engine/memory.js";
+import { createWasmKernels } from "../src/engine/wasm/index.js";
+import { instantiateKernels, kernelModule } from "../src/engine/wasm/module.js";
+const w = createWasmKernels();
+const K = instantiateKernels(kernelModule());
+const BH = 128, T = 128, D = 32;
+const mk = (n: number) => { const v = allocFloat32(n); for (let i = 0; i < n; i++) v[i] = Math.random() - 0.5; return v; };
+const q = mk(BH*T*D), k = mk(BH*T*D), v = mk(BH*T*D), out = mk(BH*T*D), att = mk(BH*T*T), dq = mk(BH*T*D), dk = mk(BH*T*D), dv = mk(BH*T*D), dout = mk(BH*T*D);
+const s = { BH, Tq: T, Tk: T, D, Dv: D, scale: 0.17, causal: true };
+const time = (name: string, f: () => void) => { f(); const t = performance.now(); for (let i = 0; i < 10; i++) f(); console.log(name, ((performance.now() - t) / 10).toFixed(2), "ms"); };
+const mm = (tb: boolean) => w.matmul(q, k, att, { batch: BH, m: T, n: T, k: D, transA: false, transB: tb, aBatchStride: T*D, bBatchStride: T*D, cBatchStride: T*T, accumulate: false });
+time("scores NT", () => mm(true));
+time("scores NN", () => mm(false));
+time("softmax", () => { for (let bh = 0; bh < BH; bh++) K.attentionSoftmax(att.byteOffset + bh*T*T*4, 0, T, T, 1, 0, 0.17); });
+time("att v", () => w.matmul(att, v, out, { batch: BH, m: T, n: D, k: T, transA: false, transB: false, aBatchStride: T*T, bBatchStride: T*D, cBatchStride: T*D, accumulate: false }));
+time("fwd", () => w.attentionForward(out, att, q, k, v, null, null, s));
+time("bwd", () => w.attentionBackward(dq, dk, dv, null, dout, att, q, k, v, null, s));

@@ -1,0 +1,14 @@
+import { initEngine, tidy, shutdownEngine } from "../src/engine/index.js";
+import { REFERENCE_MODEL, ReferenceModel } from "../src/engine/testing/reference-model.js";
+import { Adam } from "../src/engine/optim.js";
+import { Rng } from "../src/util/rng.js";
+await initEngine({ threads: Number(process.argv[2] ?? 1) });
+const c = REFERENCE_MODEL; const rng = new Rng(0);
+const model = new ReferenceModel(c, rng); const opt = new Adam(model.params, { lr: 1e-3 });
+const ids = Int32Array.from({ length: c.batch * c.seqLen }, () => rng.int(c.vocab));
+const step = () => { tidy(() => { opt.zeroGrad(); const l = model.loss(ids, ids, c.batch); l.backward(); return l.item(); }); opt.step(); };
+for (let i = 0; i < 3; i++) step();
+const t = performance.now();
+for (let i = 0; i < 10; i++) step();
+console.log("step ms", ((performance.now() - t) / 10).toFixed(1));
+await shutdownEngine();
