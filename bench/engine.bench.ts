@@ -1,12 +1,14 @@
 /**
  * Engine training benchmark: `npm run bench:engine -- [--json] [--steps N] [--warmup N] [--threads auto|1|2]
- * [--kernels auto|wasm|reference] [--no-torch] [--memory-steps N]`.
+ * [--kernels auto|wasm|reference] [--no-torch] [--torch-blas DIR] [--memory-steps N]`.
  *
  * 1. Trains the engine's reference model (src/engine/testing/reference-model.ts: decoder-only, 2 layers, d_model
  *    128, 4 heads, MLP 4x, vocab 32, seq 128, batch 32, RoPE on q/k, pre-LayerNorm, Adam) on one fixed batch of
- *    random tokens, and reports tokens/s at the median step time of `--steps` (default 12) steps after `--warmup`
- *    (default 3), with the min..max spread.
- * 2. Times the active matmul kernel at 256x256x256 and at the batched attention shape 128 x (128x64 @ 64x128).
+ *    random tokens, at 1 and at 2 threads (or the `--threads` given), and reports tokens/s at the median step time
+ *    of `--steps` (default 12) steps after `--warmup` (default 3), with the min..max spread; `tokensPerSecond` is
+ *    the faster setting, as for the PyTorch peer.
+ * 2. Times the matmul kernel of the last setting (2 threads by default) at 256x256x256 and at the batched
+ *    attention shape 128 x (128x64 @ 64x128).
  * 3. Where a Python with torch exists (`python3`, else `/usr/bin/python3`), trains the identical model in PyTorch
  *    CPU (bench/engine_pytorch.py) at 1 and at 2 threads and reports the ratio against the faster. Debian's
  *    python3-torch calls whatever libblas.so.3 the system selects; if that is the netlib reference BLAS (torch
@@ -199,7 +201,10 @@ const gflops = {
     bestEngine.kernels === "reference" ? 3 : 15,
   ),
 };
-for (const [name, rate] of Object.entries(gflops)) log(`matmul ${name}: ${rate.toFixed(1)} GFLOP/s`);
+const matmulThreads = engineRuns[engineRuns.length - 1].threads;
+for (const [name, rate] of Object.entries(gflops)) {
+  log(`matmul ${name}: ${rate.toFixed(1)} GFLOP/s (${matmulThreads} thread(s))`);
+}
 await shutdownEngine();
 
 // ---------------------------------------------------------------------------------------------------------------

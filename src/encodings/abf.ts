@@ -11,16 +11,8 @@
  * This file exists so that "abf" is a named, documented baseline; the math is `ropeInverseFrequencies`.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** The base Llama 2 Long uses (the original Llama 2 uses 10,000). */
 export const ABF_LLAMA2_LONG_BASE = 500000;
@@ -42,7 +34,7 @@ const ABF_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const abfSpec: EncodingSpec = {
+export const abfSpec: EncodingSpec = defineRopeVariant({
   id: "abf",
   name: "RoPE ABF (adjusted base frequency)",
   family: "context-extension",
@@ -55,19 +47,6 @@ export const abfSpec: EncodingSpec = {
     "theta_i = b^(-2i/d) with b = 500000 (RoPE with a larger base; the paper then continues pretraining)",
   summary:
     "Plain RoPE with its base raised from 10,000 to 500,000, which slows the decay of attention with distance before long-context continual pretraining.",
-  slots: ["transformQK"],
   params: ABF_PARAMS,
-  trainable: (params, dims) => fixedTrainable(abfSpec, params, dims),
-  create(params) {
-    const p = resolveParams("abf", ABF_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "abf.partialRotaryFactor");
-    const encoding = ropeEncodingFromFrequencies({
-      id: "abf",
-      params: p,
-      invFreq: abfInverseFrequencies(dim, p.base as number),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  frequencies: (p, dim) => ({ invFreq: abfInverseFrequencies(dim, p.base as number) }),
+});

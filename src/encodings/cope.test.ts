@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  Adam,
-  attention,
-  mean,
-  mul,
-  slice,
-  sub,
-  sum,
-  tensor,
-  tidy,
-  withFloat64Storage,
-} from "../engine/index.js";
+import { trainPreviousTokenAttention } from "../../test/helpers/previous-token.js";
+import { Adam, attention, sum, tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
@@ -143,7 +133,7 @@ describe("CoPE trainable form", () => {
 
   it("equals copeBias on the same q, k and table", () => {
     const expected = copeBias(qValues, kValues, eValues, T, D, { numPositions: npos });
-    const got = withFloat64Storage(() =>
+    const tensorBias = () =>
       tidy(() =>
         copeBiasTensor(
           tensor(qValues, [B, H, T, D]),
@@ -154,24 +144,14 @@ describe("CoPE trainable form", () => {
             scalePositionLogits: true,
           },
         ).toArray(),
-      ),
-    );
+      );
+    const got = withFloat64Storage(tensorBias);
     expect(got.length).toBe(expected.length);
     got.forEach((v, n) => {
       expect(v).toBeCloseTo(expected[n], 12);
     });
     // float32 storage agrees to float32 precision.
-    const f32 = tidy(() =>
-      copeBiasTensor(
-        tensor(qValues, [B, H, T, D]),
-        tensor(kValues, [B, H, T, D]),
-        tensor(eValues, [D, npos]),
-        {
-          causal: true,
-          scalePositionLogits: true,
-        },
-      ).toArray(),
-    );
+    const f32 = tensorBias();
     f32.forEach((v, n) => {
       expect(v).toBeCloseTo(expected[n], 4);
     });
@@ -229,20 +209,13 @@ describe("CoPE trainable form", () => {
       Array.from({ length: T * 4 }, (_, n) => (n % 4 === 0 ? 2 : 0)),
       [1, 1, T, 4],
     );
-    const losses: number[] = [];
-    for (let step = 0; step < 60; step++) {
-      losses.push(
-        tidy(() => {
-          opt.zeroGrad();
-          const out = attention(q, q, v, { causal: true, bias: cope.contextualBias(q, q, 0) });
-          const d = sub(slice(out, 2, 1, T), slice(v, 2, 0, T - 1));
-          const loss = mean(mul(d, d));
-          loss.backward();
-          return loss.item();
-        }),
-      );
-      opt.step();
-    }
+    const losses = trainPreviousTokenAttention({
+      q,
+      v,
+      optimizer: opt,
+      steps: 60,
+      bias: () => cope.contextualBias(q, q, 0),
+    });
     expect(losses[0]).toBeGreaterThan(0.3);
     expect(losses[59]).toBeLessThan(0.02);
     v.dispose();

@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  Adam,
-  attention,
-  mean,
-  mul,
-  slice,
-  sub,
-  sum,
-  type Tensor,
-  tensor,
-  tidy,
-  withFloat64Storage,
-  zeros,
-} from "../engine/index.js";
+import { trainPreviousTokenAttention } from "../../test/helpers/previous-token.js";
+import { Adam, attention, sum, tensor, tidy, withFloat64Storage, zeros } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
@@ -20,6 +8,7 @@ import {
   createFireTrainable,
   FIRE_DEFAULTS,
   type FireMlpWeights,
+  type FireTensors,
   fireBias,
   fireBiasTensor,
   fireInitialWeights,
@@ -133,14 +122,7 @@ describe("fireInitialWeights", () => {
 const DIMS: ModelDims = { dModel: 8, numHeads: 2, headDim: 4, numLayers: 2, maxSeqLen: 16, causal: true };
 
 /** Weights of the trainable's layer as plain arrays, for the framework-free form. */
-function layerWeights(layer: {
-  w1: Tensor;
-  b1: Tensor;
-  w2: Tensor;
-  b2: Tensor;
-  c: Tensor;
-  lMultiplier: Tensor;
-}) {
+function layerWeights(layer: FireTensors) {
   return {
     weights: {
       w1: layer.w1.toArray(),
@@ -257,21 +239,14 @@ describe("FIRE trainable form", () => {
     const opt = new Adam(fire.parameters(), { lr: 0.03 });
     const v = tensor(randomValues(5, T * D), [1, 1, T, D]);
     const q = zeros([1, 1, T, D]);
-    const losses: number[] = [];
-    for (let step = 0; step < 100; step++) {
-      losses.push(
-        tidy(() => {
-          opt.zeroGrad();
-          const ids = Float64Array.from({ length: T }, (_, t) => t);
-          const out = attention(q, q, v, { causal: true, bias: fire.attentionBias(ids, 1, T, 0) });
-          const d = sub(slice(out, 2, 1, T), slice(v, 2, 0, T - 1)); // target: the previous token's value
-          const loss = mean(mul(d, d));
-          loss.backward();
-          return loss.item();
-        }),
-      );
-      opt.step();
-    }
+    const positions = () => Float64Array.from({ length: T }, (_, t) => t); // a new ids array per step
+    const losses = trainPreviousTokenAttention({
+      q,
+      v,
+      optimizer: opt,
+      steps: 100,
+      bias: () => fire.attentionBias(positions(), 1, T, 0),
+    });
     expect(losses[0]).toBeGreaterThan(0.3);
     expect(losses[99]).toBeLessThan(0.02);
     v.dispose();

@@ -19,16 +19,8 @@
  * evaluation and randomised positions are not part of this file (linear scaling is rope-linear).
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 function checkRotaryDim(dim: number): void {
   checkNumber("dim", dim, { integer: true, min: 2 });
@@ -113,7 +105,7 @@ const GIRAFFE_PAPER = {
   year: 2023,
 } as const;
 
-export const giraffePowerSpec: EncodingSpec = {
+export const giraffePowerSpec: EncodingSpec = defineRopeVariant({
   id: "giraffe-power",
   name: "Giraffe power-scaled RoPE basis",
   family: "context-extension",
@@ -121,24 +113,13 @@ export const giraffePowerSpec: EncodingSpec = {
   formula: "theta'_i = base^(-2i/d) * (1 - 2i/d)^k",
   summary:
     "Shrinks each RoPE frequency by (1 - 2i/d)^k, stretching the low frequencies most while the highest stays at one radian per token.",
-  slots: ["transformQK"],
   params: GIRAFFE_POWER_PARAMS,
-  trainable: (params, dims) => fixedTrainable(giraffePowerSpec, params, dims),
-  create(params) {
-    const p = resolveParams("giraffe-power", GIRAFFE_POWER_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "giraffe-power.partialRotaryFactor");
-    const encoding = ropeEncodingFromFrequencies({
-      id: "giraffe-power",
-      params: p,
-      invFreq: giraffePowerInverseFrequencies(dim, p.base as number, p.power as number),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  frequencies: (p, dim) => ({
+    invFreq: giraffePowerInverseFrequencies(dim, p.base as number, p.power as number),
+  }),
+});
 
-export const giraffeTruncatedSpec: EncodingSpec = {
+export const giraffeTruncatedSpec: EncodingSpec = defineRopeVariant({
   id: "giraffe-truncated",
   name: "Giraffe truncated RoPE basis",
   family: "context-extension",
@@ -147,27 +128,12 @@ export const giraffeTruncatedSpec: EncodingSpec = {
     "theta'_i = theta_i if theta_i >= b; rho if a <= theta_i < b; 0 if theta_i < a (b = 2 pi/T, a = b/8, rho = b/16)",
   summary:
     "Keeps the RoPE frequencies that complete a cycle within T tokens, replaces slower ones by one small constant or by 0 (no rotation).",
-  slots: ["transformQK"],
   params: GIRAFFE_TRUNCATED_PARAMS,
-  trainable: (params, dims) => fixedTrainable(giraffeTruncatedSpec, params, dims),
-  create(params) {
-    const p = resolveParams("giraffe-truncated", GIRAFFE_TRUNCATED_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(
-      headDim,
-      p.partialRotaryFactor as number,
-      "giraffe-truncated.partialRotaryFactor",
-    );
-    const encoding = ropeEncodingFromFrequencies({
-      id: "giraffe-truncated",
-      params: p,
-      invFreq: giraffeTruncatedInverseFrequencies(
-        dim,
-        p.base as number,
-        giraffeTruncationThresholds(p.truncateLength as number),
-      ),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  frequencies: (p, dim) => ({
+    invFreq: giraffeTruncatedInverseFrequencies(
+      dim,
+      p.base as number,
+      giraffeTruncationThresholds(p.truncateLength as number),
+    ),
+  }),
+});

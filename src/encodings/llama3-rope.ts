@@ -13,16 +13,8 @@
  * g is 0 at w = L / low and 1 at w = L / high, so theta' is continuous. The attention factor is 1.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 export interface Llama3ScalingOptions {
   /** Rotary dimension d, an even integer >= 2. */
@@ -103,7 +95,7 @@ const LLAMA3_ROPE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const llama3RopeSpec: EncodingSpec = {
+export const llama3RopeSpec: EncodingSpec = defineRopeVariant({
   id: "llama3-rope",
   name: "Llama 3.1 RoPE scaling",
   family: "context-extension",
@@ -112,13 +104,8 @@ export const llama3RopeSpec: EncodingSpec = {
     "w_i = 2 pi / theta_i; theta'_i = theta_i if w_i < L/high, theta_i / s if w_i > L/low, else (1-g) theta_i/s + g theta_i, g = (L/w_i - low)/(high - low)",
   summary:
     "Keeps short-wavelength RoPE pairs, divides long-wavelength ones by the scale and blends between, extending Llama 3 from 8K to 128K.",
-  slots: ["transformQK"],
   params: LLAMA3_ROPE_PARAMS,
-  trainable: (params, dims) => fixedTrainable(llama3RopeSpec, params, dims),
-  create(params) {
-    const p = resolveParams("llama3-rope", LLAMA3_ROPE_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "llama3-rope.partialRotaryFactor");
+  frequencies(p, dim) {
     const lowFreqFactor = p.lowFreqFactor as number;
     const highFreqFactor = p.highFreqFactor as number;
     if (highFreqFactor <= lowFreqFactor) {
@@ -137,12 +124,6 @@ export const llama3RopeSpec: EncodingSpec = {
       highFreqFactor,
       originalMaxPositionEmbeddings: p.originalMaxPositionEmbeddings as number,
     });
-    const encoding = ropeEncodingFromFrequencies({
-      id: "llama3-rope",
-      params: p,
-      invFreq,
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
+    return { invFreq };
   },
-};
+});

@@ -12,19 +12,12 @@
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import {
+  defineRopeVariant,
   ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import {
   type RopeFrequencySchedule,
   type RopeFrequencyUpdate,
-  ropeEncodingFollowingSequenceLength,
-} from "./rope-dynamic-ntk.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+} from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** 1 / (rescaleFactors[i] * base^(2i/d)): RoPE frequencies divided pair-wise by the searched factors. */
 export function longropeRescaledInverseFrequencies(
@@ -169,7 +162,7 @@ const LONGROPE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const longropeSpec: EncodingSpec = {
+export const longropeSpec: EncodingSpec = defineRopeVariant({
   id: "longrope",
   name: "LongRoPE",
   family: "context-extension",
@@ -182,13 +175,9 @@ export const longropeSpec: EncodingSpec = {
     "theta'_i = 1 / (lambda_i * base^(2i/d)), lambda = long_factor if seq_len > L else short_factor; cos, sin *= sqrt(1 + ln s / ln L)",
   summary:
     "Rescales each RoPE frequency by its own searched factor, with separate factor lists within and beyond the trained length.",
-  slots: ["transformQK"],
   params: LONGROPE_PARAMS,
-  trainable: (params, dims) => fixedTrainable(longropeSpec, params, dims, { stateful: true }),
-  create(params) {
-    const p = resolveParams("longrope", LONGROPE_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "longrope.partialRotaryFactor");
+  stateful: true,
+  frequencies(p, dim) {
     const ones = new Array<number>(dim / 2).fill(1);
     const factorList = (key: "shortFactor" | "longFactor") => {
       const list = p[key] as number[];
@@ -216,23 +205,9 @@ export const longropeSpec: EncodingSpec = {
       originalMaxPositionEmbeddings,
       attentionFactor: (p.attentionFactor as number) > 0 ? (p.attentionFactor as number) : undefined,
     });
-    const layout = p.layout as RopeLayout;
     const seqLen = p.seqLen as number;
-    const encoding =
-      seqLen > 0
-        ? ropeEncodingFromFrequencies({
-            id: "longrope",
-            params: p,
-            invFreq: longropeInverseFrequencies({ ...options, seqLen }),
-            attentionFactor,
-            layout,
-          })
-        : ropeEncodingFollowingSequenceLength({
-            id: "longrope",
-            params: p,
-            schedule: createLongropeFrequencySwitch({ ...options, attentionFactor }),
-            layout,
-          });
-    return withHeadDimCheck(encoding, headDim);
+    return seqLen > 0
+      ? { invFreq: longropeInverseFrequencies({ ...options, seqLen }), attentionFactor }
+      : createLongropeFrequencySwitch({ ...options, attentionFactor });
   },
-};
+});

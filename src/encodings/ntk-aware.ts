@@ -14,16 +14,8 @@
  * x-transformers' `rotary_base_rescale_factor`. The attention factor is 1.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** Throws unless `dim` is an even integer >= 4 (d = 2 makes the exponent d/(d-2) infinite). */
 function checkNtkDim(dim: number): void {
@@ -62,7 +54,7 @@ const NTK_AWARE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ntkAwareSpec: EncodingSpec = {
+export const ntkAwareSpec: EncodingSpec = defineRopeVariant({
   id: "ntk-aware",
   name: "NTK-aware scaled RoPE",
   family: "context-extension",
@@ -76,27 +68,16 @@ export const ntkAwareSpec: EncodingSpec = {
     "base' = base * s^(d/(d-2)); theta'_i = base'^(-2i/d) (theta_0 unchanged, theta_{d/2-1} divided by s)",
   summary:
     "Raises the RoPE base so the lowest frequency is interpolated by s while the highest is kept, extending the context without fine-tuning.",
-  slots: ["transformQK"],
   params: NTK_AWARE_PARAMS,
-  trainable: (params, dims) => fixedTrainable(ntkAwareSpec, params, dims),
-  create(params) {
-    const p = resolveParams("ntk-aware", NTK_AWARE_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "ntk-aware.partialRotaryFactor");
+  frequencies(p, dim) {
     if (dim < 4) {
       throw new PosencConfigError(
         "invalid_value",
         "ntk-aware.partialRotaryFactor",
         p.partialRotaryFactor,
-        `a factor giving a rotary dimension >= 4 (headDim = ${headDim} gives ${dim}; d = 2 makes d/(d-2) infinite)`,
+        `a factor giving a rotary dimension >= 4 (headDim = ${p.headDim} gives ${dim}; d = 2 makes d/(d-2) infinite)`,
       );
     }
-    const encoding = ropeEncodingFromFrequencies({
-      id: "ntk-aware",
-      params: p,
-      invFreq: ntkAwareInverseFrequencies(dim, p.base as number, p.factor as number),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
+    return { invFreq: ntkAwareInverseFrequencies(dim, p.base as number, p.factor as number) };
   },
-};
+});

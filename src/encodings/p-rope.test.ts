@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { randomArray } from "../../test/helpers/arrays.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { pRopeInverseFrequencies, pRopeRotatedPairs, pRopeSpec } from "./p-rope.js";
 import { ropeInverseFrequencies, ropeSpec } from "./rope.js";
-
-function randomArray(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rng.next() - 1;
-  return a;
-}
 
 describe("pRopeInverseFrequencies", () => {
   it("p = 1 is RoPE's frequencies", () => {

@@ -14,9 +14,8 @@
  * (i, i + d/2) for i >= kept, not a contiguous tail, so the whole head goes through the rotation kernel.
  */
 import { PosencConfigError } from "../util/validation.js";
-import { ROPE_BASE_PARAMS, type RopeLayout, ropeEncodingFromFrequencies, withHeadDimCheck } from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** Number of rotated (highest-frequency) pairs: floor(p * dim / 2), as in the paper's reference code. */
 export function pRopeRotatedPairs(dim: number, p: number): number {
@@ -55,7 +54,7 @@ const P_ROPE_PARAMS = {
   layout: ROPE_BASE_PARAMS.layout,
 } as const satisfies EncodingSpec["params"];
 
-export const pRopeSpec: EncodingSpec = {
+export const pRopeSpec: EncodingSpec = defineRopeVariant({
   id: "p-rope",
   name: "p-RoPE",
   family: "rotary",
@@ -68,21 +67,9 @@ export const pRopeSpec: EncodingSpec = {
     "theta_i = base^(-2i/d) for i < floor(p * d / 2), theta_i = 0 otherwise; rotate pair i by m * theta_i",
   summary:
     "RoPE with only the highest-frequency fraction p of its frequencies; the low-frequency channels carry position-free semantics.",
-  slots: ["transformQK"],
   params: P_ROPE_PARAMS,
-  trainable: (params, dims) => fixedTrainable(pRopeSpec, params, dims),
-  create(params) {
-    const resolved = resolveParams("p-rope", P_ROPE_PARAMS, params);
-    const headDim = resolved.headDim as number;
-    if (headDim % 2 !== 0) {
-      throw new PosencConfigError("invalid_value", "p-rope.headDim", headDim, "an even integer >= 2");
-    }
-    const encoding = ropeEncodingFromFrequencies({
-      id: "p-rope",
-      params: resolved,
-      invFreq: pRopeInverseFrequencies(headDim, resolved.base as number, resolved.p as number),
-      layout: resolved.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  // No partialRotaryFactor: d = headDim (even), and the NoPE pairs are the zero frequencies.
+  frequencies: (p, headDim) => ({
+    invFreq: pRopeInverseFrequencies(headDim, p.base as number, p.p as number),
+  }),
+});

@@ -37,15 +37,8 @@
  * Measured (d = 128, 2 shared cores): L = 131072 in 0.1 s; L = 2^20 in 1.6 s, or 0.3 s with gridRatio 1.02.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_LAYOUTS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_LAYOUTS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** Distances per block of the recurrence; each block restarts from exact cosines. */
 const BLOCK = 256;
@@ -375,7 +368,7 @@ const ROPE_BASE_BOUND_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeBaseBoundSpec: EncodingSpec = {
+export const ropeBaseBoundSpec: EncodingSpec = defineRopeVariant({
   id: "rope-base-bound",
   name: "RoPE with the base lower bound for a context length",
   family: "analysis",
@@ -384,20 +377,9 @@ export const ropeBaseBoundSpec: EncodingSpec = {
     "b* = min b such that B_m = sum_{i<d/2} cos(m * b^(-2i/d)) >= 0 for m = 0 .. L-1; then RoPE with base b*",
   summary:
     "Computes the smallest RoPE base that keeps similar tokens favoured over random ones at every distance of the context, and builds RoPE with it.",
-  slots: ["transformQK"],
   params: ROPE_BASE_BOUND_PARAMS,
-  trainable: (params, dims) => fixedTrainable(ropeBaseBoundSpec, params, dims),
-  create(params) {
-    const p = resolveParams("rope-base-bound", ROPE_BASE_BOUND_PARAMS, params);
-    const headDim = p.headDim as number;
-    if (headDim % 2 !== 0) {
-      throw new PosencConfigError(
-        "invalid_value",
-        "rope-base-bound.headDim",
-        headDim,
-        "an even integer >= 2",
-      );
-    }
+  // No partialRotaryFactor: d = headDim (even). The computed base is reported in the encoding's params.
+  frequencies(p, headDim) {
     let base: number;
     try {
       base = ropeBaseLowerBound(p.contextLength as number, headDim, { gridRatio: p.gridRatio as number });
@@ -405,12 +387,6 @@ export const ropeBaseBoundSpec: EncodingSpec = {
       if (!(error instanceof PosencConfigError)) throw error;
       throw new PosencConfigError(error.code, `rope-base-bound.${error.key}`, error.received, error.expected);
     }
-    const encoding = ropeEncodingFromFrequencies({
-      id: "rope-base-bound",
-      params: { ...p, base },
-      invFreq: ropeInverseFrequencies(headDim, base),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
+    return { invFreq: ropeInverseFrequencies(headDim, base), derivedParams: { base } };
   },
-};
+});

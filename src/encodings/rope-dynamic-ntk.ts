@@ -18,16 +18,21 @@
 
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import {
+  defineRopeVariant,
   ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
+  type RopeFrequencySchedule,
+  type RopeFrequencyUpdate,
   ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
 } from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import type { PositionalEncoding } from "./types.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import type { EncodingSpec } from "./types.js";
+
+// The schedule contract and the encoding that follows it live in rope.ts (LongRoPE and defineRopeVariant use them
+// too); re-exported here, where they were first defined.
+export {
+  type RopeFrequencySchedule,
+  type RopeFrequencyUpdate,
+  ropeEncodingFollowingSequenceLength,
+} from "./rope.js";
 
 export interface DynamicNtkOptions {
   /** Rotary dimension d: an even integer >= 4 (the exponent d / (d - 2) needs d > 2). */
@@ -67,23 +72,6 @@ export function dynamicNtkBase(options: DynamicNtkOptions): number {
 /** theta_i = base'^(-2i/d) with the dynamic NTK base'; attention factor is 1. */
 export function dynamicNtkInverseFrequencies(options: DynamicNtkOptions): Float64Array {
   return ropeInverseFrequencies(options.dim, dynamicNtkBase(options));
-}
-
-/** Frequencies in use after a generation step, and whether that step changed them. */
-export interface RopeFrequencyUpdate {
-  invFreq: Float64Array;
-  attentionFactor: number;
-  /** True when this update replaced the frequencies in use before it. */
-  changed: boolean;
-}
-
-/** A stateful source of frequencies that follows the sequence length, as HF's `dynamic_rope_update` does. */
-export interface RopeFrequencySchedule {
-  /** Frequencies for a forward pass whose largest position id is seqLen - 1. */
-  update(seqLen: number): RopeFrequencyUpdate;
-  /** The frequencies currently in use (a copy is not made: do not mutate). */
-  readonly invFreq: Float64Array;
-  readonly attentionFactor: number;
 }
 
 export interface DynamicNtkFrequencyCache extends RopeFrequencySchedule {
@@ -131,35 +119,6 @@ export function createDynamicNtkFrequencyCache(
   };
 }
 
-/**
- * A transformQK encoding whose frequencies follow the positions of each call: seqLen = max(positions) + 1 goes
- * through `schedule.update`, and the rotation uses the frequencies that returns (HF generation semantics).
- * Queries and keys of one step see the same positions, hence the same frequencies.
- */
-export function ropeEncodingFollowingSequenceLength(options: {
-  id: string;
-  params: Record<string, unknown>;
-  schedule: RopeFrequencySchedule;
-  layout: RopeLayout;
-}): PositionalEncoding {
-  const { id, params, schedule, layout } = options;
-  const build = (invFreq: Float64Array, attentionFactor: number) =>
-    ropeEncodingFromFrequencies({ id, params, invFreq, attentionFactor, layout });
-  let inner = build(schedule.invFreq, schedule.attentionFactor);
-  return {
-    id,
-    params: inner.params,
-    transformQK(x, positions, numHeads, headDim, role) {
-      if (positions.length === 0) return;
-      let maxPosition = -Infinity;
-      for (let t = 0; t < positions.length; t++) maxPosition = Math.max(maxPosition, positions[t]);
-      const step = schedule.update(maxPosition + 1);
-      if (step.changed) inner = build(step.invFreq, step.attentionFactor);
-      inner.transformQK!(x, positions, numHeads, headDim, role);
-    },
-  };
-}
-
 const ROPE_DYNAMIC_NTK_PARAMS = {
   ...ROPE_BASE_PARAMS,
   factor: {
@@ -185,7 +144,7 @@ const ROPE_DYNAMIC_NTK_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeDynamicNtkSpec: EncodingSpec = {
+export const ropeDynamicNtkSpec: EncodingSpec = defineRopeVariant({
   id: "rope-dynamic-ntk",
   name: "Dynamic NTK-aware RoPE scaling",
   family: "context-extension",
@@ -197,22 +156,14 @@ export const ropeDynamicNtkSpec: EncodingSpec = {
   formula: "base' = base * (s * max(L, L0) / L0 - (s - 1))^(d / (d - 2)); theta_i = base'^(-2i/d)",
   summary:
     "Raises the RoPE base with the current sequence length so short sequences keep plain RoPE and longer ones are stretched just enough (Dynamic NTK, /u/emozilla).",
-  slots: ["transformQK"],
   params: ROPE_DYNAMIC_NTK_PARAMS,
-  trainable: (params, dims) => fixedTrainable(ropeDynamicNtkSpec, params, dims, { stateful: true }),
-  create(params) {
-    const p = resolveParams("rope-dynamic-ntk", ROPE_DYNAMIC_NTK_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(
-      headDim,
-      p.partialRotaryFactor as number,
-      "rope-dynamic-ntk.partialRotaryFactor",
-    );
+  stateful: true,
+  frequencies(p, dim) {
     if (dim < 4) {
       throw new PosencConfigError(
         "invalid_value",
         "rope-dynamic-ntk.headDim",
-        headDim,
+        p.headDim,
         "a head size whose rotary dimension is >= 4 (the exponent d / (d - 2) needs d > 2)",
       );
     }
@@ -222,22 +173,9 @@ export const ropeDynamicNtkSpec: EncodingSpec = {
       factor: p.factor as number,
       maxPositionEmbeddings: p.maxPositionEmbeddings as number,
     };
-    const layout = p.layout as RopeLayout;
     const seqLen = p.seqLen as number;
-    const encoding =
-      seqLen > 0
-        ? ropeEncodingFromFrequencies({
-            id: "rope-dynamic-ntk",
-            params: p,
-            invFreq: dynamicNtkInverseFrequencies({ ...ntk, seqLen }),
-            layout,
-          })
-        : ropeEncodingFollowingSequenceLength({
-            id: "rope-dynamic-ntk",
-            params: p,
-            schedule: createDynamicNtkFrequencyCache(ntk),
-            layout,
-          });
-    return withHeadDimCheck(encoding, headDim);
+    return seqLen > 0
+      ? { invFreq: dynamicNtkInverseFrequencies({ ...ntk, seqLen }) }
+      : createDynamicNtkFrequencyCache(ntk);
   },
-};
+});

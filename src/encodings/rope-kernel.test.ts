@@ -1,33 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dot, expectCloseTo, maxAbsDiff, randomArray } from "../../test/helpers/arrays.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { ropeInverseFrequencies } from "./rope.js";
 import { applyRope, applyRopeReference, type RopeLayout, ropeCosSinTable } from "./rope-kernel.js";
-
-function randomArray(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rng.next() - 1;
-  return a;
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function expectCloseTo(actual: ArrayLike<number>, expected: number[], digits: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (const [i, e] of expected.entries()) expect(actual[i]).toBeCloseTo(e, digits);
-}
 
 /** Rotates a single head vector at one position with the fast kernel. */
 function rotateOne(

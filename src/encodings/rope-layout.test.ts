@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { randomArray } from "../../test/helpers/arrays.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { applyRope, ropeCosSinTable, ropeInverseFrequencies } from "./rope.js";
 import { convertRopeLayoutVector, convertRopeLayoutWeights, ropeLayoutPermutation } from "./rope-layout.js";
-
-function randomArray(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rng.next() - 1;
-  return a;
-}
 
 /** y = W x for W row-major [rows, cols]. */
 function matVec(w: Float32Array, x: Float32Array, rows: number, cols: number): Float32Array {

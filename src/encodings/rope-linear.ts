@@ -9,16 +9,8 @@
  * which is how Hugging Face implements rope_type "linear" (inv_freq /= factor). The attention factor is 1.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeInverseFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 export interface LinearScalingOptions {
   /** Rotary dimension d (even, >= 2): the number of rotated channels per head. */
@@ -56,7 +48,7 @@ const ROPE_LINEAR_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeLinearSpec: EncodingSpec = {
+export const ropeLinearSpec: EncodingSpec = defineRopeVariant({
   id: "rope-linear",
   name: "RoPE + Position Interpolation (linear scaling)",
   family: "context-extension",
@@ -68,24 +60,8 @@ export const ropeLinearSpec: EncodingSpec = {
   formula: "theta'_i = base^(-2i/d) / s  (equivalently, rotate by (m / s) * theta_i)",
   summary:
     "Divides every RoPE frequency by the extension factor so positions up to s * L map into the trained range [0, L).",
-  slots: ["transformQK"],
   params: ROPE_LINEAR_PARAMS,
-  trainable: (params, dims) => fixedTrainable(ropeLinearSpec, params, dims),
-  create(params) {
-    const p = resolveParams("rope-linear", ROPE_LINEAR_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "rope-linear.partialRotaryFactor");
-    const invFreq = linearScaledInverseFrequencies({
-      dim,
-      base: p.base as number,
-      factor: p.factor as number,
-    });
-    const encoding = ropeEncodingFromFrequencies({
-      id: "rope-linear",
-      params: p,
-      invFreq,
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  frequencies: (p, dim) => ({
+    invFreq: linearScaledInverseFrequencies({ dim, base: p.base as number, factor: p.factor as number }),
+  }),
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { expectCloseTo, maxAbsDiff, randomArray } from "../../test/helpers/arrays.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import {
@@ -24,24 +25,6 @@ interface DefaultCase {
 const fixture = JSON.parse(
   readFileSync(new URL("../../test/fixtures/rope-default-cases.json", import.meta.url), "utf8"),
 ) as { cases: DefaultCase[] };
-
-function randomArray(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rng.next() - 1;
-  return a;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function expectCloseTo(actual: ArrayLike<number>, expected: number[], digits: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (const [i, e] of expected.entries()) expect(actual[i]).toBeCloseTo(e, digits);
-}
 
 describe("ropeInverseFrequencies", () => {
   it("matches hand-computed values", () => {

@@ -10,13 +10,19 @@
  * (2i, 2i + 1) in the "interleaved" layout (GPT-J / Meta's complex multiplication). Channels d .. headDim - 1
  * (partial rotary) pass through unchanged.
  *
- * This file: inverse frequencies, the factory other rotary methods (p-RoPE, NTK, YaRN, ...) build their encoding
- * with, and the `rope` spec. The cos/sin tables and the rotation kernels live in rope-kernel.ts (re-exported
+ * This file: inverse frequencies, the factories other rotary methods (p-RoPE, NTK, YaRN, ...) build their encoding
+ * with, `defineRopeVariant` that turns "params -> frequencies" into a whole spec, and the `rope` spec. The cos/sin tables and the rotation kernels live in rope-kernel.ts (re-exported
  * here), the conversion of weights between layouts in rope-layout.ts.
  */
 import { PosencConfigError } from "../util/validation.js";
 import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTable } from "./rope-kernel.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  type EncodingSpec,
+  type ParamSchema,
+  type ParamSpec,
+  type PositionalEncoding,
+  resolveParams,
+} from "./types.js";
 
 export {
   type ApplyRopeOptions,
@@ -126,6 +132,52 @@ function samePositions(cached: Float64Array, positions: ArrayLike<number>): bool
   return true;
 }
 
+/** Frequencies in use after a generation step, and whether that step changed them. */
+export interface RopeFrequencyUpdate {
+  invFreq: Float64Array;
+  attentionFactor: number;
+  /** True when this update replaced the frequencies in use before it. */
+  changed: boolean;
+}
+
+/** A stateful source of frequencies that follows the sequence length, as HF's `dynamic_rope_update` does. */
+export interface RopeFrequencySchedule {
+  /** Frequencies for a forward pass whose largest position id is seqLen - 1. */
+  update(seqLen: number): RopeFrequencyUpdate;
+  /** The frequencies currently in use (a copy is not made: do not mutate). */
+  readonly invFreq: Float64Array;
+  readonly attentionFactor: number;
+}
+
+/**
+ * A transformQK encoding whose frequencies follow the positions of each call: seqLen = max(positions) + 1 goes
+ * through `schedule.update`, and the rotation uses the frequencies that returns (HF generation semantics).
+ * Queries and keys of one step see the same positions, hence the same frequencies.
+ */
+export function ropeEncodingFollowingSequenceLength(options: {
+  id: string;
+  params: Record<string, unknown>;
+  schedule: RopeFrequencySchedule;
+  layout: RopeLayout;
+}): PositionalEncoding {
+  const { id, params, schedule, layout } = options;
+  const build = (invFreq: Float64Array, attentionFactor: number) =>
+    ropeEncodingFromFrequencies({ id, params, invFreq, attentionFactor, layout });
+  let inner = build(schedule.invFreq, schedule.attentionFactor);
+  return {
+    id,
+    params: inner.params,
+    transformQK(x, positions, numHeads, headDim, role) {
+      if (positions.length === 0) return;
+      let maxPosition = -Infinity;
+      for (let t = 0; t < positions.length; t++) maxPosition = Math.max(maxPosition, positions[t]);
+      const step = schedule.update(maxPosition + 1);
+      if (step.changed) inner = build(step.invFreq, step.attentionFactor);
+      inner.transformQK!(x, positions, numHeads, headDim, role);
+    },
+  };
+}
+
 /** The rotary dimension HF uses: int(headDim * partialRotaryFactor), which must come out even and >= 2. */
 export function ropeRotaryDim(
   headDim: number,
@@ -194,7 +246,80 @@ export function withHeadDimCheck(encoding: PositionalEncoding, headDim: number):
   };
 }
 
-export const ropeSpec: EncodingSpec = {
+/** What a rotary variant computes from its validated params (see defineRopeVariant). */
+export interface RopeVariantFrequencies {
+  /** theta'_i, one per rotated channel pair (rotaryDim / 2 values). */
+  invFreq: ArrayLike<number>;
+  /** Multiplies cos and sin (HF `attention_scaling`). Default 1. */
+  attentionFactor?: number;
+  /** Values derived on the way that the encoding's `params` report too (rope-base-bound's computed base). */
+  derivedParams?: Record<string, unknown>;
+}
+
+/**
+ * A rotary method that differs from RoPE only in its frequencies and attention factor: the spec's descriptive
+ * fields, its schema, and how params become frequencies.
+ */
+export interface RopeVariantDefinition
+  extends Pick<EncodingSpec, "id" | "name" | "family" | "paper" | "formula" | "summary"> {
+  /** Must declare headDim and layout; with partialRotaryFactor the rotary dim is a fraction of headDim. */
+  params: ParamSchema & { readonly headDim: ParamSpec; readonly layout: ParamSpec };
+  /**
+   * The frequencies for validated params `p` and rotary dimension d: fixed ones, or a RopeFrequencySchedule that
+   * follows each call's sequence length (dynamic NTK, LongRoPE). Validation beyond the schema goes here.
+   */
+  frequencies(p: Record<string, unknown>, rotaryDim: number): RopeVariantFrequencies | RopeFrequencySchedule;
+  /** The frequencies depend on the sequence length seen (passed to fixedTrainable). Default false. */
+  stateful?: boolean;
+}
+
+/**
+ * The EncodingSpec of a RoPE variant. create(params) validates params against the schema, takes the rotary
+ * dimension d = floor(headDim * partialRotaryFactor) (or d = headDim, which must be even, when the schema has no
+ * partialRotaryFactor), asks `frequencies(p, d)` for theta' (and the attention factor), rotates with them in
+ * params.layout and checks the model's head size against params.headDim. The trainable form is the fixed one.
+ */
+export function defineRopeVariant(definition: RopeVariantDefinition): EncodingSpec {
+  const { params: schema, frequencies, stateful = false, ...descriptive } = definition;
+  const id = descriptive.id;
+  const spec: EncodingSpec = {
+    ...descriptive,
+    slots: ["transformQK"],
+    params: schema,
+    trainable: (params, dims) => fixedTrainable(spec, params, dims, { stateful }),
+    create(params) {
+      const p = resolveParams(id, schema, params);
+      const headDim = p.headDim as number;
+      const layout = p.layout as RopeLayout;
+      const rotaryDim =
+        "partialRotaryFactor" in schema
+          ? ropeRotaryDim(headDim, p.partialRotaryFactor as number, `${id}.partialRotaryFactor`)
+          : evenHeadDim(id, headDim);
+      const computed = frequencies(p, rotaryDim);
+      const encoding =
+        "update" in computed
+          ? ropeEncodingFollowingSequenceLength({ id, params: p, schedule: computed, layout })
+          : ropeEncodingFromFrequencies({
+              id,
+              params: computed.derivedParams ? { ...p, ...computed.derivedParams } : p,
+              invFreq: computed.invFreq,
+              attentionFactor: computed.attentionFactor,
+              layout,
+            });
+      return withHeadDimCheck(encoding, headDim);
+    },
+  };
+  return spec;
+}
+
+function evenHeadDim(id: string, headDim: number): number {
+  if (headDim % 2 !== 0) {
+    throw new PosencConfigError("invalid_value", `${id}.headDim`, headDim, "an even integer >= 2");
+  }
+  return headDim;
+}
+
+export const ropeSpec: EncodingSpec = defineRopeVariant({
   id: "rope",
   name: "RoPE",
   family: "rotary",
@@ -207,19 +332,6 @@ export const ropeSpec: EncodingSpec = {
     "rotate channel pair i of q and k at position m by m * base^(-2i/d), d = floor(headDim * partialRotaryFactor)",
   summary:
     "Rotates query/key channel pairs by position-proportional angles so attention scores depend only on relative position.",
-  slots: ["transformQK"],
   params: ROPE_BASE_PARAMS,
-  trainable: (params, dims) => fixedTrainable(ropeSpec, params, dims),
-  create(params) {
-    const p = resolveParams("rope", ROPE_BASE_PARAMS, params);
-    const headDim = p.headDim as number;
-    const rotaryDim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "rope.partialRotaryFactor");
-    const encoding = ropeEncodingFromFrequencies({
-      id: "rope",
-      params: p,
-      invFreq: ropeInverseFrequencies(rotaryDim, p.base as number),
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
-  },
-};
+  frequencies: (p, rotaryDim) => ({ invFreq: ropeInverseFrequencies(rotaryDim, p.base as number) }),
+});

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCloseTo } from "../../test/helpers/arrays.js";
 import { PosencConfigError } from "../util/validation.js";
 import {
   type SinusoidalLayout,
@@ -10,11 +11,6 @@ import {
 } from "./sinusoidal.js";
 
 const f = Math.fround;
-
-function expectCloseTo(actual: ArrayLike<number>, expected: number[], digits: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (const [i, e] of expected.entries()) expect(actual[i]).toBeCloseTo(e, digits);
-}
 
 describe("sinusoidalFrequencies", () => {
   it("are base^(-2i/d) for the paper", () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { dot, randomArray } from "../../test/helpers/arrays.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { ropeSpec } from "./rope.js";
@@ -17,18 +18,6 @@ interface TorchscaleReplica {
 const torchscale = JSON.parse(
   readFileSync(new URL("../../test/fixtures/xpos-torchscale-replica.json", import.meta.url), "utf8"),
 ) as TorchscaleReplica;
-
-function randomArray(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rng.next() - 1;
-  return a;
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
 /** One head, one position: returns the transformed copy of v. */
 function transform(

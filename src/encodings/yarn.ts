@@ -16,15 +16,8 @@
  *                      both mscale and mscale_all_dim are set and non-zero (DeepSeek), else get_mscale(s, 1)
  */
 import { checkBoolean, checkNumber, PosencConfigError } from "../util/validation.js";
-import {
-  ROPE_BASE_PARAMS,
-  type RopeLayout,
-  ropeEncodingFromFrequencies,
-  ropeRotaryDim,
-  withHeadDimCheck,
-} from "./rope.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, resolveParams } from "./types.js";
+import { defineRopeVariant, ROPE_BASE_PARAMS } from "./rope.js";
+import type { EncodingSpec } from "./types.js";
 
 /** YaRN's attention temperature sqrt(1/t): 1 for scale <= 1, else 0.1 * mscale * ln(scale) + 1. */
 export function yarnGetMscale(scale: number, mscale = 1): number {
@@ -187,7 +180,7 @@ const YARN_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const yarnSpec: EncodingSpec = {
+export const yarnSpec: EncodingSpec = defineRopeVariant({
   id: "yarn",
   name: "YaRN",
   family: "context-extension",
@@ -200,13 +193,8 @@ export const yarnSpec: EncodingSpec = {
     "theta'_i = theta_i (1 - ramp_i) + (theta_i / s) ramp_i, ramp over pairs turning beta_slow..beta_fast times in L; cos, sin *= 0.1 ln s + 1",
   summary:
     "Keeps high-frequency RoPE pairs, interpolates low-frequency ones and blends between, with an attention temperature that offsets the entropy rise at long range.",
-  slots: ["transformQK"],
   params: YARN_PARAMS,
-  trainable: (params, dims) => fixedTrainable(yarnSpec, params, dims),
-  create(params) {
-    const p = resolveParams("yarn", YARN_PARAMS, params);
-    const headDim = p.headDim as number;
-    const dim = ropeRotaryDim(headDim, p.partialRotaryFactor as number, "yarn.partialRotaryFactor");
+  frequencies(p, dim) {
     const factor = p.factor as number;
     const invFreq = yarnInverseFrequencies({
       dim,
@@ -223,13 +211,6 @@ export const yarnSpec: EncodingSpec = {
       mscale: p.mscale as number,
       mscaleAllDim: p.mscaleAllDim as number,
     });
-    const encoding = ropeEncodingFromFrequencies({
-      id: "yarn",
-      params: p,
-      invFreq,
-      attentionFactor,
-      layout: p.layout as RopeLayout,
-    });
-    return withHeadDimCheck(encoding, headDim);
+    return { invFreq, attentionFactor };
   },
-};
+});

@@ -60,5 +60,6 @@ export {
   Tensor,
   tensor,
   tidy,
+  uninitialized,
   zeros,
 } from "./tensor.js";

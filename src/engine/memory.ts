@@ -35,33 +35,70 @@ export const memoryIsShared: boolean = created.shared;
 
 /** The first ALIGN_BYTES bytes are reserved (pointer 0 means "none"; also scratch for kernels). */
 let top = ALIGN_BYTES * 16;
+/** Free blocks by their real size, and the distinct sizes that have free blocks, ascending (for best fit). */
 const freeLists = new Map<number, number[]>();
+const freeSizes: number[] = [];
+/** The real size of every block handed out (a request may be served by a larger free block). */
+const blockSizes = new Map<number, number>();
 let liveBytes = 0;
 
 function roundUp(bytes: number): number {
   return Math.ceil(Math.max(bytes, 1) / ALIGN_BYTES) * ALIGN_BYTES;
 }
 
-/** Byte offset of a fresh block of at least `bytes` bytes, 64-byte aligned. Contents are unspecified. */
+/** Index of the first entry of the ascending `freeSizes` that is >= size (freeSizes.length if none). */
+function firstFreeSizeAtLeast(size: number): number {
+  let lo = 0;
+  let hi = freeSizes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (freeSizes[mid]! < size) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Byte offset of a block of at least `bytes` bytes, 64-byte aligned. Contents are unspecified.
+ * Best fit: the smallest free block that is large enough, else fresh memory at the top of the heap. Exact-size
+ * reuse keeps a training loop with fixed shapes flat after its first step; best fit keeps a loop over changing
+ * shapes (evaluation at every length, longest first) within the peak of its largest shape.
+ */
 export function allocBytes(bytes: number): number {
   const size = roundUp(bytes);
-  const list = freeLists.get(size);
-  liveBytes += size;
-  if (list && list.length > 0) return list.pop()!;
+  const index = firstFreeSizeAtLeast(size);
+  if (index < freeSizes.length) {
+    const blockSize = freeSizes[index]!;
+    const list = freeLists.get(blockSize)!;
+    const pointer = list.pop()!;
+    if (list.length === 0) {
+      freeLists.delete(blockSize);
+      freeSizes.splice(index, 1);
+    }
+    blockSizes.set(pointer, blockSize);
+    liveBytes += blockSize;
+    return pointer;
+  }
   const pointer = top;
   top += size;
   const needed = Math.ceil(top / PAGE_BYTES);
   const have = memory.buffer.byteLength / PAGE_BYTES;
   if (needed > have) memory.grow(Math.max(needed - have, Math.ceil(have / 4)));
+  blockSizes.set(pointer, size);
+  liveBytes += size;
   return pointer;
 }
 
-/** Returns a block from `allocBytes` (with the same byte count) to the free list. */
+/** Returns a block from `allocBytes` to the free lists (`bytes` is the size that was requested). */
 export function freeBytes(pointer: number, bytes: number): void {
-  const size = roundUp(bytes);
+  const size = blockSizes.get(pointer) ?? roundUp(bytes);
+  blockSizes.delete(pointer);
   liveBytes -= size;
   let list = freeLists.get(size);
-  if (!list) freeLists.set(size, (list = []));
+  if (!list) {
+    freeLists.set(size, (list = []));
+    freeSizes.splice(firstFreeSizeAtLeast(size), 0, size);
+  }
   list.push(pointer);
 }
 

@@ -21,6 +21,25 @@ describe("WASM SIMD gelu", () => {
     expect(y[3]).toBeCloseTo(0.8411920071, 6); // 0.5 (1 + tanh(sqrt(2/pi) 1.044715))
   });
 
+  it("stays finite and matches the reference at extreme inputs (the exp saturates; no inf * 0)", () => {
+    // Up to |x| = 1e4 (beyond ~7e12, x^3 overflows float32 and gelu' is inf * 0 in any float32 evaluation).
+    const values = [-1e4, -100, -20, -9, -5, 5, 9, 20, 100, 1e4];
+    const n = values.length;
+    const x = allocFloat32(n);
+    x.set(values);
+    const [y, yRef, dy, dx, dxRef] = [0, 0, 0, 0, 0].map(() => allocFloat32(n));
+    dy.fill(1);
+    wasm.gelu.forward(y, x, n);
+    unaryKernels.gelu.forward(yRef, x, n);
+    wasm.gelu.backward(dx, dy, x, y, n);
+    unaryKernels.gelu.backward(dxRef, dy, x, yRef, n);
+    for (let i = 0; i < n; i++) {
+      expect(Number.isFinite(y[i]) && Number.isFinite(dx[i]), `x = ${values[i]}`).toBe(true);
+      expect(Math.abs(y[i] - yRef[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(yRef[i])));
+      expect(Math.abs(dx[i] - dxRef[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(dxRef[i])));
+    }
+  });
+
   it("matches the reference forward and backward (n not a multiple of 4, in place)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 103 }), fc.integer({ min: 1, max: 1 << 30 }), (n, seed) => {

@@ -4,7 +4,10 @@
  * GELU, tanh approximation (Hendrycks & Gimpel 2016, arXiv:1606.08415; as in GPT-2):
  *   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
  *   gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2),  t = tanh(u)
- * with tanh(u) = sign(u) (1 - 2 / (exp(2|u|) + 1)) on the SIMD exp (absolute error ~1e-7).
+ * computed as 0.5 (1 + tanh(u)) = s = sigmoid(2u) = 1 / (1 + e), e = exp(-2u), on the SIMD exp (one exp and one
+ * division, no sign fix-up): gelu(x) = x / (1 + e), gelu'(x) = s + 2 x s (1 - s) du/dx with 1 - s = e s,
+ * du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+ * For u -> -inf, -2u is capped at 80 (s ~ 2e-35, gelu ~ 0); for u -> +inf, e = 0 and s = 1.
  */
 import { expv } from "./softmax";
 
@@ -13,37 +16,38 @@ const GELU_CUBIC: f32 = 0.044715;
 
 // @ts-ignore: decorator
 @inline
-function tanhv(u: v128): v128 {
-  const e = expv(f32x4.mul(f32x4.abs(u), f32x4.splat(2)));
-  const t = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
-  return v128.or(t, v128.and(u, i32x4.splat(0x80000000)));
-}
-
-// @ts-ignore: decorator
-@inline
 function geluInner(x: v128): v128 {
   const x3 = f32x4.mul(f32x4.mul(x, x), x);
   return f32x4.mul(f32x4.splat(SQRT_2_OVER_PI), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_CUBIC), x3)));
 }
 
+/** sigmoid(2u) = 0.5 (1 + tanh(u)) = 1 / (1 + e) with e = exp(-2u). */
+// @ts-ignore: decorator
+@inline
+function expMinus2u(x: v128): v128 {
+  // -2u capped at 80 keeps e finite (e^80 ~ 5.5e34), so e s below stays a number as x -> -inf (inf * 0 is NaN).
+  return expv(f32x4.pmin(f32x4.mul(geluInner(x), f32x4.splat(-2)), f32x4.splat(80)));
+}
+
 // @ts-ignore: decorator
 @inline
 function geluV(x: v128): v128 {
-  const t = tanhv(geluInner(x));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
+  return f32x4.div(x, f32x4.add(f32x4.splat(1), expMinus2u(x)));
 }
 
 // @ts-ignore: decorator
 @inline
 function geluGradV(x: v128): v128 {
-  const t = tanhv(geluInner(x));
+  const e = expMinus2u(x);
+  const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
   const du = f32x4.mul(
     f32x4.splat(SQRT_2_OVER_PI),
     f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_CUBIC), f32x4.mul(x, x))),
   );
-  const left = f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.splat(1), t));
-  const right = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.sub(f32x4.splat(1), f32x4.mul(t, t))), du);
-  return f32x4.add(left, right);
+  // 0.5 x (1 - t^2) du = 2 x s (1 - s) du, with 1 - s = e s (no cancellation as s -> 1)
+  const oneMinusS = f32x4.mul(e, s);
+  const right = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.add(x, x), s), oneMinusS), du);
+  return f32x4.add(s, right);
 }
 
 /** y[i] = gelu(x[i]) for i < n (y may equal x). */
