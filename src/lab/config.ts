@@ -198,6 +198,16 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   return config;
 }
 
+/**
+ * The test lengths that count as in distribution: the training range, extended down to the task's smallest length
+ * when a training length bounds the example size (addition trained with "10" sees operands of 1..10 digits).
+ */
+export function inDistributionRange(config: ExperimentConfig): LengthRange {
+  const train = config.train.length;
+  const task = createTask(config.task.id, config.task.params);
+  return task.lengthIsUpperBound ? { min: task.minLength, max: train.max } : train;
+}
+
 /** The task the held-out examples come from: task.params with eval.taskParams merged over them. */
 export function evalTaskOf(config: ExperimentConfig): Task {
   return createTask(config.task.id, { ...config.task.params, ...(config.eval.taskParams ?? {}) });

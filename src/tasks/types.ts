@@ -54,6 +54,11 @@ export interface TaskDefinition {
   readonly lengthMeaning: string;
   /** The smallest valid length. */
   readonly minLength: number;
+  /**
+   * True when a training length n also trains every shorter length (addition: n bounds the digits of each operand,
+   * each drawn from 1..n), so the in-distribution test lengths are minLength..n, not n alone.
+   */
+  readonly lengthIsUpperBound?: boolean;
   /** The largest valid length, when bounded (coupled ids must fit the table; keys must stay distinct). */
   readonly maxLength?: number;
   /** Task symbols; token ids 0..symbols.length-1 in every vocabulary (special tokens come after). */

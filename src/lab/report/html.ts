@@ -2,6 +2,7 @@
  * The self-contained HTML report: inline CSS, the summary and per-length tables, both charts as inline SVG, the
  * runs and the config. No script, stylesheet, image or font is fetched: it opens the same offline.
  */
+import { inDistributionRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
 import { missingRuns } from "../results.js";
 import { renderLengthTable, renderSummaryTable } from "./markdown.js";
@@ -41,12 +42,12 @@ export function renderHtml(file: ResultsFile): string {
     renderAccuracyChart(file, {
       metric: "sequenceAccuracy",
       title: `${c.task.id}: exact match by length`,
-      trainLength: c.train.length,
+      trainLength: inDistributionRange(c),
     }),
     renderAccuracyChart(file, {
       metric: "tokenAccuracy",
       title: `${c.task.id}: token accuracy by length`,
-      trainLength: c.train.length,
+      trainLength: inDistributionRange(c),
     }),
   ];
   const runs = file.runs

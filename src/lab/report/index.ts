@@ -5,8 +5,10 @@
  *   token-accuracy.svg      token accuracy against length
  *   report.html             all of it, self-contained
  */
+
 import { join } from "node:path";
 import { writeFileAtomic } from "../../cli/io.js";
+import { inDistributionRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
@@ -27,7 +29,7 @@ export function writeReports(dir: string, file: ResultsFile): string[] {
       renderAccuracyChart(file, {
         metric: "sequenceAccuracy",
         title: `${c.task.id}: exact match by length`,
-        trainLength: c.train.length,
+        trainLength: inDistributionRange(c),
       }),
     ],
     [
@@ -35,7 +37,7 @@ export function writeReports(dir: string, file: ResultsFile): string[] {
       renderAccuracyChart(file, {
         metric: "tokenAccuracy",
         title: `${c.task.id}: token accuracy by length`,
-        trainLength: c.train.length,
+        trainLength: inDistributionRange(c),
       }),
     ],
     ["report.html", renderHtml(file)],

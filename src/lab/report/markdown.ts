@@ -2,7 +2,7 @@
  * The Markdown report: the settings, the summary table (mean ± sample std over seeds, per-seed values in
  * parentheses) for in-distribution and out-of-distribution lengths, and the per-length table of exact match.
  */
-import { formatLengthRange } from "../config.js";
+import { formatLengthRange, inDistributionRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
 import { missingRuns } from "../results.js";
 import {
@@ -52,7 +52,7 @@ export function renderSummaryTable(file: ResultsFile): string {
 export function renderLengthTable(file: ResultsFile): string {
   const curves = meanCurves(file, "sequenceAccuracy");
   const lengths = [...new Set(file.rows.map((r) => r.length))].sort((a, b) => a - b);
-  const train = file.config.train.length;
+  const train = inDistributionRange(file.config);
   const rows = lengths.map((n) => [
     n >= train.min && n <= train.max ? `${n}` : `${n} *`,
     ...curves.map((c) => formatAccuracy(c.points.find((p) => p.length === n)?.value ?? Number.NaN)),

@@ -6,7 +6,7 @@
  * accuracy, each length weighted equally (the calibration's bucket columns). Over seeds, a cell reports the mean,
  * the sample standard deviation (n - 1; none for one seed) and the per-seed values.
  */
-import { encodingLabel, type LengthRange } from "../config.js";
+import { encodingLabel, inDistributionRange, type LengthRange } from "../config.js";
 import type { ResultRow } from "../evaluate.js";
 import type { ResultsFile, RunSummary } from "../results.js";
 
@@ -45,7 +45,7 @@ export function lengthSplit(file: ResultsFile): {
   train: LengthRange;
   test: LengthRange;
 } {
-  const train = file.config.train.length;
+  const train = inDistributionRange(file.config);
   const test = file.config.eval.length;
   const lengths = [...new Set(file.rows.map((r) => r.length))].sort((a, b) => a - b);
   return {

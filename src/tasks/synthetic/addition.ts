@@ -96,6 +96,7 @@ export function additionTask(params: AdditionParams = {}): TaskDefinition {
       ? "digits of each operand n"
       : "maximum digits per operand n (each uniform in 1..n)",
     minLength: 1,
+    lengthIsUpperBound: !sameLength,
     ...(coupled ? { maxLength } : {}),
     symbols: [...digitSymbols(10), "+", "="],
     terminated: false,
