@@ -85,7 +85,9 @@ export function formatPath(path: Path, prefix = ""): string {
 function fallbackExpected(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return issue.expected === "int" ? "an integer" : `a ${issue.expected}`;
+      return issue.expected === "int"
+        ? "an integer"
+        : `${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
     case "too_small":
       return issue.origin === "array"
         ? `at least ${issue.minimum} items`
