@@ -52,6 +52,11 @@ export interface PositionIdsInput {
   tokens?: Int32Array;
   /** Ids supplied by the task (e.g. coupled addition), [B, T]. */
   taskPositionIds?: Float64Array;
+  /**
+   * Real tokens of each row [B] (the rest is right padding). Schemes draw ids for the real tokens only, so a short
+   * example padded into a longer batch gets the ids it would get alone; padded positions repeat the row's last id.
+   */
+  rowLengths?: Int32Array;
 }
 
 export interface TrainableEncoding {
@@ -198,17 +203,21 @@ function fixedAttentionBias(
 function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["positionIds"] {
   const positionIds = encoding.positionIds?.bind(encoding);
   if (!positionIds) return undefined;
-  return ({ batchSize, seqLen, rng, tokens }) => {
+  return ({ batchSize, seqLen, rng, tokens, rowLengths }) => {
     const out = new Float64Array(batchSize * seqLen);
     for (let b = 0; b < batchSize; b++) {
-      const rowTokens = tokens?.subarray(b * seqLen, (b + 1) * seqLen);
-      const row = positionIds(seqLen, { rng, tokens: rowTokens });
-      if (row.length !== seqLen) {
+      const n = rowLengths ? Math.min(rowLengths[b]!, seqLen) : seqLen;
+      if (n <= 0) continue;
+      const rowTokens = tokens?.subarray(b * seqLen, b * seqLen + n);
+      const row = positionIds(n, { rng, tokens: rowTokens });
+      if (row.length !== n) {
         throw new RangeError(
-          `${encoding.id}: positionIds returned ${row.length} ids for ${seqLen} tokens; the model takes one id per token (per-head ids are not supported)`,
+          `${encoding.id}: positionIds returned ${row.length} ids for ${n} tokens; the model takes one id per token (per-head ids are not supported)`,
         );
       }
       out.set(row, b * seqLen);
+      // Right padding: no real token attends to it (causal), so any id does; the last real id stays in range.
+      out.fill(row[n - 1]!, b * seqLen + n, (b + 1) * seqLen);
     }
     return out;
   };

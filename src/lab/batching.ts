@@ -7,14 +7,15 @@
  * 4 GiB wasm32 limit on a 4-layer model. Padding every training batch to the run's longest training sequence
  * leaves one shape for the whole run.
  *
- * Evaluation batches are NOT padded: randomized position ids are drawn for the batch's sequence length, so
- * padding would change which ids the real tokens get (each evaluation batch has one length, as in the
- * calibration and in Ruoss et al.). Evaluation keeps its batches small instead (config eval.batchSize).
+ * Randomized position ids are drawn for each row's real tokens only (TaskBatch.tokenCounts), so padding does not
+ * change the ids a real token gets. Evaluation batches hold one length each and need no padding; the allocator's
+ * best fit keeps their memory within the peak of the longest length.
  *
  * Why it changes nothing: in the decoder layout padding sits on the right and attention is causal, so no real
  * token attends to a pad token; pad positions are unscored (mask 0) and ignored by the loss. The batch's longest
  * sequence is almost always the range maximum anyway (batch 64 of lengths 1..20 contains a 20 with p = 0.96), so
- * padding to it costs little. The encoder layout (bidirectional) is never padded here: every key is attended.
+ * padding to it costs little. The encoder layout (bidirectional) is not padded here, and its batches hold one
+ * length each (sampleBatch), since every key is attended.
  */
 import type { Task, TaskBatch, TaskLayout } from "../tasks/types.js";
 import { Rng } from "../util/rng.js";

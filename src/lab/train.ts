@@ -90,10 +90,13 @@ export function argmaxRows(logits: Float32Array, vocab: number): Int32Array {
   return out;
 }
 
-/** Non-pad input tokens of a batch. */
+/**
+ * Input tokens that predict something (a non-pad target), as the PyTorch calibration counts them: every real token
+ * but the final EOS, whose target is padding.
+ */
 export function countTokens(batch: TaskBatch, pad: number): number {
   let n = 0;
-  for (let i = 0; i < batch.inputs.length; i++) if (batch.inputs[i] !== pad) n++;
+  for (let i = 0; i < batch.targets.length; i++) if (batch.targets[i] !== pad) n++;
   return n;
 }
 

@@ -37,6 +37,7 @@ export function createTransformerModel(request: ModelRequest, rng: Rng): LabMode
         batchSize: batch.batchSize,
         seqLen: batch.seqLen,
         ...(batch.positionIds ? { positionIds: batch.positionIds } : {}),
+        ...(batch.tokenCounts ? { rowLengths: batch.tokenCounts } : {}),
         training: context.training,
         rng: context.rng,
       }),

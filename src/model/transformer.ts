@@ -48,6 +48,8 @@ export interface ForwardInput {
   training: boolean;
   /** Randomness for position-id schemes (randomized positions). */
   rng: Rng;
+  /** Real tokens of each row [batchSize] when rows are right-padded (position-id schemes draw for those only). */
+  rowLengths?: Int32Array;
 }
 
 export interface LossInput extends ForwardInput {
@@ -123,6 +125,7 @@ class TransformerModel implements Transformer {
       training: input.training,
       tokens: inputs,
       taskPositionIds: input.positionIds,
+      ...(input.rowLengths ? { rowLengths: input.rowLengths } : {}),
     }); // (B, T), a fresh array per forward
     this.lastPositionIds = ids;
     let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)

@@ -132,6 +132,7 @@ function formatDecoder(
   const inputs = new Int32Array(batchSize * seqLen).fill(vocab.pad);
   const targets = new Int32Array(batchSize * seqLen).fill(vocab.pad);
   const mask = new Uint8Array(batchSize * seqLen);
+  const tokenCounts = Int32Array.from(sequences, (s) => s.length);
   const coupled = examples.some((e) => e.decoderPositionIds !== undefined);
   const positionIds = coupled ? new Float64Array(batchSize * seqLen) : undefined;
   for (let b = 0; b < batchSize; b++) {
@@ -154,7 +155,16 @@ function formatDecoder(
       for (let t = 0; t < seq.length; t++) positionIds[row + t] = ids[t];
     }
   }
-  const batch: TaskBatch = { inputs, targets, mask, batchSize, seqLen, lengths, layout: "decoder" };
+  const batch: TaskBatch = {
+    inputs,
+    targets,
+    mask,
+    batchSize,
+    seqLen,
+    lengths,
+    tokenCounts,
+    layout: "decoder",
+  };
   if (positionIds) batch.positionIds = positionIds;
   return batch;
 }
@@ -195,10 +205,15 @@ function formatEncoder(
       mask[row + input.length + j] = 1;
     }
   }
-  return { inputs, targets, mask, batchSize, seqLen, lengths, layout: "encoder" };
+  const tokenCounts = Int32Array.from(examples, (e, b) => e.input.length + slots[b]);
+  return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts, layout: "encoder" };
 }
 
-/** Samples and formats: the `sample(rng, batchSize, length)` of every task. */
+/**
+ * Samples and formats: the `sample(rng, batchSize, length)` of every task. With a length range, the decoder layout
+ * draws a length per example (right padding is invisible to causal attention); the encoder layout draws ONE
+ * length for the whole batch, as DeepMind's training loop does, because bidirectional attention would see padding.
+ */
 export function sampleBatch(
   task: TaskDefinition,
   rng: Rng,
@@ -206,6 +221,8 @@ export function sampleBatch(
   length: LengthSpec,
   layout: TaskLayout = "decoder",
 ): TaskBatch {
-  const { examples, lengths } = sampleExamples(task, rng, batchSize, length);
+  const spec = layout === "encoder" && typeof length !== "number" ? checkLengthSpec(task, length) : undefined;
+  const perBatch = spec ? (spec.min === spec.max ? spec.min : rng.intBetween(spec.min, spec.max)) : length;
+  const { examples, lengths } = sampleExamples(task, rng, batchSize, perBatch);
   return formatBatch(task, examples, lengths, layout);
 }

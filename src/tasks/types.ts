@@ -92,6 +92,11 @@ export interface TaskBatch {
   seqLen: number;
   /** The task length each example was sampled at. */
   lengths: Int32Array;
+  /**
+   * Real (unpadded) tokens of each row: row b is tokens 0..tokenCounts[b]-1, then PAD on the right. Randomized
+   * position ids are drawn for the real tokens only, as for a sequence of that length alone.
+   */
+  tokenCounts?: Int32Array;
   /** Structure-aware position ids (coupled addition); absent means 0..T-1 for every row. */
   positionIds?: Float64Array;
   layout: TaskLayout;
