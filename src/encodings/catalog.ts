@@ -1,5 +1,6 @@
 /**
- * The method catalogue, rendered from the registry: docs/encodings.md is this function's output (`posenc docs`),
+ * The method catalogue, rendered from the registry, linking each method to its paper at https://arxiv.org/abs/ID:
+ * docs/encodings.md is this function's output (`posenc docs`),
  * and a test fails when the committed page differs from what the registry renders.
  */
 import { describeParam, type EncodingSpec } from "./types.js";

@@ -1,5 +1,7 @@
 /**
- * Reading and validating the RoPE part of a Hugging Face `config.json`, with the semantics of transformers v5
+ * Reading and validating the RoPE part of a Hugging Face `config.json` (RoPE: RoFormer, arXiv:2104.09864; the scaled
+ * types cite their papers in rope-linear.ts, rope-dynamic-ntk.ts, yarn.ts, longrope.ts, llama3-rope.ts), with the
+ * semantics of transformers v5
  * (`modeling_rope_utils.py`: `standardize_rope_params`, `validate_rope`, the `_compute_*_parameters` functions).
  *
  * Where the parameters live:

@@ -1,5 +1,6 @@
 /**
- * Converting between the two RoPE channel layouts (see rope.ts for the rotation itself).
+ * Converting between the two RoPE channel layouts (see rope.ts for the rotation itself). RoPE: RoFormer (Su et al.,
+ * 2021), arXiv:2104.09864, which rotates adjacent pairs; GPT-NeoX's rotate_half pairs channel i with i + r/2.
  *
  *   interleaved (GPT-J, Meta's Llama checkpoints): pair i = channels (2i, 2i + 1)
  *   half        (Hugging Face, GPT-NeoX):          pair i = channels (i, i + r/2),   r = rotary dimension

@@ -1,5 +1,6 @@
 /**
- * The trainable form of a positional encoding: the five hooks of the transformer in src/model/, over engine tensors,
+ * The trainable form of a positional encoding: the five hooks of the transformer in src/model/ (the transformer of
+ * "Attention Is All You Need", Vaswani et al. 2017, arXiv:1706.03762, pre-norm), over engine tensors,
  * so gradients flow into an encoding's own parameters (learned absolute table, T5 bucket values, FIRE's MLP, CoPE...).
  *
  * An EncodingSpec with a `trainable` factory can be used by the model by its registry id. The model calls, per batch:
