@@ -38,3 +38,21 @@ it("exports the contract functions from the package root", () => {
   expect(out.buckets).toEqual([1, 17, 31]);
   expect(out.registered).toBeGreaterThanOrEqual(22);
 });
+
+it("exports the engine, model and tasks as subpaths", () => {
+  const script = `
+    import { initEngineSync } from "posenc/engine";
+    import { createTransformer } from "posenc/model";
+    import { createTask } from "posenc/tasks";
+    import { Rng } from "posenc";
+    initEngineSync({ threads: 1 });
+    const model = createTransformer({ vocabSize: 20, encoding: { id: "alibi" } }, new Rng(0));
+    console.log(JSON.stringify({ params: model.parameters().length, task: createTask("copy", {}).id }));`;
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(result.stderr).toBe("");
+  expect(JSON.parse(result.stdout)).toEqual({ params: expect.any(Number), task: "copy" });
+  expect(JSON.parse(result.stdout).params).toBeGreaterThan(10);
+});
