@@ -43,3 +43,37 @@ export function checkAlphabet(key: string, value: unknown, min = 2, max = 4096):
 export function checkTaskLength(id: string, length: number, minLength: number): void {
   checkNumber(`${id}.length`, length, { integer: true, min: minLength });
 }
+
+/** Parameters of the tasks over a uniform random string of symbols (copy, reverse, odds first, bucket sort). */
+export interface SymbolStringParams {
+  /** Alphabet size k (each task states its default). */
+  vocabSize?: number;
+}
+
+/**
+ * A task whose input is n symbols uniform in {0..k-1} and whose answer is `answer(input, k)`, n symbols long:
+ * length = n, encoder slots n, vocabulary "0".."k-1", [SEP] between input and answer in the decoder layout.
+ */
+export function symbolStringTask(
+  spec: Pick<TaskDefinition, "id" | "level" | "paper" | "description"> & { defaultVocabSize: number },
+  params: SymbolStringParams,
+  answer: (input: number[], vocabSize: number) => number[],
+): TaskDefinition {
+  const vocabSize = checkAlphabet(`${spec.id}.vocabSize`, params.vocabSize ?? spec.defaultVocabSize);
+  return {
+    id: spec.id,
+    level: spec.level,
+    paper: spec.paper,
+    description: spec.description,
+    lengthMeaning: "input length n",
+    minLength: 1,
+    symbols: digitSymbols(vocabSize),
+    terminated: false,
+    decoderSeparator: true,
+    encoderOutputLength: (n) => n,
+    sampleExample(rng: Rng, length: number) {
+      const input = uniformSymbols(rng, length, vocabSize);
+      return { input, output: answer(input, vocabSize) };
+    },
+  };
+}

@@ -8,11 +8,9 @@
  * length = n. Encoder slots: n. Vocabulary: "0".."k-1". The registry's `sort` is this task with k = 16 in
  * the calibration's copy/reverse format.
  */
-import type { Rng } from "../../util/rng.js";
-import type { SymbolStringParams } from "../dcf/reverse-string.js";
 import { RUOSS_2023 } from "../papers.js";
-import { checkAlphabet, digitSymbols, uniformSymbols } from "../task.js";
-import type { TaskDefinition, TaskExample } from "../types.js";
+import { type SymbolStringParams, symbolStringTask } from "../task.js";
+import type { TaskDefinition } from "../types.js";
 
 /** Counting sort over the alphabet {0..k-1}. */
 export function bucketSorted(symbols: readonly number[], alphabet: number): number[] {
@@ -24,21 +22,15 @@ export function bucketSorted(symbols: readonly number[], alphabet: number): numb
 }
 
 export function bucketSortTask(params: SymbolStringParams = {}): TaskDefinition {
-  const vocabSize = checkAlphabet("bucket_sort.vocabSize", params.vocabSize ?? 5);
-  return {
-    id: "bucket_sort",
-    level: "cs",
-    paper: RUOSS_2023,
-    description: "Sort symbols of a fixed alphabet: 10204112 -> 00111224",
-    lengthMeaning: "input length n",
-    minLength: 1,
-    symbols: digitSymbols(vocabSize),
-    terminated: false,
-    decoderSeparator: true,
-    encoderOutputLength: (n) => n,
-    sampleExample(rng: Rng, length: number): TaskExample {
-      const input = uniformSymbols(rng, length, vocabSize);
-      return { input, output: bucketSorted(input, vocabSize) };
+  return symbolStringTask(
+    {
+      id: "bucket_sort",
+      level: "cs",
+      paper: RUOSS_2023,
+      description: "Sort symbols of a fixed alphabet: 10204112 -> 00111224",
+      defaultVocabSize: 5,
     },
-  };
+    params,
+    bucketSorted,
+  );
 }

@@ -11,30 +11,20 @@
  * is the reverse order of what its code computes; we follow the code (the data the paper was run on).
  * length = n. Encoder slots: n. Vocabulary: "0".."k-1".
  */
-import type { Rng } from "../../util/rng.js";
-import type { SymbolStringParams } from "../dcf/reverse-string.js";
 import { RUOSS_2023 } from "../papers.js";
-import { checkAlphabet, digitSymbols, uniformSymbols } from "../task.js";
-import type { TaskDefinition, TaskExample } from "../types.js";
+import { type SymbolStringParams, symbolStringTask } from "../task.js";
+import type { TaskDefinition } from "../types.js";
 
 export function oddsFirstTask(params: SymbolStringParams = {}): TaskDefinition {
-  const vocabSize = checkAlphabet("odds_first.vocabSize", params.vocabSize ?? 2);
-  return {
-    id: "odds_first",
-    level: "cs",
-    paper: RUOSS_2023,
-    description: "Odd (0-based) indices first, then even: 00110101 -> 01110100",
-    lengthMeaning: "input length n",
-    minLength: 1,
-    symbols: digitSymbols(vocabSize),
-    terminated: false,
-    decoderSeparator: true,
-    encoderOutputLength: (n) => n,
-    sampleExample(rng: Rng, length: number): TaskExample {
-      const input = uniformSymbols(rng, length, vocabSize);
-      const odds = input.filter((_, i) => i % 2 === 1);
-      const evens = input.filter((_, i) => i % 2 === 0);
-      return { input, output: [...odds, ...evens] };
+  return symbolStringTask(
+    {
+      id: "odds_first",
+      level: "cs",
+      paper: RUOSS_2023,
+      description: "Odd (0-based) indices first, then even: 00110101 -> 01110100",
+      defaultVocabSize: 2,
     },
-  };
+    params,
+    (input) => [...input.filter((_, i) => i % 2 === 1), ...input.filter((_, i) => i % 2 === 0)],
+  );
 }

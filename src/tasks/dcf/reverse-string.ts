@@ -8,32 +8,22 @@
  * length = n. Encoder slots: n. Vocabulary: "0".."k-1". The registry's `reverse` is this task with k = 16,
  * the calibration's format `[BOS] x [SEP] reverse(x) [EOS]` (Exp 3).
  */
-import type { Rng } from "../../util/rng.js";
 import { RUOSS_2023 } from "../papers.js";
-import { checkAlphabet, digitSymbols, uniformSymbols } from "../task.js";
-import type { TaskDefinition, TaskExample } from "../types.js";
+import { type SymbolStringParams, symbolStringTask } from "../task.js";
+import type { TaskDefinition } from "../types.js";
 
-export interface SymbolStringParams {
-  /** Alphabet size k (default 2, DeepMind's registry). */
-  vocabSize?: number;
-}
+export type { SymbolStringParams } from "../task.js";
 
 export function reverseStringTask(params: SymbolStringParams = {}): TaskDefinition {
-  const vocabSize = checkAlphabet("reverse_string.vocabSize", params.vocabSize ?? 2);
-  return {
-    id: "reverse_string",
-    level: "dcf",
-    paper: RUOSS_2023,
-    description: "Reverse the string: 011010 -> 010110",
-    lengthMeaning: "input length n",
-    minLength: 1,
-    symbols: digitSymbols(vocabSize),
-    terminated: false,
-    decoderSeparator: true,
-    encoderOutputLength: (n) => n,
-    sampleExample(rng: Rng, length: number): TaskExample {
-      const input = uniformSymbols(rng, length, vocabSize);
-      return { input, output: [...input].reverse() };
+  return symbolStringTask(
+    {
+      id: "reverse_string",
+      level: "dcf",
+      paper: RUOSS_2023,
+      description: "Reverse the string: 011010 -> 010110",
+      defaultVocabSize: 2,
     },
-  };
+    params,
+    (input) => [...input].reverse(),
+  );
 }

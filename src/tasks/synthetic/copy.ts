@@ -5,28 +5,20 @@
  *   Example (k = 16): 3 14 0 7 -> 3 14 0 7.
  * length = n. Encoder slots: n. Vocabulary: "0".."k-1".
  */
-import type { Rng } from "../../util/rng.js";
-import type { SymbolStringParams } from "../dcf/reverse-string.js";
 import { KAZEMNEJAD_2023 } from "../papers.js";
-import { checkAlphabet, digitSymbols, uniformSymbols } from "../task.js";
-import type { TaskDefinition, TaskExample } from "../types.js";
+import { type SymbolStringParams, symbolStringTask } from "../task.js";
+import type { TaskDefinition } from "../types.js";
 
 export function copyTask(params: SymbolStringParams = {}): TaskDefinition {
-  const vocabSize = checkAlphabet("copy.vocabSize", params.vocabSize ?? 16);
-  return {
-    id: "copy",
-    level: "synthetic",
-    paper: KAZEMNEJAD_2023,
-    description: "Copy the string: 3 14 0 7 -> 3 14 0 7",
-    lengthMeaning: "input length n",
-    minLength: 1,
-    symbols: digitSymbols(vocabSize),
-    terminated: false,
-    decoderSeparator: true,
-    encoderOutputLength: (n) => n,
-    sampleExample(rng: Rng, length: number): TaskExample {
-      const input = uniformSymbols(rng, length, vocabSize);
-      return { input, output: [...input] };
+  return symbolStringTask(
+    {
+      id: "copy",
+      level: "synthetic",
+      paper: KAZEMNEJAD_2023,
+      description: "Copy the string: 3 14 0 7 -> 3 14 0 7",
+      defaultVocabSize: 16,
     },
-  };
+    params,
+    (input) => [...input],
+  );
 }
