@@ -1,6 +1,6 @@
 /**
  * Engine training benchmark: `npm run bench:engine -- [--json] [--steps N] [--warmup N] [--threads auto|1|2]
- * [--kernels auto|wasm|reference] [--no-torch] [--torch-blas DIR] [--memory-steps N]`.
+ * [--kernels auto|wasm|reference] [--model reference|reproduction] [--no-torch] [--torch-blas DIR] [--memory-steps N]`.
  *
  * 1. Trains the engine's reference model (src/engine/testing/reference-model.ts: decoder-only, 2 layers, d_model
  *    128, 4 heads, MLP 4x, vocab 32, seq 128, batch 32, RoPE on q/k, pre-LayerNorm, Adam) on one fixed batch of
@@ -15,6 +15,9 @@
  *    reports BLAS_INFO=generic, about 3 GFLOP/s), the peer is crippled, so the bench looks for an OpenBLAS build of
  *    libblas.so.3 (`--torch-blas DIR`, env POSENC_TORCH_BLAS_DIR, or Debian's openblas-pthread directory) and puts
  *    it first on the peer's LD_LIBRARY_PATH. The BLAS in use is printed.
+ * `--model reproduction` trains the size of the lab's reproductions instead (experiments/: 4 layers, d_model 64,
+ * 4 heads, MLP 4x, batch 64, seq 48 ~ the padded length of a copy or reverse batch at n <= 20), where per-op overheads
+ * weigh more than matmul throughput; both implementations train the same model at that size.
  * `--memory-steps N` instead trains a small model for N steps and prints resident memory (RSS) and the engine heap
  * at steps 100, 1000, ... and N, with the change since step 100.
  *
@@ -99,7 +102,28 @@ interface EngineRun {
   firstLoss: number;
 }
 
-const config = REFERENCE_MODEL;
+/** The lab's reproduction scale (experiments/*): 4 layers, d_model 64, 4 heads, batch 64, ~48 padded tokens. */
+const REPRODUCTION_MODEL: ReferenceModelConfig = {
+  ...REFERENCE_MODEL,
+  layers: 4,
+  dModel: 64,
+  seqLen: 48,
+  batch: 64,
+};
+const modelArg = option("--model") ?? "reference";
+const models: Record<string, ReferenceModelConfig> = {
+  reference: REFERENCE_MODEL,
+  reproduction: REPRODUCTION_MODEL,
+};
+if (!(modelArg in models)) {
+  console.error(`--model: "${modelArg}" is not valid; use one of ${Object.keys(models).join(", ")}`);
+  process.exit(2);
+}
+const config = models[modelArg];
+log(
+  `model (${modelArg}): ${config.layers} layers, d_model ${config.dModel}, ${config.heads} heads, MLP ${config.mlpRatio}x, ` +
+    `vocab ${config.vocab}, seq ${config.seqLen}, batch ${config.batch}`,
+);
 const tokensPerStep = config.batch * config.seqLen;
 
 function trainSteps(): { stepMs: number[]; firstLoss: number } {
@@ -249,11 +273,31 @@ if (python) {
   const blasDir = findOpenBlasDir();
   const env = { ...process.env, OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined } as NodeJS.ProcessEnv;
   if (blasDir) env.LD_LIBRARY_PATH = [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  // The peer trains the same model: engine_pytorch.py takes its sizes as flags.
+  const torchModelFlags = Object.entries({
+    layers: config.layers,
+    "d-model": config.dModel,
+    heads: config.heads,
+    "mlp-ratio": config.mlpRatio,
+    vocab: config.vocab,
+    seq: config.seqLen,
+    batch: config.batch,
+    "rotary-base": config.rotaryBase,
+  }).flatMap(([flag, value]) => [`--${flag}`, String(value)]);
   torchRuns = [1, 2].map((t) => {
     // OpenBLAS threads follow the torch setting (its own pool is separate from torch's OpenMP pool).
     const out = execFileSync(
       python,
-      [script, "--threads", String(t), "--steps", String(steps), "--warmup", String(warmup)],
+      [
+        script,
+        "--threads",
+        String(t),
+        "--steps",
+        String(steps),
+        "--warmup",
+        String(warmup),
+        ...torchModelFlags,
+      ],
       { env: { ...env, OPENBLAS_NUM_THREADS: String(t) }, encoding: "utf8", timeout: 30 * 60_000 },
     );
     return JSON.parse(out.trim().split("\n").pop()!) as TorchRun;
@@ -285,6 +329,7 @@ if (json) {
       ratio: ratio === null ? null : Number(ratio.toFixed(3)),
       matmulGflops: Object.fromEntries(Object.entries(gflops).map(([k, v]) => [k, Number(v.toFixed(1))])),
       engine,
+      model: { name: modelArg, ...config },
       engineRuns: engineRuns.map((run) => ({
         ...run,
         tokensPerSecond: Math.round(run.tokensPerSecond),
