@@ -26,20 +26,15 @@
  * analysis and plots) and the trainable form (hook e, `contextualBias`) through engine ops.
  */
 import {
-  add,
   constantParameter,
   cumsum,
-  embedding,
+  lerpGather,
   matmul,
   mul,
   type Parameter,
-  reshape,
-  scalar,
   sigmoid,
-  sub,
   type Tensor,
   tensor,
-  where,
 } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
 import { checkBoolean, checkNumber } from "../util/validation.js";
@@ -227,8 +222,9 @@ export interface CopeTensorOptions {
 
 /**
  * The CoPE bias through differentiable engine ops: q, k [..., T, Dh], positionEmbedding [Dh, npos] -> [..., T, T].
- * Clamping uses `where` (the clamped entries get no gradient, as torch.clamp) and the floor/ceil gathers use
- * `embedding` over the flattened table of q . e logits (the engine has no gather along an axis).
+ * The interpolation is the engine's `lerpGather` over the [..., T, npos] table of q . e logits: one pass forward
+ * and one backward, where the composition of where/floor/two row gathers it replaced cost ~30% of a training
+ * step (profiled on the counting reproduction). Clamped entries get no gradient, as torch.clamp.
  */
 export function copeBiasTensor(
   q: Tensor,
@@ -248,41 +244,15 @@ export function copeBiasTensor(
       `copeBiasTensor: positionEmbedding must be [Dh = ${Dh}, npos], received [${positionEmbedding.shape}]`,
     );
   }
-  const numPositions = positionEmbedding.shape[1];
-  const rows = q.size / Dh; // slices * T
   let gates = sigmoid(mul(matmul(q, k, { transB: true }), 1 / Math.sqrt(Dh)));
   if (options.causal) {
     const tril = new Float64Array(T * T);
     for (let i = 0; i < T; i++) for (let j = 0; j <= i; j++) tril[i * T + j] = 1;
     gates = mul(gates, tensor(tril, [T, T]));
   }
-  const sums = cumsum(gates, -1, true);
-  // Clamp mask, floor/ceil and their rows in the flattened [slices * T * npos] logits table, in one pass.
-  const maxPosition = numPositions - 1;
-  const values = sums.data;
-  const clamped = new Float64Array(sums.size);
-  const floors = new Float64Array(sums.size);
-  const floorIds = new Int32Array(sums.size);
-  const ceilIds = new Int32Array(sums.size);
-  for (let row = 0, n = 0; row < rows; row++) {
-    const tableRow = row * numPositions; // the (slice, query) row of the logits table
-    for (let j = 0; j < T; j++, n++) {
-      let p = values[n];
-      if (p > maxPosition) {
-        clamped[n] = 1;
-        p = maxPosition;
-      }
-      floors[n] = Math.floor(p);
-      floorIds[n] = tableRow + floors[n];
-      ceilIds[n] = tableRow + Math.ceil(p);
-    }
-  }
-  const positions = where(tensor(clamped, sums.shape), scalar(maxPosition), sums);
-  const table = reshape(matmul(q, positionEmbedding), [rows * numPositions, 1]);
-  const zFloor = reshape(embedding(table, floorIds), positions.shape);
-  const zCeil = reshape(embedding(table, ceilIds), positions.shape);
-  const w = sub(positions, tensor(floors, positions.shape));
-  const z = add(zFloor, mul(w, sub(zCeil, zFloor)));
+  const positions = cumsum(gates, -1, true); // p_ij = sum_{t >= j} g_it
+  // z_ij = q_i . e[p_ij], interpolated between floor and ceil; lerpGather clamps p to npos - 1 (no gradient there).
+  const z = lerpGather(matmul(q, positionEmbedding), positions);
   return options.scalePositionLogits ? mul(z, 1 / Math.sqrt(Dh)) : z;
 }
 

@@ -18,7 +18,7 @@ export * from "./ops/elementwise.js";
 export { mergeHeads, splitHeads } from "./ops/heads.js";
 export { linear } from "./ops/linear.js";
 export { type MatmulOptions, matmul } from "./ops/matmul.js";
-export { concat, embedding, permute, reshape, slice, transpose } from "./ops/movement.js";
+export { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./ops/movement.js";
 export * from "./ops/nn.js";
 export { type Axes, cumsum, max, mean, sum } from "./ops/reduce.js";
 export {

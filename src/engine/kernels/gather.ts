@@ -19,3 +19,62 @@ export function embeddingBackward(dtable: Floats, dout: Floats, ids: Int32Array,
     for (let c = 0; c < C; c++) dtable[dst + c] += dout[src + c];
   }
 }
+
+/**
+ * Gather with linear interpolation along the last axis (a 1-D `grid_sample` over rows):
+ *   x = clamp(positions[r, j], 0, P - 1),  f = floor(x),  c = ceil(x),  w = x - f
+ *   out[r, j] = table[r, f] + w (table[r, c] - table[r, f])          table (R, P), positions and out (R, J)
+ */
+export function lerpGatherForward(
+  out: Floats,
+  table: Floats,
+  positions: Floats,
+  R: number,
+  P: number,
+  J: number,
+): void {
+  const last = P - 1;
+  for (let r = 0; r < R; r++) {
+    const row = r * P;
+    for (let j = 0, n = r * J; j < J; j++, n++) {
+      const x = Math.min(Math.max(positions[n], 0), last);
+      const f = Math.floor(x);
+      const low = table[row + f];
+      out[n] = low + (x - f) * (table[row + Math.ceil(x)] - low);
+    }
+  }
+}
+
+/**
+ * in the forward pass this was: out = (1 - w) table[f] + w table[c]; so dtable[f] += (1 - w) dout,
+ * dtable[c] += w dout, and dpositions += dout (table[c] - table[f]) where the position was not clamped
+ * (inside [0, P - 1], bounds included, as torch.clamp). Either gradient may be skipped (null).
+ */
+export function lerpGatherBackward(
+  dtable: Floats | null,
+  dpositions: Floats | null,
+  dout: Floats,
+  table: Floats,
+  positions: Floats,
+  R: number,
+  P: number,
+  J: number,
+): void {
+  const last = P - 1;
+  for (let r = 0; r < R; r++) {
+    const row = r * P;
+    for (let j = 0, n = r * J; j < J; j++, n++) {
+      const raw = positions[n];
+      const x = Math.min(Math.max(raw, 0), last);
+      const f = Math.floor(x);
+      const c = Math.ceil(x);
+      const w = x - f;
+      const g = dout[n];
+      if (dtable) {
+        dtable[row + f] += (1 - w) * g;
+        dtable[row + c] += w * g;
+      }
+      if (dpositions && raw >= 0 && raw <= last) dpositions[n] += g * (table[row + c] - table[row + f]);
+    }
+  }
+}

@@ -22,7 +22,7 @@ import {
   whereBackward,
   whereForward,
 } from "./elementwise.js";
-import { embeddingBackward, embeddingForward } from "./gather.js";
+import { embeddingBackward, embeddingForward, lerpGatherBackward, lerpGatherForward } from "./gather.js";
 import { fillRows, headsToSlabs, slabsToHeads, sumRows } from "./heads.js";
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from "./layernorm.js";
 import { matmulReference } from "./matmul.js";
@@ -75,6 +75,8 @@ export const referenceKernels = Object.freeze({
   rotatePairsBackward,
   embeddingForward,
   embeddingBackward,
+  lerpGatherForward,
+  lerpGatherBackward,
   headsToSlabs,
   slabsToHeads,
   fillRows,

@@ -29,7 +29,7 @@ import {
   where,
 } from "./elementwise.js";
 import { matmul } from "./matmul.js";
-import { concat, embedding, permute, reshape, slice, transpose } from "./movement.js";
+import { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./movement.js";
 import { crossEntropy, layerNorm, logSoftmax, rmsNorm, rotatePairs, softmax } from "./nn.js";
 import { cumsum, max, mean, sum } from "./reduce.js";
 
@@ -218,6 +218,28 @@ describe("movement gradients", () => {
   it("embedding scatter-adds repeated ids", () => {
     const ids = Int32Array.from([2, 0, 2, 1, 2, 3]);
     expectGradOk(gradCheck(([table]) => embedding(table, ids, [2, 3]), [input([4, 5], 11)]));
+  });
+
+  it("lerpGather interpolates, clamps to [0, P - 1] and sends gradients to the table and the positions", () => {
+    // Rows [1, 3, 7, 15] and [0, -2, 4, 4]: x = 1.25 -> 3 + 0.25 * 4; -1 -> clamp 0; 9 -> clamp 3; 2 exact.
+    const out = lerpGather(
+      tensor([1, 3, 7, 15, 0, -2, 4, 4], [2, 4]),
+      tensor([1.25, -1, 9, 2, 0.5, 2.5], [2, 3]),
+    );
+    expect(out.toArray()).toEqual([4, 1, 15, 4, -1, 4]);
+    // Table rows of P + 1 entries (positions 0..P); normal draws spread over about [-1, P + 1], some clamped,
+    // kept away from integers (the slope jumps there, the clamp edges 0 and P included).
+    fc.assert(
+      fc.property(fc.array(dim, { minLength: 1, maxLength: 2 }), dim, dim, seedArb, (lead, P, J, seed) => {
+        const positions = input([...lead, J], seed + 1, (v) => {
+          const x = P / 2 + v * (P / 2 + 0.5);
+          const frac = x - Math.floor(x);
+          return frac < 0.1 || frac > 0.9 ? Math.floor(x) + 0.5 : x;
+        });
+        expectGradOk(gradCheck(([t, p]) => lerpGather(t, p), [input([...lead, P + 1], seed), positions]));
+      }),
+      RUNS,
+    );
   });
 });
 

@@ -1,11 +1,13 @@
 /**
- * Movement ops: reshape, permute/transpose, slice, concat, embedding (row gather). Outputs own their storage
+ * Movement ops: reshape, permute/transpose, slice, concat, embedding (row gather), lerpGather (interpolated gather
+ * along the last axis). Outputs own their storage
  * (these ops copy), and each gradient is the inverse movement, accumulated.
  */
 import { contiguousStrides, makePlan } from "../kernels/broadcast.js";
 import { kernels } from "../kernels/index.js";
 import {
   formatShape,
+  gradOrNull,
   inputGrad,
   record,
   type Shape,
@@ -155,5 +157,41 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: Shape = [ids
   kernels().embeddingForward(out.data, ids, table.data, N, C);
   return record(out, "embedding", [table], (g) =>
     kernels().embeddingBackward(inputGrad(table), g, ids, N, C),
+  );
+}
+
+/**
+ * Gather with linear interpolation along the last axis: for table [..., P] and positions [..., J] (same leading
+ * dims), out[..., j] = table[..., f] + w (table[..., c] - table[..., f]) with x = clamp(positions[..., j], 0, P - 1),
+ * f = floor(x), c = ceil(x), w = x - f. Gradients reach the table (split 1 - w / w) and the positions (the slope
+ * table[c] - table[f], zero where clamped); at an integer position the slope is taken as 0 (f = c).
+ */
+export function lerpGather(table: Tensor, positions: Tensor): Tensor {
+  if (
+    table.rank < 1 ||
+    positions.rank !== table.rank ||
+    table.shape.some((d, i) => i < table.rank - 1 && d !== positions.shape[i])
+  ) {
+    throw new RangeError(
+      `lerpGather: table ${formatShape(table.shape)} and positions ${formatShape(positions.shape)} must share every dim but the last`,
+    );
+  }
+  const P = table.shape[table.rank - 1];
+  const J = positions.shape[positions.rank - 1];
+  if (P < 1) throw new RangeError(`lerpGather: table ${formatShape(table.shape)} has no entries to gather`);
+  const R = table.size / P;
+  const out = uninitialized(positions.shape);
+  kernels().lerpGatherForward(out.data, table.data, positions.data, R, P, J);
+  return record(out, "lerpGather", [table, positions], (g) =>
+    kernels().lerpGatherBackward(
+      gradOrNull(table),
+      gradOrNull(positions),
+      g,
+      table.data,
+      positions.data,
+      R,
+      P,
+      J,
+    ),
   );
 }
