@@ -16,9 +16,10 @@ import {
   gelu,
   layerNorm,
   matmul,
+  mergeHeads,
   type Parameter,
-  permute,
   reshape,
+  splitHeads,
   type Tensor,
   uniformParameter,
 } from "../engine/index.js";
@@ -117,14 +118,13 @@ export class Block {
   attention(h: Tensor, encoding: ModelEncoding, ids: Float64Array): Tensor {
     const [B, T, D] = h.shape;
     const H = this.shape.numHeads;
-    const Dh = D / H;
     const flat = reshape(h, [B * T, D]);
-    const heads = (layer: Linear) => permute(reshape(linear(flat, layer), [B, T, H, Dh]), [0, 2, 1, 3]); // (B, H, T, Dh)
+    const heads = (layer: Linear) => splitHeads(reshape(linear(flat, layer), [B, T, D]), 1, H)[0]; // (B, H, T, Dh)
     const rotated = encoding.transformQK(heads(this.query), heads(this.key), ids, this.index); // (c)
     const v = heads(this.value);
     const bias = encoding.attentionBias(rotated.q, rotated.k, ids, this.index); // (d) + (e): (.., H, T, T)
     const out = attention(rotated.q, rotated.k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
-    const merged = reshape(permute(out, [0, 2, 1, 3]), [B * T, D]); // (B*T, D)
+    const merged = reshape(mergeHeads(out), [B * T, D]); // (B*T, D)
     return reshape(linear(merged, this.output), [B, T, D]);
   }
 
