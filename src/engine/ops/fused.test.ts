@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Tensor, tensor } from "../tensor.js";
-import { compareFunctions, type GradInput, randomValues } from "../testing/gradcheck.js";
+import { compareFunctions, randomInput, randomValues } from "../testing/gradcheck.js";
 import { attention } from "./attention.js";
 import { add, div, exp, log, mul, neg, sqrt, sub, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
@@ -12,15 +12,7 @@ import { reshape } from "./movement.js";
 import { crossEntropy, layerNorm, logSoftmax, rmsNorm, rotatePairs, softmax } from "./nn.js";
 import { max, mean, sum } from "./reduce.js";
 
-function input(shape: number[], seed: number): GradInput {
-  return {
-    shape,
-    values: randomValues(
-      seed,
-      shape.reduce((p, d) => p * d, 1),
-    ),
-  };
-}
+const input = randomInput;
 
 function expectAgree(result: { outputDiff: number; gradDiff: number }): void {
   expect(result.outputDiff).toBeLessThan(1e-10);

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { empty, inputGrad, record, type Tensor, tensor } from "../tensor.js";
-import { type GradInput, gradCheck, randomValues } from "../testing/gradcheck.js";
+import { gradCheck, randomInput, randomValues } from "../testing/gradcheck.js";
 import { attention } from "./attention.js";
 import {
   abs,
@@ -35,10 +35,7 @@ import { cumsum, max, mean, sum } from "./reduce.js";
 
 const RUNS = { numRuns: 12 };
 
-function input(shape: number[], seed: number, map: (v: number) => number = (v) => v): GradInput {
-  const size = shape.reduce((p, d) => p * d, 1);
-  return { shape, values: randomValues(seed, size).map(map) };
-}
+const input = randomInput;
 
 function expectGradOk(result: { worstRatio: number; worst: string }): void {
   expect(result.worstRatio, result.worst).toBeLessThanOrEqual(1);

@@ -5,22 +5,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../tensor.js";
-import { compareFunctions, type GradInput, gradCheck, randomValues } from "../testing/gradcheck.js";
+import { compareFunctions, gradCheck, randomInput } from "../testing/gradcheck.js";
 import { add } from "./elementwise.js";
 import { mergeHeads, splitHeads } from "./heads.js";
 import { linear } from "./linear.js";
 import { matmul } from "./matmul.js";
 import { concat, permute, reshape, slice } from "./movement.js";
 
-function input(shape: number[], seed: number): GradInput {
-  return {
-    shape,
-    values: randomValues(
-      seed,
-      shape.reduce((p, d) => p * d, 1),
-    ),
-  };
-}
+const input = randomInput;
 
 function expectAgree(result: { outputDiff: number; gradDiff: number }): void {
   expect(result.outputDiff).toBeLessThan(1e-12);

@@ -44,6 +44,12 @@ export function randomValues(seed: number, count: number, scale = 1): number[] {
   return Array.from({ length: count }, () => scale * rng.normal());
 }
 
+/** A gradCheck input of `shape` filled with seeded N(0, 1) values, each passed through `map` (default: as drawn). */
+export function randomInput(shape: number[], seed: number, map: (v: number) => number = (v) => v): GradInput {
+  const size = shape.reduce((p, d) => p * d, 1);
+  return { shape, values: randomValues(seed, size).map(map) };
+}
+
 /** Checks the gradients of `fn` with respect to every input that requires one. */
 export function gradCheck(
   fn: (inputs: Tensor[]) => Tensor,
