@@ -237,11 +237,16 @@ describe("copeSpec", () => {
   it("declares the contextual slot and validates params", () => {
     expect(copeSpec.id).toBe("cope");
     expect(copeSpec.slots).toEqual(["contextual"]);
-    const enc = copeSpec.create({ numPositions: 17 });
-    expect(enc.params.numPositions).toBe(17);
+    const enc = copeSpec.create({ maxPositions: 17 });
+    expect(enc.params.maxPositions).toBe(17);
     expect(enc.attentionBias).toBeUndefined();
-    expect(() => copeSpec.create({ numPositions: -1 })).toThrow(/Invalid cope.numPositions/);
-    expect(() => copeSpec.create({ numPositions: 2.5 })).toThrow(PosencConfigError);
+    expect(() => copeSpec.create({ maxPositions: -1 })).toThrow(/Invalid cope.maxPositions/);
+    expect(() => copeSpec.create({ maxPositions: 2.5 })).toThrow(PosencConfigError);
+    // The earlier name still parses (old configs), and cannot be given beside the new one.
+    expect(copeSpec.create({ numPositions: 17 }).params.maxPositions).toBe(17);
+    expect(() => copeSpec.create({ numPositions: 17, maxPositions: 17 })).toThrow(
+      /cope\.numPositions.*only one of/,
+    );
     expect(() => copeSpec.create({ scalePositionLogits: "yes" })).toThrow(/cope.scalePositionLogits/);
     expect(() => copeSpec.create({ npos: 3 })).toThrow(/Unknown key cope.npos/);
   });

@@ -35,7 +35,13 @@
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { fixedTrainable, type ModelDims, type TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  defineEncoding,
+  type EncodingSpec,
+  type ParamValues,
+  type PositionalEncoding,
+  resolveParams,
+} from "./types.js";
 
 /** id_i = start + groups[i]. Groups must be integers >= 0; start an integer >= 0. */
 export function coupledPositionIds(groups: ArrayLike<number>, start = 1): Float64Array {
@@ -233,7 +239,10 @@ const POSITION_COUPLING_PARAMS = {
  * when the batch carries them; otherwise every example is read as a bare addition sequence (no BOS/EOS) by the
  * framework-free form, whose errors name what does not parse.
  */
-function positionCouplingTrainable(params: Record<string, unknown>, dims: ModelDims): TrainableEncoding {
+function positionCouplingTrainable(
+  params: ParamValues<typeof POSITION_COUPLING_PARAMS>,
+  dims: ModelDims,
+): TrainableEncoding {
   const fromTokens = fixedTrainable(positionCouplingSpec, params, dims).positionIds;
   return {
     id: "position-coupling",
@@ -246,7 +255,7 @@ function positionCouplingTrainable(params: Record<string, unknown>, dims: ModelD
   };
 }
 
-export const positionCouplingSpec: EncodingSpec = {
+export const positionCouplingSpec = defineEncoding({
   id: "position-coupling",
   name: "Position coupling",
   family: "position-ids",
@@ -263,14 +272,14 @@ export const positionCouplingSpec: EncodingSpec = {
   slots: ["positionIds"],
   params: POSITION_COUPLING_PARAMS,
   trainable: positionCouplingTrainable,
-  create(params): PositionalEncoding {
-    const p = resolveParams("position-coupling", POSITION_COUPLING_PARAMS, params);
-    const maxPosition = p.maxPosition as number;
-    const codes = { plusToken: p.plusToken as number, equalsToken: p.equalsToken as number };
+  create(params, path = "position-coupling"): PositionalEncoding {
+    const p = resolveParams(path, POSITION_COUPLING_PARAMS, params);
+    const maxPosition = p.maxPosition;
+    const codes = { plusToken: p.plusToken, equalsToken: p.equalsToken };
     if (codes.plusToken === codes.equalsToken) {
       throw new PosencConfigError(
         "conflict",
-        "position-coupling.equalsToken",
+        `${path}.equalsToken`,
         codes.equalsToken,
         `a token id different from position-coupling.plusToken = ${codes.plusToken}`,
       );
@@ -293,12 +302,12 @@ export const positionCouplingSpec: EncodingSpec = {
             `context.tokens.length must equal length = ${length}, received ${tokens.length}`,
           );
         }
-        const layout = parseAdditionTokens(tokens, codes, p.reversedAnswer as boolean);
+        const layout = parseAdditionTokens(tokens, codes, p.reversedAnswer);
         const maxGroup = additionMaxGroup(layout.operandDigits);
         if (maxGroup > maxPosition - 1) {
           throw new PosencConfigError(
             "out_of_range",
-            "position-coupling.maxPosition",
+            `${path}.maxPosition`,
             maxPosition,
             `an integer >= longest operand + 2 = ${maxGroup + 1} for this sequence`,
           );
@@ -319,4 +328,4 @@ export const positionCouplingSpec: EncodingSpec = {
       },
     };
   },
-};
+});

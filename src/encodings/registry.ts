@@ -86,14 +86,17 @@ function describeAliases(): string {
     .join(", ");
 }
 
-/** The spec registered under `id` (or an alias); an unknown id throws a PosencConfigError listing the valid ids. */
-export function getEncoding(id: string): EncodingSpec {
+/**
+ * The spec registered under `id` (or an alias); an unknown id throws a PosencConfigError naming `path` (where the
+ * id sits in the caller's config) and listing the valid ids.
+ */
+export function getEncoding(id: string, path = "encoding"): EncodingSpec {
   const resolved = Object.hasOwn(encodingAliases, id) ? encodingAliases[id] : id;
   const spec = encodingRegistry.find((s) => s.id === resolved);
   if (!spec) {
     throw new PosencConfigError(
       "invalid_value",
-      "encoding",
+      path,
       id,
       `one of ${encodingRegistry.map((s) => `"${s.id}"`).join(", ")} (aliases: ${describeAliases()})`,
     );

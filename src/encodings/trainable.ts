@@ -31,7 +31,7 @@
  */
 import { type Parameter, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
-import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import type { EncodingSpec, ParamSchema, PositionalEncoding } from "./types.js";
 
 export interface ModelDims {
   dModel: number;
@@ -74,6 +74,11 @@ export interface TrainableEncoding {
   attentionBias?(positionIds: Float64Array, batchSize: number, seqLen: number, layer: number): Tensor;
   /** (e) Contextual bias from q and k (CoPE): [B, H, T, T]. */
   contextualBias?(q: Tensor, k: Tensor, layer: number): Tensor;
+}
+
+/** The distance variant of a bias the model owns: "causal" for a decoder, "symmetric" for an encoder. */
+export function biasVariantOf(dims: Pick<ModelDims, "causal">): "causal" | "symmetric" {
+  return dims.causal ? "causal" : "symmetric";
 }
 
 /** The hook members of a TrainableEncoding, in the order the model calls them (slot conflicts are per hook). */
@@ -226,111 +231,30 @@ function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["posi
 
 export type RotaryRole = "query" | "key";
 
-export interface RotaryProbe {
-  /** Rotated channel pairs P (rotary dim = 2P). */
-  pairs: number;
-  layout: "half" | "interleaved";
-  headDim: number;
-}
-
-/** Channels (a, b) of pair i: (i, i + P) in the "half" layout, (2i, 2i + 1) "interleaved". */
-function pairChannels(probe: RotaryProbe, i: number): [number, number] {
-  return probe.layout === "half" ? [i, i + probe.pairs] : [2 * i, 2 * i + 1];
-}
-
 /**
- * cos/sin tables [T, P] (attention factor and any per-role scale included) of a framework-free rotary transform at
- * `positions`, read by rotating the unit input (x_a, x_b) = (1, 0) of every pair: out = (f cos, f sin).
+ * (c) A rotary transform: per role, cos/sin tables built from the encoding's rotary form (its frequencies and
+ * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs`. All examples
+ * sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh]. Otherwise q is permuted to [H, B, T, Dh] and
+ * viewed as [H, B*T, Dh], so one [B*T, P] table row serves each (example, token); an engine rotatePairs taking
+ * [B, T, P] tables would save the two permutes per tensor. (rotary-probe.test.ts checks that these tables are what
+ * the framework-free transformQK rotates with, by probing it with unit vectors.)
  */
-export function probeRotaryTables(
-  encoding: PositionalEncoding,
-  probe: RotaryProbe,
-  positions: ArrayLike<number>,
-  role: RotaryRole,
-): { cos: Float32Array; sin: Float32Array } {
-  const transform = encoding.transformQK?.bind(encoding);
-  if (!transform) throw new RangeError(`${encoding.id}: has no transformQK to probe`);
-  const { pairs, headDim } = probe;
-  const T = positions.length;
-  const x = new Float32Array(T * headDim);
-  for (let t = 0; t < T; t++) for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[0]] = 1;
-  transform(x, positions, 1, headDim, role);
-  const cos = new Float32Array(T * pairs);
-  const sin = new Float32Array(T * pairs);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < pairs; i++) {
-      const [a, b] = pairChannels(probe, i);
-      cos[t * pairs + i] = x[t * headDim + a];
-      sin[t * pairs + i] = x[t * headDim + b];
-    }
-  }
-  return { cos, sin };
-}
-
-/**
- * Checks once that the framework-free transform is a per-pair rotation-scaling in the assumed layout: the unit
- * input (0, 1) must give (-f sin, f cos), and channels past the rotary dim must pass through. A method that does
- * something else cannot be wired through `rotatePairs`, and is rejected here rather than trained wrongly.
- */
-function verifyRotary(encoding: PositionalEncoding, probe: RotaryProbe): void {
-  const positions = [0, 1, 3.5, 17];
-  const { pairs, headDim } = probe;
-  for (const role of ["query", "key"] as const) {
-    const { cos, sin } = probeRotaryTables(encoding, probe, positions, role);
-    const x = new Float32Array(positions.length * headDim);
-    for (let t = 0; t < positions.length; t++) {
-      for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[1]] = 1;
-      for (let c = 2 * pairs; c < headDim; c++) x[t * headDim + c] = 1;
-    }
-    encoding.transformQK?.(x, positions, 1, headDim, role);
-    for (let t = 0; t < positions.length; t++) {
-      const close = (u: number, v: number) => Math.abs(u - v) <= 1e-5 * Math.max(1, Math.abs(v));
-      for (let i = 0; i < pairs; i++) {
-        const [a, b] = pairChannels(probe, i);
-        const c = cos[t * pairs + i];
-        const s = sin[t * pairs + i];
-        if (!close(x[t * headDim + a], -s) || !close(x[t * headDim + b], c)) {
-          throw new RangeError(
-            `${encoding.id}: transformQK is not a rotation of channel pairs in the "${probe.layout}" layout (pair ${i} at position ${positions[t]}); it cannot be trained through rotatePairs`,
-          );
-        }
-      }
-      for (let ch = 2 * pairs; ch < headDim; ch++) {
-        if (x[t * headDim + ch] !== 1) {
-          throw new RangeError(
-            `${encoding.id}: transformQK changes channel ${ch} past the rotary dim ${2 * pairs}`,
-          );
-        }
-      }
-    }
-  }
-}
-
-/**
- * (c) A rotary transform: per role, cos/sin tables from probing the framework-free form at each example's ids,
- * applied with `rotatePairs`. All examples sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh].
- * Otherwise q is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh], so one [B*T, P] table row serves each
- * (example, token); an engine rotatePairs taking [B, T, P] tables would save the two permutes per tensor.
- */
-function rotaryTransform(
-  encoding: PositionalEncoding,
-  dims: ModelDims,
-  fresh?: () => PositionalEncoding,
-): TrainableEncoding["transformQK"] {
+function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["transformQK"] {
   if (!encoding.transformQK) return undefined;
-  const params = encoding.params as Record<string, unknown>;
-  const probeTarget = fresh ?? (() => encoding);
-  const headDim = dims.headDim;
-  const factor = typeof params.partialRotaryFactor === "number" ? params.partialRotaryFactor : 1;
-  const rotaryDim = Math.floor(headDim * factor);
-  const layout = params.layout === "interleaved" ? "interleaved" : "half";
-  const probe: RotaryProbe = { pairs: Math.floor(rotaryDim / 2), layout, headDim };
-  verifyRotary(encoding, probe);
-  const P = probe.pairs;
+  const rotary = encoding.rotary;
+  if (!rotary) {
+    throw new RangeError(
+      `${encoding.id}: transformQK without a rotary form cannot be trained by the fixed adapter; write a trainable form`,
+    );
+  }
+  const { layout, pairs: P } = rotary;
+  if (2 * P > dims.headDim) {
+    throw new RangeError(`${encoding.id}: rotary dimension ${2 * P} exceeds the head size ${dims.headDim}`);
+  }
   // One cached array per role: each row's cos [T, P] followed by its sin [T, P].
   const rowTables = (role: RotaryRole) =>
     new RowTableCache((row) => {
-      const { cos, sin } = probeRotaryTables(probeTarget(), probe, row, role);
+      const { cos, sin } = rotary.tables(row, role);
       const both = new Float32Array(2 * cos.length);
       both.set(cos, 0);
       both.set(sin, cos.length);
@@ -361,34 +285,25 @@ function rotaryTransform(
   return (q, k, ids) => ({ q: rotate(q, "query", ids), k: rotate(k, "key", ids) });
 }
 
-export interface FixedTrainableOptions {
-  /**
-   * The framework-free transformQK keeps state across calls (dynamic NTK and LongRoPE follow the longest sequence
-   * seen so far, HF's generation semantics). The trainable form then probes a fresh instance per example, so each
-   * example's frequencies follow its own largest id + 1 and never depend on earlier batches.
-   */
-  stateful?: boolean;
-}
-
 /**
  * The trainable form of a parameter-free method, built from its framework-free form (`spec.create(params)`):
  * every hook the framework-free encoding fills is adapted (see the file comment). Use in a spec as
  *   trainable: (params, dims) => fixedTrainable(ropeSpec, params, dims)
  * Methods with learned parameters write their own factory.
  */
-export function fixedTrainable(
-  spec: EncodingSpec,
+export function fixedTrainable<S extends ParamSchema>(
+  spec: EncodingSpec<S>,
   params: Record<string, unknown>,
   dims: ModelDims,
-  options: FixedTrainableOptions = {},
+  path?: string,
 ): TrainableEncoding {
-  const encoding = spec.create(params);
+  const encoding = spec.create(params, path);
   return withoutEmptyHooks({
     id: spec.id,
     parameters: () => [],
     positionIds: fixedPositionIds(encoding),
     embedding: fixedEmbedding(encoding, dims),
-    transformQK: rotaryTransform(encoding, dims, options.stateful ? () => spec.create(params) : undefined),
+    transformQK: rotaryTransform(encoding, dims),
     attentionBias: fixedAttentionBias(encoding, dims),
   });
 }

@@ -1,13 +1,10 @@
 /**
  * The positional encodings of one model: registry ids resolved to trainable forms, combined into one object with
- * the five hooks (see src/encodings/trainable.ts), at most one encoding per hook slot.
+ * the hooks (see src/encodings/trainable.ts), at most one encoding per hook slot.
  *
- * Model-derived parameters: keys a method's schema declares that the model already determines are filled from the
- * model when the config leaves them out (given explicitly they must agree, checked by the method itself):
- *   headDim      = dModel / numHeads                      (the whole RoPE family)
- *   maxPositions = maxSeqLen                              (learned absolute table rows)
- *   bidirectional = !causal                               (T5 buckets: a causal decoder has no future keys)
- *   variant      = "causal" / "symmetric" per the model   (ALiBi, Kerple distance)
+ * Model-owned parameters: each spec declares the ones the model determines (`spec.modelParams(dims)`: head size for
+ * the RoPE family, table rows for learned absolute, bidirectional buckets for T5, the causal/symmetric variant of
+ * ALiBi, Kerple and FIRE). They are filled when the config leaves them out; given explicitly, they must agree.
  */
 
 import { getEncoding } from "../encodings/registry.js";
@@ -39,21 +36,6 @@ export interface ModelEncoding {
   attentionBias(q: Tensor, k: Tensor, ids: Float64Array, layer: number): Tensor | null;
 }
 
-function modelDerivedParams(dims: ModelDims): Record<string, (spec: ParamSpec) => unknown> {
-  const variant = (spec: ParamSpec) =>
-    spec.type === "string" && spec.choices.includes("causal") && spec.choices.includes("symmetric")
-      ? dims.causal
-        ? "causal"
-        : "symmetric"
-      : undefined;
-  return {
-    headDim: () => dims.headDim,
-    maxPositions: () => dims.maxSeqLen,
-    bidirectional: (spec) => (spec.type === "boolean" ? !dims.causal : undefined),
-    variant,
-  };
-}
-
 /** Resolves one choice to its trainable form (unknown ids and methods without a trainable form are named). */
 export function createTrainableEncoding(
   choice: EncodingChoice,
@@ -61,7 +43,7 @@ export function createTrainableEncoding(
   rng: Rng,
   path = "model.encoding",
 ): TrainableEncoding {
-  const spec = getEncoding(choice.id);
+  const spec = getEncoding(choice.id, `${path}.id`);
   if (!spec.trainable) {
     throw new PosencConfigError(
       "invalid_value",
@@ -70,34 +52,29 @@ export function createTrainableEncoding(
       `an encoding with a trainable form; "${spec.id}" is ${spec.family === "analysis" ? "analysis only" : "framework-free only"} (see docs/encodings.md)`,
     );
   }
-  const given = { ...(choice.params ?? {}) };
-  const derived = modelDerivedParams(dims);
-  for (const [key, paramSpec] of Object.entries(spec.params)) {
-    if (given[key] !== undefined || !(key in derived)) continue;
-    const value = derived[key](paramSpec);
-    if (value !== undefined) given[key] = value;
-  }
-  const params = resolveParams(spec.id, spec.params, given);
-  if ("headDim" in params && params.headDim !== dims.headDim) {
-    throw new PosencConfigError(
-      "conflict",
-      `${path}.params.headDim`,
-      params.headDim,
-      `the model's head size dModel / numHeads = ${dims.headDim} (or leave it out: the model fills it in)`,
-    );
-  }
-  return spec.trainable(params, dims, rng);
+  // The model fills the parameters it owns (spec.modelParams) where the config leaves them out; a value given
+  // explicitly is the method's to check against the model (a rotary head size must match, for example).
+  const paramsPath = `${path}.params`;
+  const params = resolveParams(paramsPath, spec.params, {
+    ...spec.modelParams?.(dims),
+    ...(choice.params ?? {}),
+  });
+  return spec.trainable(params, dims, rng, paramsPath);
 }
 
-/** Builds and combines the encodings; two encodings using one hook slot are rejected naming both. */
+/**
+ * Builds and combines the encodings; two encodings using one hook slot are rejected naming both. `path` is where the
+ * choices sit in the caller's config (errors name `${path}.params.base`, or `${path}[1].params.base` for a list).
+ */
 export function createModelEncoding(
   choices: EncodingChoice | readonly EncodingChoice[],
   dims: ModelDims,
   rng: Rng,
+  path = "model.encoding",
 ): ModelEncoding {
   const list = Array.isArray(choices) ? choices : [choices as EncodingChoice];
   const encodings = list.map((c, i) =>
-    createTrainableEncoding(c, dims, rng, Array.isArray(choices) ? `model.encoding[${i}]` : "model.encoding"),
+    createTrainableEncoding(c, dims, rng, Array.isArray(choices) ? `${path}[${i}]` : path),
   );
   const owner = new Map<TrainableHook, TrainableEncoding>();
   for (const encoding of encodings) {
@@ -107,7 +84,7 @@ export function createModelEncoding(
       if (other) {
         throw new PosencConfigError(
           "conflict",
-          "model.encoding",
+          path,
           list.map((c) => c.id),
           `at most one encoding per hook slot`,
           `${other.id} and ${encoding.id} both use ${hook}; choose one`,

@@ -160,9 +160,11 @@ describe("encoding choice errors", () => {
 
   it("names unknown ids, methods without a trainable form and bad params", () => {
     expect(() => build({ id: "ropee" })).toThrow(PosencConfigError);
-    expect(() => build({ id: "ropee" })).toThrow(/encoding.*"ropee"/);
+    expect(() => build({ id: "ropee" })).toThrow(/^Invalid model\.encoding\.id: .*"ropee"/);
     expect(() => build({ id: "ms-poe" })).toThrow(/model\.encoding\.id.*trainable form/);
-    expect(() => build({ id: "rope", params: { bsae: 1 } })).toThrow(/rope\.bsae/);
+    expect(() => build({ id: "rope", params: { bsae: 1 } })).toThrow(
+      /^Unknown key model\.encoding\.params\.bsae/,
+    );
     expect(() => build({ id: "rope", params: { headDim: 4 } })).toThrow(
       /model\.encoding\.params\.headDim.*dModel \/ numHeads = 8/,
     );

@@ -17,7 +17,7 @@ import { runGridCommand } from "./bench.js";
 export const DEMO_CONFIG = {
   name: "demo",
   task: { id: "reverse", params: { vocabSize: 8 } },
-  model: { layers: 2, dModel: 32, heads: 4 },
+  model: { numLayers: 2, dModel: 32, numHeads: 4 },
   encodings: [
     { id: "rope" },
     { id: "alibi" },

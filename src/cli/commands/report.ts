@@ -3,6 +3,7 @@
  * writes every report beside it; with one input it re-renders that file's reports.
  */
 
+import { modelSection } from "../../lab/config.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import { mergeResults, missingRuns, type ResultsFile } from "../../lab/results.js";
 import { writeResults } from "../../lab/sweep.js";
@@ -44,6 +45,8 @@ export const reportCommand: Command = {
     const outDir = requireFlag("report", values, "out", "DIR");
     const files = inputs.map((path) => {
       const file = readJsonFile("results", path) as ResultsFile;
+      // Results written before the model keys were renamed (heads, layers) read as today's names.
+      file.config.model = modelSection.parse(file.config.model);
       if (!file || typeof file !== "object" || !Array.isArray(file.rows) || !Array.isArray(file.runs)) {
         throw new UsageError(`posenc report: ${path} is not a results.json written by 'posenc bench'`);
       }
