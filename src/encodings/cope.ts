@@ -23,7 +23,7 @@
  *     z / sqrt(d); `--cope-nodiv` adds z after it (bias z).
  *
  * CoPE needs q and k, so it has no framework-free hook: this file gives the math over plain arrays (for tests,
- * analysis and plots) and the trainable form (hook e, `contextualBias`) through engine ops.
+ * analysis and plots) and the trainable form (hook e, `contentAttention`, returning a bias) through engine ops.
  */
 import {
   constantParameter,
@@ -264,7 +264,7 @@ export function createCopeTrainable(
   path = "cope",
 ): TrainableEncoding & {
   tables: readonly Parameter[];
-  contextualBias: NonNullable<TrainableEncoding["contextualBias"]>;
+  contentAttention: NonNullable<TrainableEncoding["contentAttention"]>;
 } {
   const p = resolveParams(path, COPE_PARAMS, params);
   checkNumber("dims.headDim", dims.headDim, { integer: true, min: 1 });
@@ -282,10 +282,10 @@ export function createCopeTrainable(
     id: "cope",
     tables,
     parameters: () => [...tables],
-    contextualBias(q, k, layer) {
+    contentAttention({ q, k, layer }) {
       const table = tables[p.shareAcrossLayers ? 0 : layer];
-      if (!table) throw new RangeError(`cope.contextualBias: layer ${layer} is not in 0..${count - 1}`);
-      return copeBiasTensor(q, k, table, options);
+      if (!table) throw new RangeError(`cope.contentAttention: layer ${layer} is not in 0..${count - 1}`);
+      return { bias: copeBiasTensor(q, k, table, options) };
     },
   };
 }

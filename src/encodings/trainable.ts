@@ -8,9 +8,12 @@
  *                                            else 0..T-1 for every example
  *   x     = tokens + embedding?.(ids)    (a)
  *   per layer: q, k = transformQK?.(q, k, ids, layer)                      (c)
- *              bias = attentionBias?.(ids, B, T, layer) + contextualBias?.(q, k, layer)   (d), (e)
+ *              bias = attentionBias?.(ids, B, T, layer)                               (d)
+ *              q, k, bias', scores? = contentAttention?.({ x, q, k, ids, layer })         (e)
+ *              logits = (scores ?? q k^T / sqrt(Dh)) + bias + bias' (+ causal mask)
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
- * [B, T] (float64: fractional and very large ids are allowed).
+ * [B, T, k] (float64: fractional and very large ids are allowed), k the coordinates per position the spec declares
+ * (`positionCoordinates`, default 1: [B, T]; 2-D/3-D positions and segment/token id schemes read more).
  *
  * Caching: the model passes the SAME ids array to every hook call of one forward pass and a NEW array on every
  * forward pass, so an encoding may keep per-forward work (a bias tensor computed from its parameters, shared by the
@@ -72,8 +75,33 @@ export interface TrainableEncoding {
   transformQK?(q: Tensor, k: Tensor, positionIds: Float64Array, layer: number): { q: Tensor; k: Tensor };
   /** (d) Additive attention-logit bias broadcastable to [B, H, T, T]. */
   attentionBias?(positionIds: Float64Array, batchSize: number, seqLen: number, layer: number): Tensor;
-  /** (e) Contextual bias from q and k (CoPE): [B, H, T, T]. */
-  contextualBias?(q: Tensor, k: Tensor, layer: number): Tensor;
+  /**
+   * (e) Content-aware attention: sees the layer's input and q, k (after (c)), with its own parameters, and returns
+   * any of: new q and k (rotations computed from content: CARoPE, Selective RoPE), an additive logit bias
+   * (CoPE, data-dependent biases), or the scores themselves, which replace scale * q k^T (multiplicative
+   * transforms between q and k: PaTH's q_i^T (prod H) k_j). Biases from (d) and the causal mask still apply.
+   */
+  contentAttention?(input: ContentAttentionInput): ContentAttentionOutput;
+}
+
+export interface ContentAttentionInput {
+  /** The attention sublayer's input (after its LayerNorm), [B, T, D]. */
+  x: Tensor;
+  /** Queries and keys [B, H, T, Dh], after (c). */
+  q: Tensor;
+  k: Tensor;
+  /** Position ids [B, T, k] row-major (k = 1: [B, T]). */
+  positionIds: Float64Array;
+  layer: number;
+}
+
+export interface ContentAttentionOutput {
+  q?: Tensor;
+  k?: Tensor;
+  /** Added to the logits: broadcastable to [B, H, T, T]. */
+  bias?: Tensor;
+  /** Pre-softmax scores [B, H, T, T] replacing scale * q k^T (the returned q, k then only feed this encoding). */
+  scores?: Tensor;
 }
 
 /** The distance variant of a bias the model owns: "causal" for a decoder, "symmetric" for an encoder. */
@@ -87,7 +115,7 @@ export const TRAINABLE_HOOKS = [
   "embedding",
   "transformQK",
   "attentionBias",
-  "contextualBias",
+  "contentAttention",
 ] as const;
 export type TrainableHook = (typeof TRAINABLE_HOOKS)[number];
 
