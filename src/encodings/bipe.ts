@@ -77,7 +77,7 @@ export function bipePositionIds(
   return { segmentIds, intraSegmentIds };
 }
 
-const BIPE_PARAMS = {
+export const BIPE_PARAMS = {
   separatorTokens: {
     type: "number[]",
     description:
@@ -142,7 +142,7 @@ export function createBipeEncoding(params?: Record<string, unknown>): BipeEncodi
  * INTRA-segment ids, N(0, 1) init like learned-absolute (the official table's init was not checked). The intra ids
  * of a forward pass are those computed by its positionIds call, which the model makes first.
  */
-function bipeTrainable(
+export function bipeTrainable(
   params: ParamValues<typeof BIPE_PARAMS>,
   dims: ModelDims,
   rng: Rng,

@@ -10,11 +10,16 @@
  *
  * Addition a_1 + a_2 (+ ...) = c, as in the official code (HanseulJo/position-coupling, src/data/addition.py,
  * `AdditionDatasetWithCoupledPositions.__getitem__`, config configs/task/addition_coupled.yaml: zero-padded
- * operands, answer zero-padded to L + 1 digits and reversed, max_position 132). With L = the longest operand:
+ * operands, answer zero-padded to L + 1 digits and reversed, max_position 132), pinned at commit e050132
+ * (2024-09-28), the numbering of the paper's figures. From commit e35e9de (2024-10-16, "A Bit Polished Codes") to
+ * the current HEAD (b9cad94) the repository mirrors it ("least significant digit has least position ID": '+' and
+ * '=' at the start, units digits at start + 1, ..., g' = L + 1 - g), with the start drawn from
+ * [1, maxPosition - L - 1]; both couple the same tokens, only the direction of the ids differs. With L = the
+ * longest operand:
  *   digit of significance s (s = 0 for units), in any operand or in the answer:  g = L - s
  *   every '+' and the '=':                                                         g = L + 1
  * So digits of equal significance share an id, the answer's carry digit (s = L) gets the start itself, and the
- * operators sit one past the most significant operand digit. The official code computes
+ * operators sit one past the most significant operand digit. The official code (at e050132) computes
  * end = start + L + 1, operand digits at end - len(a) .. end - 1, '+'/'=' at end, answer digits at
  * end - 1 - s: the same ids. Its random start is `randint(1, max_position - L)` (upper bound exclusive), i.e.
  * [1, maxPosition - (L + 1)]: exactly [1, maxPosition - maxGroup]. Unpadded operands couple the same way

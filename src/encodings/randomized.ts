@@ -7,7 +7,7 @@
  *   then the base encoding reads ids instead of 0 .. T-1:
  *     randomized-sinusoidal   x_t += PE(ids_t)              randomized-rope     rotate by ids_t * theta_i
  *     randomized-learned      x_t += P[ids_t], P: L rows    randomized-t5       bias = table[bucket(ids_j - ids_i)]
- *     randomized-alibi        bias = -m_h (ids_i - ids_j)
+ *     alibi-at-randomized-ids bias = -m_h (ids_i - ids_j)     (not the paper's noisy ALiBi: see noisy-alibi.ts)
  * A model trained on short sequences has then seen every position (and gap) up to L by the time it is tested on
  * long ones. Evaluation samples ids too: the official evaluation applies the same noisy modules with a fresh key per
  * batch (see randomized-positions.ts); `mode: "sequential"` gives plain 0..T-1 for ablations. L is `maxPositions`
@@ -92,4 +92,13 @@ export const randomizedLearnedSpec = randomizedSpec(
   "Randomized learned absolute",
 );
 export const randomizedT5Spec = randomizedSpec(t5BiasSpec, "randomized-t5", "Randomized T5 bias");
-export const randomizedAlibiSpec = randomizedSpec(alibiSpec, "randomized-alibi", "Randomized ALiBi");
+/**
+ * ALiBi read at randomized ids: this library's own combination, NOT the paper's noisy ALiBi (./noisy-alibi.ts,
+ * which randomizes the distances, depends on i - j only and is non-causal). Registered before under
+ * `randomized-alibi`, which stays an alias so old configs keep their meaning.
+ */
+export const randomizedAlibiSpec = randomizedSpec(
+  alibiSpec,
+  "alibi-at-randomized-ids",
+  "ALiBi at randomized ids",
+);

@@ -7,6 +7,7 @@ import { PosencConfigError } from "../util/validation.js";
 import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
+import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -15,6 +16,7 @@ import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
 import { msPoeSpec } from "./ms-poe.js";
+import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
 import { ntkAwareSpec } from "./ntk-aware.js";
 import { pRopeSpec } from "./p-rope.js";
@@ -58,6 +60,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   giraffeTruncatedSpec,
   // attention biases
   alibiSpec,
+  noisyAlibiSpec,
   t5BiasSpec,
   kerpleLogSpec,
   kerplePowerSpec,
@@ -67,6 +70,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedPositionsSpec,
   positionCouplingSpec,
   bipeSpec,
+  bipeAlibiSpec,
   msPoeSpec,
   randomizedSinusoidalSpec,
   randomizedRopeSpec,
@@ -78,7 +82,11 @@ export const encodingRegistry: readonly EncodingSpec[] = [
 ];
 
 /** Short names accepted wherever an id is (the lab's command line uses `t5`). */
-export const encodingAliases: Readonly<Record<string, string>> = { t5: "t5-bias" };
+export const encodingAliases: Readonly<Record<string, string>> = {
+  t5: "t5-bias",
+  // The earlier id of ALiBi at randomized ids (it is not the paper's noisy ALiBi, which is "noisy-alibi").
+  "randomized-alibi": "alibi-at-randomized-ids",
+};
 
 function describeAliases(): string {
   return Object.entries(encodingAliases)

@@ -18,6 +18,10 @@
  * may come in separate calls with different positions (KV cache). With centre 0 and B = 512 the factors leave the
  * float32 range (1e-38 .. 3e38) beyond |position| of about 512 * ln(1e38) / ln(1 / zeta_0) = 36k tokens, where
  * transformQK throws a RangeError: set `center` near the middle of the positions you use for longer sequences.
+ *
+ * Layout: the references pair channels (2i, 2i + 1) (torchscale's rotate_every_two); outputs match them only with
+ * `layout: "interleaved"`. The default stays "half" (the RoPE family's default here, and the layout trained models
+ * and the golden runs use); for a model trained from scratch the two differ by a fixed channel permutation only.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import {
@@ -114,7 +118,11 @@ const XPOS_PARAMS = {
       "Position where the factors are 1; cancels in q.k. Move it to the middle of long sequences to stay in float32 range.",
     default: 0,
   },
-  layout: ROPE_BASE_PARAMS.layout,
+  layout: {
+    ...ROPE_BASE_PARAMS.layout,
+    description:
+      'Channel pairing. The official code (torchscale, rotate_every_two) and lucidrains pair (2i, 2i+1): use "interleaved" to match their weights and outputs. Default "half" (i, i + d/2), as the rest of the RoPE family here; a model trained from scratch learns the same either way (a fixed permutation of q/k channels).',
+  },
 } as const satisfies EncodingSpec["params"];
 
 export const xposSpec = defineEncoding({

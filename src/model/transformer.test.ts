@@ -14,7 +14,9 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   "randomized-rope": { maxPosition: 64 },
   "randomized-learned": { maxPosition: 64 },
   "randomized-t5": { maxPosition: 64 },
-  "randomized-alibi": { maxPosition: 64 },
+  "alibi-at-randomized-ids": { maxPosition: 64 },
+  "noisy-alibi": { maxPositions: 64 },
+  "bipe-alibi": { separatorTokens: [3] },
   "randomized-positions": { maxPosition: 64 },
   bipe: { separatorTokens: [3] },
 };
