@@ -343,16 +343,19 @@ export function defineRopeVariant<S extends RopeVariantSchema>(
     params: schema,
     modelParams: (dims) => rotaryModelParams(dims) as Partial<ParamValues<S>>,
     trainable(params, dims, _rng, path = id): TrainableEncoding {
-      checkModelHeadDim(params.headDim as number, dims, `${path}.headDim`);
+      const headDim: number = params.headDim;
+      checkModelHeadDim(headDim, dims, `${path}.headDim`);
       return fixedTrainable(spec, params, dims, path);
     },
     create(params, path = id) {
       const p = resolveParams(path, schema, params);
       const headDim: number = p.headDim;
       const layout: RopeLayout = p.layout;
+      // Schemas without partialRotaryFactor rotate the whole head (the key is then absent from p).
+      const factor = (p as Record<string, unknown>).partialRotaryFactor;
       const rotaryDim =
-        "partialRotaryFactor" in schema
-          ? ropeRotaryDim(headDim, p.partialRotaryFactor as number, `${path}.partialRotaryFactor`)
+        typeof factor === "number"
+          ? ropeRotaryDim(headDim, factor, `${path}.partialRotaryFactor`)
           : evenHeadDim(path, headDim);
       const computed = frequencies(p, rotaryDim, path);
       const encoding =

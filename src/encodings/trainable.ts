@@ -1,5 +1,5 @@
 /**
- * The trainable form of a positional encoding: the five hooks of the transformer in src/model/ (the transformer of
+ * The trainable form of a positional encoding: the hooks of the transformer in src/model/ (the transformer of
  * "Attention Is All You Need", Vaswani et al. 2017, arXiv:1706.03762, pre-norm), over engine tensors,
  * so gradients flow into an encoding's own parameters (learned absolute table, T5 bucket values, FIRE's MLP, CoPE...).
  *
@@ -7,9 +7,10 @@
  *   ids   = positionIds?.(...)           (b) position ids; without the hook: the task's ids if it supplies them,
  *                                            else 0..T-1 for every example
  *   x     = tokens + embedding?.(ids)    (a)
- *   per layer: q, k = transformQK?.(q, k, ids, layer)                      (c)
+ *   per layer (h = the attention sublayer's input):
+ *              q, k = transformQK?.(q, k, ids, layer)                                 (c)
  *              bias = attentionBias?.(ids, B, T, layer)                               (d)
- *              q, k, bias', scores? = contentAttention?.({ x, q, k, ids, layer })         (e)
+ *              q, k, bias', scores? = contentAttention?.({ x: h, q, k, ids, layer })  (e)
  *              logits = (scores ?? q k^T / sqrt(Dh)) + bias + bias' (+ causal mask)
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
  * [B, T, k] (float64: fractional and very large ids are allowed), k the coordinates per position the spec declares
@@ -25,12 +26,12 @@
  *   embedding      the framework-free table, per example, as a constant tensor            (sinusoidal)
  *   attentionBias  the framework-free bias, per example, as a constant tensor             (ALiBi)
  *   positionIds    the framework-free ids, per example                                    (randomized positions)
- *   transformQK    rotary methods: cos/sin tables read from the framework-free transform by probing it with
- *                  unit vectors (out_a = f cos, out_b = f sin for input (x_a, x_b) = (1, 0)), then the engine's
- *                  `rotatePairs` in the method's layout. One helper thus serves RoPE, p-RoPE, xPos (per-role
- *                  tables), the NTK/YaRN/LongRoPE/Llama 3 scalings (attention factor included, sequence-length
- *                  dependent frequencies included: each example is probed at its own ids) without a second copy
- *                  of any method's frequency math.
+ *   transformQK    rotary methods: cos/sin tables from the encoding's rotary form (its frequencies and
+ *                  attention factor, as HF's init functions return them, and xPos's per-role scales), then the
+ *                  engine's `rotatePairs` in the method's layout. One helper thus serves RoPE, p-RoPE, xPos, the
+ *                  NTK/YaRN/LongRoPE/Llama 3 scalings (sequence-length dependent frequencies included: each example
+ *                  at its own ids) without a second copy of any method's frequency math; rotary-probe.test.ts
+ *                  holds the tables to the framework-free transform by probing it with unit vectors.
  */
 import { type Parameter, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
@@ -325,6 +326,11 @@ export function fixedTrainable<S extends ParamSchema>(
   dims: ModelDims,
   path?: string,
 ): TrainableEncoding {
+  if ((spec.positionCoordinates ?? 1) !== 1) {
+    throw new RangeError(
+      `${spec.id}: the fixed adapters read one coordinate per position; write a trainable form`,
+    );
+  }
   const encoding = spec.create(params, path);
   return withoutEmptyHooks({
     id: spec.id,

@@ -7,8 +7,13 @@
  *   (a) embedding      add a vector to each token embedding          (sinusoidal, learned absolute)
  *   (b) positionIds    map a sequence to position ids                (randomized, coupling, BiPE, Ms-PoE)
  *   (c) transformQK    rotate/scale queries and keys                 (RoPE and its scaled variants, xPos)
+ *                      with `rotary`: the frequencies and attention factor it rotates with
  *   (d) attentionBias  add a bias to the attention logits            (ALiBi, T5, Kerple, FIRE)
- *   (e) contextual     positions computed from q and k               (CoPE; trainable only, see src/model/)
+ *   (e) contextual     content-aware: from the layer input, q, k and its own parameters, new q and k, a bias,
+ *                      or the scores themselves (multiplicative)   (CoPE; trainable only, see trainable.ts)
+ * A spec declares its parameter schema (values typed from it: `defineEncoding`), the parameters the model fills
+ * (`modelParams`), and how many coordinates each position id has (`positionCoordinates`, default 1).
+ * Adding a method: its file here, one registry line, its tests (docs/encodings.md is regenerated).
  */
 import type { Rng } from "../util/rng.js";
 import {
