@@ -25,49 +25,55 @@
  * One deliberate difference: HF's advice to prefer `factor` over a Phi-3-style top-level
  * `original_max_position_embeddings` for LongRoPE is not reported, since every published Phi-3 config uses it.
  *
- * This file: where the keys are and the checks every rope type shares; rope-config-types.ts: each type's keys.
+ * This file: where the keys are, the checks every rope type shares and ROPE_TYPE_TABLE; each type's keys, reader
+ * and frequencies are its RopeTypeEntry (rope-config-types.ts) in its method file.
  */
 import { checkObject, describeValue, PosencConfigError } from "../util/validation.js";
+import { llama3RopeType } from "./llama3-rope.js";
+import { longropeRopeType } from "./longrope.js";
+import { defaultRopeType } from "./rope.js";
 import {
   isSet,
-  type ResolvedRopeConfig,
   type RopeConfigOptions,
   RopeConfigReader,
-  readDynamic,
-  readFactor,
-  readLlama3,
-  readLongrope,
-  readYarn,
+  type RopeTypeEntry,
   sameValue,
 } from "./rope-config-types.js";
+import { dynamicRopeType } from "./rope-dynamic-ntk.js";
+import { linearRopeType } from "./rope-linear.js";
+import { yarnRopeType } from "./yarn.js";
 
-export const ROPE_TYPES = ["default", "linear", "dynamic", "yarn", "longrope", "llama3"] as const;
-export type RopeType = (typeof ROPE_TYPES)[number];
+/**
+ * The one table of Hugging Face rope types (HF's ROPE_INIT_FUNCTIONS, plus "default"): rope_type -> {keys, read,
+ * compute, schedule}. Each entry lives in its method file; reading, computing and scheduling all go through here.
+ */
+export const ROPE_TYPE_TABLE = {
+  default: defaultRopeType,
+  linear: linearRopeType,
+  dynamic: dynamicRopeType,
+  yarn: yarnRopeType,
+  longrope: longropeRopeType,
+  llama3: llama3RopeType,
+} as const;
 
-/** Keys each rope type accepts in rope_scaling / rope_parameters, beside rope_type, type, rope_theta, partial_rotary_factor. */
-export const ROPE_TYPE_KEYS: Readonly<Record<RopeType, readonly string[]>> = {
-  default: [],
-  linear: ["factor"],
-  dynamic: ["factor"],
-  yarn: [
-    "factor",
-    "original_max_position_embeddings",
-    "attention_factor",
-    "beta_fast",
-    "beta_slow",
-    "mscale",
-    "mscale_all_dim",
-    "truncate",
-  ],
-  longrope: ["short_factor", "long_factor", "factor", "attention_factor", "original_max_position_embeddings"],
-  llama3: ["factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
-};
+export type RopeType = keyof typeof ROPE_TYPE_TABLE;
+export const ROPE_TYPES = Object.keys(ROPE_TYPE_TABLE) as readonly RopeType[];
+
+type ResolvedOf<T> = T extends RopeTypeEntry<infer R> ? R : never;
+/** The typed parameters of a validated config, one shape per rope type (discriminated by `ropeType`). */
+export type ResolvedRopeConfig = { [K in RopeType]: ResolvedOf<(typeof ROPE_TYPE_TABLE)[K]> }[RopeType];
+
+/** The table entry of a resolved config, typed to accept it. */
+export function ropeTypeEntry(resolved: ResolvedRopeConfig): RopeTypeEntry<ResolvedRopeConfig> {
+  return ROPE_TYPE_TABLE[resolved.ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
+}
+
 const COMMON_KEYS = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
 
 /** HF's `RotaryEmbeddingConfigMixin.default_theta`, used when no rope_theta is given (a warning; strict: error). */
 export const DEFAULT_ROPE_THETA = 10000;
 
-export type { ResolvedRopeConfig, RopeConfigOptions } from "./rope-config-types.js";
+export type { RopeConfigOptions } from "./rope-config-types.js";
 
 /** Picks the rope dict and its dotted path; an empty dict (default RoPE) when the config has none. */
 function selectRopeDict(reader: RopeConfigReader): { path: string; dict: Record<string, unknown> } {
@@ -226,7 +232,8 @@ export function readRopeConfig(config: unknown, options: RopeConfigOptions = {})
     );
   }
   const ropeType = readRopeType(reader, path, dict);
-  const known = [...COMMON_KEYS, ...ROPE_TYPE_KEYS[ropeType]];
+  const entry = ROPE_TYPE_TABLE[ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
+  const known = [...COMMON_KEYS, ...entry.keys];
   for (const key of Object.keys(dict)) {
     if (!known.includes(key)) {
       reader.issue(
@@ -241,27 +248,6 @@ export function readRopeConfig(config: unknown, options: RopeConfigOptions = {})
   }
   const dim = readRotaryDim(reader, path, dict);
   const [base, baseKey] = readRopeTheta(reader, path, dict);
-  const at = { reader, path, dict, dim, base, baseKey };
-  let resolved: ResolvedRopeConfig;
-  switch (ropeType) {
-    case "default":
-      resolved = { ropeType, dim, base };
-      break;
-    case "linear":
-      resolved = { ropeType, dim, base, factor: readFactor(at) };
-      break;
-    case "dynamic":
-      resolved = readDynamic(at);
-      break;
-    case "yarn":
-      resolved = readYarn(at);
-      break;
-    case "longrope":
-      resolved = readLongrope(at);
-      break;
-    case "llama3":
-      resolved = readLlama3(at);
-      break;
-  }
+  const resolved = entry.read({ reader, path, dict, dim, base, baseKey });
   return { resolved, warnings: reader.warnings };
 }

@@ -16,27 +16,15 @@
  * During generation HF recomputes those two as the sequence grows: createRopeFrequencyCache replays that.
  */
 import { checkNumber } from "../util/validation.js";
-import { llama3InverseFrequencies } from "./llama3-rope.js";
-import {
-  createLongropeFrequencySwitch,
-  longropeAttentionFactor,
-  longropeInverseFrequencies,
-} from "./longrope.js";
-import { ropeInverseFrequencies } from "./rope.js";
 import {
   type ResolvedRopeConfig,
   type RopeConfigOptions,
   type RopeType,
   readRopeConfig,
+  ropeTypeEntry,
 } from "./rope-config.js";
-import {
-  createDynamicNtkFrequencyCache,
-  dynamicNtkInverseFrequencies,
-  type RopeFrequencySchedule,
-  type RopeFrequencyUpdate,
-} from "./rope-dynamic-ntk.js";
-import { linearScaledInverseFrequencies } from "./rope-linear.js";
-import { yarnAttentionFactor, yarnInverseFrequencies } from "./yarn.js";
+import type { RopeFrequencies } from "./rope-config-types.js";
+import type { RopeFrequencySchedule, RopeFrequencyUpdate } from "./rope-dynamic-ntk.js";
 
 export {
   type ResolvedRopeConfig,
@@ -69,57 +57,9 @@ function checkSeqLen(seqLen: number | undefined): void {
 }
 
 /** Frequencies and attention factor of an already validated config, for sequence length `seqLen`. */
-export function ropeParametersFromResolved(
-  resolved: ResolvedRopeConfig,
-  seqLen?: number,
-): { invFreq: Float64Array; attentionFactor: number } {
+export function ropeParametersFromResolved(resolved: ResolvedRopeConfig, seqLen?: number): RopeFrequencies {
   checkSeqLen(seqLen);
-  const { dim, base } = resolved;
-  switch (resolved.ropeType) {
-    case "default":
-      return { invFreq: ropeInverseFrequencies(dim, base), attentionFactor: 1 };
-    case "linear":
-      return {
-        invFreq: linearScaledInverseFrequencies({ dim, base, factor: resolved.factor }),
-        attentionFactor: 1,
-      };
-    case "dynamic":
-      return {
-        invFreq: dynamicNtkInverseFrequencies({
-          dim,
-          base,
-          factor: resolved.factor,
-          maxPositionEmbeddings: resolved.maxPositionEmbeddings,
-          seqLen,
-        }),
-        attentionFactor: 1,
-      };
-    case "yarn":
-      return {
-        invFreq: yarnInverseFrequencies({
-          dim,
-          base,
-          factor: resolved.factor,
-          originalMaxPositionEmbeddings: resolved.originalMaxPositionEmbeddings,
-          betaFast: resolved.betaFast,
-          betaSlow: resolved.betaSlow,
-          truncate: resolved.truncate,
-        }),
-        attentionFactor: yarnAttentionFactor({
-          factor: resolved.factor,
-          attentionFactor: resolved.attentionFactor,
-          mscale: resolved.mscale,
-          mscaleAllDim: resolved.mscaleAllDim,
-        }),
-      };
-    case "longrope":
-      return {
-        invFreq: longropeInverseFrequencies({ ...resolved, seqLen }),
-        attentionFactor: longropeAttentionFactor(resolved),
-      };
-    case "llama3":
-      return { invFreq: llama3InverseFrequencies(resolved), attentionFactor: 1 };
-  }
+  return ropeTypeEntry(resolved).compute(resolved, seqLen);
 }
 
 /**
@@ -157,22 +97,13 @@ export function createRopeFrequencyCache(
   options: RopeConfigOptions = {},
 ): RopeFrequencyCache {
   const { resolved, warnings } = readRopeConfig(config, options);
-  const { ropeType, dim, base } = resolved;
+  const { ropeType, dim } = resolved;
+  const entry = ropeTypeEntry(resolved);
   let schedule: RopeFrequencySchedule;
-  if (resolved.ropeType === "dynamic") {
-    schedule = createDynamicNtkFrequencyCache({
-      dim,
-      base,
-      factor: resolved.factor,
-      maxPositionEmbeddings: resolved.maxPositionEmbeddings,
-    });
-  } else if (resolved.ropeType === "longrope") {
-    schedule = createLongropeFrequencySwitch({
-      ...resolved,
-      attentionFactor: longropeAttentionFactor(resolved),
-    });
+  if (entry.schedule) {
+    schedule = entry.schedule(resolved);
   } else {
-    const fixed = ropeParametersFromResolved(resolved);
+    const fixed = entry.compute(resolved, undefined);
     schedule = {
       invFreq: fixed.invFreq,
       attentionFactor: fixed.attentionFactor,
