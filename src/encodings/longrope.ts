@@ -183,8 +183,10 @@ export const longropeRopeType: RopeTypeEntry<LongropeRopeConfig> = {
   }),
   schedule: (resolved) =>
     createLongropeFrequencySwitch({ ...resolved, attentionFactor: longropeAttentionFactor(resolved) }),
-  scaleKey: (resolved, seqLen) =>
-    longropeUsesLongFactors(seqLen, resolved.originalMaxPositionEmbeddings) ? "long_factor" : "short_factor",
+  scaleInput: (resolved, seqLen) =>
+    longropeUsesLongFactors(seqLen, resolved.originalMaxPositionEmbeddings)
+      ? { key: "long_factor", value: resolved.longFactor }
+      : { key: "short_factor", value: resolved.shortFactor },
 };
 
 const LONGROPE_PARAMS = {

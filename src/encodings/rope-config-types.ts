@@ -44,10 +44,10 @@ export interface RopeTypeEntry<R extends RopeCommon = RopeCommon> {
   /** HF's `dynamic_rope_update` for this type (dynamic, longrope); absent: the frequencies never change. */
   schedule?(resolved: R): RopeFrequencySchedule;
   /**
-   * The key that sets the frequencies' scale, blamed when a computed frequency is not a normal float32 while
-   * plain RoPE of the same base is (default "factor"); longrope names the factor list in use.
+   * The key (inside the rope dict) and value that set the frequencies' scale, blamed when a computed frequency is
+   * not a normal float32 while plain RoPE of the same base is. Default: factor. LongRoPE: the factor list in use.
    */
-  scaleKey?(resolved: R, seqLen: number | undefined): string;
+  scaleInput?(resolved: R, seqLen: number | undefined): { key: string; value: unknown };
 }
 
 export const isSet = (value: unknown) => value !== undefined && value !== null;
@@ -161,11 +161,18 @@ export function readOriginal({
   return { value, key };
 }
 
-/** attention_factor: null when absent (inferred later); a negative value is an issue, as HF warns. */
+/**
+ * attention_factor: null when absent (inferred later). Outside [2^-63, 2^63] is an issue (HF warns only below 0):
+ * it multiplies cos and sin, so the logits scale by its square, which must stay a normal float32.
+ */
 export function readAttentionFactor({ reader, path, dict }: TypeContext): number | null {
   const key = `${path}.attention_factor`;
   if (!isSet(dict.attention_factor)) return null;
-  const value = reader.number(key, dict.attention_factor, "a finite number >= 0");
-  if (value < 0) reader.issue(new PosencConfigError("out_of_range", key, value, "a finite number >= 0"));
+  const expected =
+    "a number in [2^-63, 2^63] (it multiplies cos and sin, so the logits scale by its square, which must stay a normal float32; HF warns below 0)";
+  const value = reader.number(key, dict.attention_factor, expected);
+  if (!(value >= 2 ** -63 && value <= 2 ** 63)) {
+    reader.issue(new PosencConfigError("out_of_range", key, value, expected));
+  }
   return value;
 }

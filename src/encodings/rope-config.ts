@@ -99,6 +99,101 @@ function selectRopeDict(reader: RopeConfigReader): { path: string; dict: Record<
   return { path: scaling ? "rope_scaling" : "rope_parameters", dict: {} };
 }
 
+/** A dict whose values are all dicts: transformers v5's per-layer-type form, {full_attention: {...}, ...}. */
+function isPerLayerType(dict: Record<string, unknown>): boolean {
+  const values = Object.values(dict);
+  return values.length > 0 && values.every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+}
+
+/**
+ * The layer types of a per-layer-type rope dict, validated as HF's standardize_rope_params reads it: every key
+ * of the dict is a name in `layer_types`, and every name in `layer_types` has a dict. In layer_types order.
+ */
+function readLayerTypes(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): string[] {
+  const { layer_types: layerTypes } = reader.config;
+  const listed = `a list of layer type names (per-layer-type ${path} is keyed by them)`;
+  if (!Array.isArray(layerTypes) || layerTypes.length === 0) {
+    const code = isSet(layerTypes) ? "invalid_type" : "missing_key";
+    throw new PosencConfigError(code, "layer_types", layerTypes, listed);
+  }
+  layerTypes.forEach((name, i) => {
+    if (typeof name !== "string")
+      throw new PosencConfigError("invalid_type", `layer_types[${i}]`, name, "a string");
+  });
+  const names = [...new Set(layerTypes as string[])];
+  for (const key of Object.keys(dict)) {
+    if (!names.includes(key)) {
+      throw new PosencConfigError(
+        "unknown_key",
+        `${path}.${key}`,
+        dict[key],
+        `the layer types ${names.join(", ")}`,
+      );
+    }
+  }
+  for (const name of names) {
+    if (!(name in dict)) {
+      throw new PosencConfigError(
+        "missing_key",
+        `${path}.${name}`,
+        undefined,
+        `a rope parameter dict for layer type "${name}" (listed in layer_types)`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * The layer types of a config with per-layer-type rope parameters (transformers v5 hybrid models, e.g.
+ * {"full_attention": {...}, "sliding_attention": {...}} keyed by `layer_types`), in layer_types order; undefined
+ * when one rope dict serves every layer. Throws a PosencConfigError when the per-layer form is malformed.
+ */
+export function ropeLayerTypes(config: unknown, options: RopeConfigOptions = {}): string[] | undefined {
+  const reader = new RopeConfigReader(checkObject("config", config), options);
+  const { path, dict } = selectRopeDict(reader);
+  return isPerLayerType(dict) ? readLayerTypes(reader, path, dict) : undefined;
+}
+
+/** The rope dict for `layerType` (the per-layer-type one, or the single dict every layer shares). */
+function selectLayerDict(
+  reader: RopeConfigReader,
+  selected: { path: string; dict: Record<string, unknown> },
+  layerType: string | undefined,
+): { path: string; dict: Record<string, unknown> } {
+  const { path, dict } = selected;
+  if (!isPerLayerType(dict)) {
+    const { layer_types: layerTypes } = reader.config;
+    if (layerType !== undefined && Array.isArray(layerTypes) && !layerTypes.includes(layerType)) {
+      throw new PosencConfigError(
+        "invalid_value",
+        "layerType",
+        layerType,
+        `one of layer_types: ${[...new Set(layerTypes)].join(", ")}`,
+      );
+    }
+    return selected;
+  }
+  const names = readLayerTypes(reader, path, dict);
+  if (layerType === undefined) {
+    throw new PosencConfigError(
+      "invalid_value",
+      path,
+      dict,
+      `one rope parameter dict; this config has one per layer type (${names.join(", ")}): choose one with the layerType option (posenc: --layer-type)`,
+    );
+  }
+  if (!names.includes(layerType)) {
+    throw new PosencConfigError(
+      "invalid_value",
+      "layerType",
+      layerType,
+      `one of the layer types of ${path}: ${names.join(", ")}`,
+    );
+  }
+  return { path: `${path}.${layerType}`, dict: checkObject(`${path}.${layerType}`, dict[layerType]) };
+}
+
 function readRopeType(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): RopeType {
   const { rope_type: ropeType, type: legacyType } = dict;
   if (isSet(ropeType) && isSet(legacyType) && ropeType !== legacyType) {
@@ -184,10 +279,13 @@ function readRopeTheta(
   reader: RopeConfigReader,
   path: string,
   dict: Record<string, unknown>,
+  perLayerType: boolean,
 ): [number, string] {
   const top = reader.config.rope_theta;
   const inner = dict.rope_theta;
-  if (isSet(top) && isSet(inner) && top !== inner) {
+  // Per layer type, the top-level rope_theta is only the default of the layer types that give none (HF's
+  // standardize_rope_params), so a different one inside is no conflict.
+  if (isSet(top) && isSet(inner) && top !== inner && !perLayerType) {
     reader.issue(
       new PosencConfigError(
         "conflict",
@@ -212,25 +310,26 @@ function readRopeTheta(
   return [reader.number(key, isSet(inner) ? inner : top, "a finite number > 0", (v) => v > 0), key];
 }
 
+export interface ReadRopeConfigOptions extends RopeConfigOptions {
+  /** For per-layer-type rope parameters: the layer type to read (a name in the config's `layer_types`). */
+  layerType?: string;
+}
+
 export interface ReadRopeConfigResult {
   resolved: ResolvedRopeConfig;
   /** Warning messages (lax mode), in the order found. */
   warnings: string[];
+  /** Dotted path of the rope dict that was read (`rope_scaling`, `rope_parameters.full_attention`, ...). */
+  path: string;
+  /** The key rope_theta was read from. */
+  baseKey: string;
 }
 
 /** Validates the RoPE part of a HF config.json object and returns the typed parameters of its rope type. */
-export function readRopeConfig(config: unknown, options: RopeConfigOptions = {}): ReadRopeConfigResult {
+export function readRopeConfig(config: unknown, options: ReadRopeConfigOptions = {}): ReadRopeConfigResult {
   const reader = new RopeConfigReader(checkObject("config", config), options);
-  const { path, dict } = selectRopeDict(reader);
-  const values = Object.values(dict);
-  if (values.length > 0 && values.every((v) => typeof v === "object" && v !== null && !Array.isArray(v))) {
-    throw new PosencConfigError(
-      "invalid_value",
-      path,
-      dict,
-      "one rope parameter dict (per-layer-type dicts such as {full_attention: {...}} are not supported: pass one layer type's dict)",
-    );
-  }
+  const selected = selectRopeDict(reader);
+  const { path, dict } = selectLayerDict(reader, selected, options.layerType);
   const ropeType = readRopeType(reader, path, dict);
   const entry = ROPE_TYPE_TABLE[ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
   const known = [...COMMON_KEYS, ...entry.keys];
@@ -247,7 +346,7 @@ export function readRopeConfig(config: unknown, options: RopeConfigOptions = {})
     }
   }
   const dim = readRotaryDim(reader, path, dict);
-  const [base, baseKey] = readRopeTheta(reader, path, dict);
+  const [base, baseKey] = readRopeTheta(reader, path, dict, path !== selected.path);
   const resolved = entry.read({ reader, path, dict, dim, base, baseKey });
-  return { resolved, warnings: reader.warnings };
+  return { resolved, warnings: reader.warnings, path, baseKey };
 }

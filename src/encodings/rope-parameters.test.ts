@@ -326,14 +326,6 @@ describe("ropeParameters: errors", () => {
     );
   });
 
-  it("rejects per-layer-type rope_parameters, which it does not support", () => {
-    const config = {
-      ...base,
-      rope_parameters: { full_attention: { rope_type: "default" }, sliding_attention: {} },
-    };
-    expect(configError(() => ropeParameters(config)).key).toBe("rope_parameters");
-  });
-
   it.each([
     ["rope_scaling.type", { ...base, rope_scaling: { rope_type: "linear", type: "dynamic", factor: 2 } }],
     [
