@@ -68,6 +68,9 @@ export function ropeTypeEntry(resolved: ResolvedRopeConfig): RopeTypeEntry<Resol
   return ROPE_TYPE_TABLE[resolved.ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
 }
 
+/** The largest rotary dim a config may give: 2^20, checked before anything is allocated. */
+export const MAX_ROTARY_DIM = 2 ** 20;
+
 const COMMON_KEYS = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
 
 /** HF's `RotaryEmbeddingConfigMixin.default_theta`, used when no rope_theta is given (a warning; strict: error). */
@@ -263,6 +266,15 @@ function readRotaryDim(reader: RopeConfigReader, path: string, dict: Record<stri
   const prfValue = isSet(top) ? top : isSet(inner) ? inner : 1;
   const prf = reader.number(prfKey, prfValue, "a number > 0 and <= 1", (v) => v > 0 && v <= 1);
   const dim = Math.trunc(headDim * prf);
+  if (dim > MAX_ROTARY_DIM) {
+    const key = isSet(config.head_dim) ? "head_dim" : "hidden_size";
+    throw new PosencConfigError(
+      "out_of_range",
+      key,
+      config[key],
+      `a value giving a rotary dim d <= ${MAX_ROTARY_DIM} (d / 2 frequencies of 8 bytes: at most 4 MiB; published models use 32 .. 512): int(head_dim ${headDim} * partial_rotary_factor ${prf}) = ${dim}`,
+    );
+  }
   if (dim < 2 || dim % 2 !== 0) {
     throw new PosencConfigError(
       "invalid_value",
