@@ -1,7 +1,8 @@
 /**
  * The Hugging Face rope block each context-extension method would use to run a model at a target context: what
- * `posenc extend` prints. Trained context L0 (original_max_position_embeddings when the config has it, else
- * max_position_embeddings), base b (rope_theta), rotary dim d, target T, scale s = T / L0:
+ * `posenc extend` prints. The block replaces the config's scaling, so it starts from the unscaled RoPE: trained
+ * context L0 = original_max_position_embeddings when the config has it, max_position_embeddings / factor for a
+ * linear (PI) config, else max_position_embeddings; base b (rope_theta), rotary dim d, target T, s = T / L0:
  *   pi        rope_type linear, factor s                                  PI, arXiv:2306.15595
  *   ntk       rope_type default, rope_theta b s^(d/(d-2))                 NTK-aware (bloc97), as ntk-aware.ts
  *   dynamic   rope_type dynamic, factor s; max_position_embeddings L0     (it grows from L0 by itself)
@@ -47,7 +48,7 @@ export interface LongropeFactors {
 
 /** The trained context, base and rotary dim a config extends from (per layer type for hybrid configs). */
 export interface RopeExtensionOrigin {
-  /** L0: original_max_position_embeddings when set, else max_position_embeddings. */
+  /** L0: original_max_position_embeddings, max_position_embeddings / factor (linear), or max_position_embeddings. */
   originalContext: number;
   originalContextKey: string;
   /** b: rope_theta. */
@@ -72,6 +73,11 @@ export function ropeExtensionOrigin(config: object, layerType?: string): RopeExt
       : isSet(dict.original_max_position_embeddings)
         ? `${path}.original_max_position_embeddings`
         : "max_position_embeddings";
+  } else if (resolved.ropeType === "linear" && isSet(c.max_position_embeddings) && resolved.factor > 1) {
+    // Position Interpolation sets max_position_embeddings = s L0: the unscaled RoPE was trained for L0.
+    const max = checkNumber("max_position_embeddings", c.max_position_embeddings, { integer: true, min: 1 });
+    originalContext = Math.max(1, Math.round(max / resolved.factor));
+    originalContextKey = `max_position_embeddings / ${path}.factor`;
   } else if (isSet(c.original_max_position_embeddings)) {
     originalContextKey = "original_max_position_embeddings";
     originalContext = checkNumber(originalContextKey, c.original_max_position_embeddings, {
@@ -262,7 +268,7 @@ export function ropeExtensionBlock(config: object, options: RopeExtensionOptions
       "conflict",
       "layerTypes",
       chosen,
-      `layer types with one trained context (they have ${origins.map((o) => o.originalContext).join(", ")}): extend them one at a time`,
+      `layer types with one trained context (they have ${origins.map((o) => o.originalContext).join(", ")}): extend one at a time (posenc extend --layer-type NAME)`,
     );
   }
   const target = checkNumber("target", options.target, { integer: true, min: origin.originalContext + 1 });
