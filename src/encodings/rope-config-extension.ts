@@ -143,9 +143,18 @@ export function applyRopePatch(config: object, patch: Record<string, unknown>): 
   return out;
 }
 
-/** The RoPE base lower bound b*(T) for rotary dim d, or undefined beyond BASE_BOUND_MAX_CONTEXT. */
+const baseBounds = new Map<string, number>();
+
+/** The RoPE base lower bound b*(T) for rotary dim d, or undefined beyond BASE_BOUND_MAX_CONTEXT (memoized). */
 export function extensionBaseBound(target: number, dim: number): number | undefined {
-  return target <= BASE_BOUND_MAX_CONTEXT && dim >= 4 ? ropeBaseLowerBound(target, dim) : undefined;
+  if (target > BASE_BOUND_MAX_CONTEXT || dim < 4) return undefined;
+  const key = `${target}/${dim}`;
+  let bound = baseBounds.get(key);
+  if (bound === undefined) {
+    bound = ropeBaseLowerBound(target, dim);
+    baseBounds.set(key, bound);
+  }
+  return bound;
 }
 
 function checkLongropeFactors(factors: LongropeFactors | undefined, dim: number): Required<LongropeFactors> {
