@@ -12,7 +12,11 @@
  *   - `partial_rotary_factor` at top level or inside the dict (top level wins, as in standardize_rope_params);
  *   - `original_max_position_embeddings` (yarn, longrope, llama3): top level (Phi-3 style) wins over the dict,
  *     and max_position_embeddings is the fallback;
- *   - rotary dim d = int(head_dim * partial_rotary_factor), head_dim defaulting to hidden_size / num_attention_heads.
+ *   - rotary dim d = int(head_dim * partial_rotary_factor), head_dim defaulting to hidden_size / num_attention_heads;
+ *     d above MAX_ROTARY_DIM is refused before anything of its size is allocated;
+ *   - per-layer-type rope_parameters (transformers v5 hybrid models): {layer type: dict}, keyed by the names in
+ *     `layer_types` (every name needs a dict); the `layerType` option picks one, the top-level rope_theta is only
+ *     the default of those without one (HF's standardize_rope_params, case 2).
  *
  * Every problem is a PosencConfigError naming the dotted key, the value and what is valid. Two severities:
  *   - errors: what HF itself rejects or cannot compute (missing required keys, unknown rope_type, non-numbers,
