@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { maxRelativeError } from "../../test/helpers/arrays.js";
+import { configError } from "../../test/helpers/config-error.js";
 import {
   buildExtendCase,
   type ExtendCase,
@@ -7,7 +9,6 @@ import {
   longropeFactors,
   readExample,
 } from "../../test/helpers/hf-rope-extend-cases.js";
-import { PosencConfigError } from "../util/validation.js";
 import { abfInverseFrequencies } from "./abf.js";
 import { llama3InverseFrequencies } from "./llama3-rope.js";
 import { longropeRescaledInverseFrequencies } from "./longrope.js";
@@ -29,25 +30,6 @@ import { yarnAttentionFactor, yarnInverseFrequencies } from "./yarn.js";
 const fixture: (ExtendCase & {
   expected: { rope_type: string; inv_freq: number[]; attention_factor: number };
 })[] = JSON.parse(readFileSync(new URL("../../test/fixtures/hf-rope-extend.json", import.meta.url), "utf8"));
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.abs(expected[i]));
-  }
-  return worst;
-}
-
-function configError(fn: () => unknown): PosencConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PosencConfigError);
-    return error as PosencConfigError;
-  }
-  throw new Error("expected a PosencConfigError");
-}
 
 describe("posenc extend's blocks: parity with Hugging Face transformers", () => {
   it("covers every method, both config formats and a per-layer-type config", () => {

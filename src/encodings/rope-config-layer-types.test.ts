@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PosencConfigError } from "../util/validation.js";
+import { configError } from "../../test/helpers/config-error.js";
 import { ropeInverseFrequencies } from "./rope.js";
 import { createRopeFrequencyCache, ropeLayerTypes, ropeParameters } from "./rope-parameters.js";
 import { yarnInverseFrequencies } from "./yarn.js";
@@ -16,16 +16,6 @@ const hybrid = {
     sliding_attention: { rope_type: "default" },
   },
 };
-
-function error(fn: () => unknown): PosencConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PosencConfigError);
-    return e as PosencConfigError;
-  }
-  throw new Error("expected a PosencConfigError");
-}
 
 describe("per-layer-type rope_parameters", () => {
   it("lists the layer types in layer_types order, once each", () => {
@@ -49,7 +39,7 @@ describe("per-layer-type rope_parameters", () => {
   it("a single dict serves every layer type", () => {
     const single = { ...hybrid, rope_parameters: { rope_type: "linear", factor: 2 } };
     expect(ropeParameters(single, { layerType: "full_attention" }).ropeType).toBe("linear");
-    expect(error(() => ropeParameters(single, { layerType: "global" })).message).toBe(
+    expect(configError(() => ropeParameters(single, { layerType: "global" })).message).toBe(
       'Invalid layerType: expected one of layer_types: sliding_attention, full_attention, received "global"',
     );
   });
@@ -100,7 +90,7 @@ describe("per-layer-type rope_parameters", () => {
       "> 0",
     ],
   ])("rejects %s with one line naming the key", (_name, config, layerType, key, expected) => {
-    const e = error(() => ropeParameters(config, { layerType }));
+    const e = configError(() => ropeParameters(config, { layerType }));
     expect(e.key).toBe(key);
     expect(e.message).toContain(expected);
     expect(e.message).not.toContain("\n");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { configError } from "../../test/helpers/config-error.js";
 import { PosencConfigError } from "../util/validation.js";
 import {
   ATTENTION_FACTOR_RANGE,
@@ -12,15 +13,8 @@ import {
 const base = { hidden_size: 256, num_attention_heads: 4, max_position_embeddings: 512, rope_theta: 10000 };
 const scaled = (scaling: Record<string, unknown>) => ({ ...base, rope_scaling: scaling });
 
-function strictError(config: object, seqLen?: number): PosencConfigError {
-  try {
-    ropeParameters(config, { strict: true, seqLen });
-  } catch (error) {
-    expect(error).toBeInstanceOf(PosencConfigError);
-    return error as PosencConfigError;
-  }
-  throw new Error("expected a PosencConfigError");
-}
+const strictError = (config: object, seqLen?: number) =>
+  configError(() => ropeParameters(config, { strict: true, seqLen }));
 
 describe("ropeParameters: every returned number in range (strict) or a warning (lax)", () => {
   it.each([

@@ -2,39 +2,15 @@
  * `posenc extend` and `posenc rope` on per-layer-type and oversized configs, end to end on the built CLI: the
  * blocks, their strict read-back, the SVG, and one-line errors with exit 2 (and nothing written) on bad input.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { ropeParameters } from "../../src/encodings/rope-parameters.js";
+import { expectInputError, posenc, root, scratchFolder } from "../helpers/cli-process.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "dist/cli/main.js");
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' (npm test does it first)`);
-
-function posenc(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: root });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const scratch = mkdtempSync(join(tmpdir(), "posenc-extend-"));
-function file(name: string, content: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-function expectInputError(result: ReturnType<typeof posenc>, fragment: string | RegExp): void {
-  expect(result.code).toBe(2);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-  expect(lines[0]).toMatch(fragment);
-  expect(result.stdout).toBe("");
-}
+const { dir: scratch, file } = scratchFolder("posenc-extend-");
 
 const llama = "examples/llama-3.1-8b.config.json";
 const qwen = "examples/qwen2-yarn.config.json";
