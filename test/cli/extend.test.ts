@@ -152,7 +152,11 @@ describe("posenc extend", () => {
       ["--config", gemma, "--target", "65536", "--layer-type", "global"],
       /layerType.*full_attention/,
     ],
-    ["all layer types of a hybrid at once", ["--config", gemma, "--target", "262144"], /--layer-type NAME/],
+    [
+      "all layer types of a hybrid at once",
+      ["--config", gemma, "--target", "65536"],
+      /sliding_attention 131072, full_attention 16384\); choose one with --layer-type NAME/,
+    ],
     [
       "--layer-type on a single-dict config",
       ["--config", llama, "--target", "65536", "--layer-type", "x"],

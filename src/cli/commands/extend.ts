@@ -163,6 +163,16 @@ export const extendCommand: Command = {
       fail(`--layer-type ${layerType}: ${path} has one rope dict for every layer, not one per layer type`);
     }
     const layerTypes = layerType === undefined ? undefined : [layerType];
+    if (allLayerTypes && layerType === undefined) {
+      const contexts = allLayerTypes.map(
+        (name) => `${name} ${ropeExtensionOrigin(config, name).originalContext}`,
+      );
+      if (new Set(contexts.map((c) => c.split(" ")[1])).size > 1) {
+        fail(
+          `${path}: its layer types were trained for different contexts (${contexts.join(", ")}); choose one with --layer-type NAME`,
+        );
+      }
+    }
     const origin = ropeExtensionOrigin(config, layerType ?? allLayerTypes?.[0]);
     const l0 = origin.originalContext;
     let target: number;
