@@ -43,6 +43,20 @@ describe("posenc extend", () => {
     );
   });
 
+  it("prints what the README shows for Qwen2", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const shown = /\$ posenc extend (--config examples\/qwen2-yarn\S+ [^\n]*)\n([\s\S]*?)\n```/.exec(readme);
+    expect(shown).not.toBeNull();
+    const args = shown![1]!.split(" ");
+    const svg = join(scratch, "readme.svg");
+    args[args.indexOf("--svg") + 1] = svg;
+    const result = posenc("extend", ...args);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd()).toBe(
+      shown![2]!.replace("chart             qwen2.svg", `chart             ${svg}`),
+    );
+  });
+
   it("takes --factor, --method lists and LongRoPE factors from a result file", () => {
     const factors = file("longrope.json", JSON.stringify({ longFactor: new Array(64).fill(4) }));
     const result = posenc(
