@@ -143,17 +143,17 @@ export function loadBrownCorpus(): BrownCorpus {
       return { ...doc, text };
     });
   const byId = new Map(documents.map((d) => [d.id, d.text]));
-  const join_ = (ids: readonly string[]) => ids.map((id) => byId.get(id) as string).join("\n");
+  const joinTexts = (ids: readonly string[]) => ids.map((id) => byId.get(id) as string).join("\n");
   const ids = splitBrownDocuments(documents);
   cached = {
     documents,
     splits: {
-      train: { ids: ids.train, text: join_(ids.train) },
-      validation: { ids: ids.validation, text: join_(ids.validation) },
-      test: { ids: ids.test, text: join_(ids.test) },
+      train: { ids: ids.train, text: joinTexts(ids.train) },
+      validation: { ids: ids.validation, text: joinTexts(ids.validation) },
+      test: { ids: ids.test, text: joinTexts(ids.test) },
     },
     sha256: createHash("sha256")
-      .update(join_(documents.map((d) => d.id)), "latin1")
+      .update(joinTexts(documents.map((d) => d.id)), "latin1")
       .digest("hex"),
   };
   return cached;
