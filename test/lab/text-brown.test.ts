@@ -6,13 +6,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { type Command, parseCommandArgs } from "../../src/cli/args.js";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
 import { createTask } from "../../src/tasks/registry.js";
 import { loadBrownCorpus, splitBrownDocuments } from "../../src/tasks/text/brown-corpus.js";
 import { decodeChars } from "../../src/tasks/text/char-lm.js";
 import { Rng } from "../../src/util/rng.js";
+import { runCommand } from "../helpers/run-command.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -66,23 +66,6 @@ describe("Brown Corpus, detokenized and split", () => {
   });
 });
 
-async function run(command: Command, ...argv: string[]): Promise<string> {
-  let out = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const { values, positionals } = parseCommandArgs(command, argv);
-    await command.run(values, positionals);
-    return out;
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
-
 describe("posenc train on brown_chars, then eval --bpc", () => {
   it("trains a tiny decoder LM and reports bits per character per context length", async () => {
     const scratch = mkdtempSync(join(tmpdir(), "posenc-text-brown-"));
@@ -99,9 +82,9 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
       }),
     );
     const out = join(scratch, "run");
-    expect(await run(trainCommand, "--config", configPath, "--out", out)).toMatch(/\| rope \| 1 \|/);
+    expect(await runCommand(trainCommand, "--config", configPath, "--out", out)).toMatch(/\| rope \| 1 \|/);
     const rows = JSON.parse(
-      await run(
+      await runCommand(
         evalCommand,
         "--checkpoint",
         out,
@@ -123,7 +106,7 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     // An untrained-ish model over 100 symbols: between 1 and log2(100) + 2 bits per character.
     for (const r of rows) expect(r.bitsPerChar).toBeGreaterThan(1);
     for (const r of rows) expect(r.bitsPerChar).toBeLessThan(Math.log2(100) + 2);
-    const table = await run(
+    const table = await runCommand(
       evalCommand,
       "--checkpoint",
       out,
