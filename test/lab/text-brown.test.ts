@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
+import { parseExperimentConfig } from "../../src/lab/config.js";
 import { createTask } from "../../src/tasks/registry.js";
 import { loadBrownCorpus, splitBrownDocuments } from "../../src/tasks/text/brown-corpus.js";
 import { decodeChars } from "../../src/tasks/text/char-lm.js";
@@ -60,6 +61,18 @@ describe("Brown Corpus, detokenized and split", () => {
     const window = decodeChars(held.sample(new Rng(3), 1, 200).inputs);
     expect(corpus.splits.test.text.includes(window)).toBe(true);
     expect(corpus.splits.train.text.includes(window)).toBe(false);
+    const config = {
+      task: { id: "brown_chars" },
+      encodings: [{ id: "rope" }],
+      train: { length: 64, steps: 1 },
+      eval: { length: 64 },
+    };
+    expect(() => parseExperimentConfig(config)).toThrow(
+      'Invalid eval.taskParams.split: expected "validation" or "test", received "train"',
+    );
+    expect(
+      parseExperimentConfig({ ...config, eval: { length: 64, taskParams: { split: "test" } } }).name,
+    ).toBe("experiment");
     expect(() => createTask("brown_chars", { split: "dev" })).toThrow(
       /brown_chars\.split: expected one of "train", "validation", "test", received "dev"/,
     );
