@@ -14,7 +14,7 @@ export interface ProgressEvent {
   step: number;
   steps: number;
   loss: number;
-  /** Sequence accuracy on the current training batch (exact match over scored positions). */
+  /** Sequence accuracy on the current training batch (exact match over scored positions; token accuracy for text). */
   accuracy: number;
   tokensPerSecond: number;
   /** Seconds of training so far in this process (for the ETA). */
