@@ -3,7 +3,6 @@ import { noGrad, tidy } from "../engine/index.js";
 import { Rng } from "../util/rng.js";
 import { alibiSlopes } from "./alibi.js";
 import { noisyAlibiBias, noisyAlibiSpec, sampleNoisyAlibiRow } from "./noisy-alibi.js";
-import { randomizedPositionIds } from "./randomized-positions.js";
 import { resolveParams } from "./types.js";
 
 /**

@@ -20,7 +20,6 @@ import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTab
 import {
   type EncodingSpec,
   type ParamSchema,
-  type ParamSpec,
   type ParamValues,
   type PositionalEncoding,
   type RotaryForm,

@@ -28,7 +28,6 @@ import {
   applyRope,
   checkModelHeadDim,
   ROPE_BASE_PARAMS,
-  type RopeLayout,
   ropeCosSinTable,
   ropeInverseFrequencies,
   rotaryModelParams,
