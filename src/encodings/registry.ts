@@ -20,6 +20,7 @@ import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
 import { ntkAwareSpec } from "./ntk-aware.js";
 import { pRopeSpec } from "./p-rope.js";
+import { pathSpec } from "./path.js";
 import { positionCouplingSpec } from "./position-coupling.js";
 import {
   randomizedAlibiSpec,
@@ -66,6 +67,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   kerplePowerSpec,
   fireSpec,
   copeSpec,
+  pathSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,

@@ -107,11 +107,22 @@ describe("every registry id with a trainable form", () => {
     }
   });
 
-  it.each(trainable.map((s) => s.id))("%s runs in a bidirectional encoder", (id) => {
-    const model = build({ id, params: PARAMS[id] }, { causal: false });
-    const out = logits(model, tokens(new Rng(12), 2 * 6, 12), 2, 6, taskIdsFor(id, 2, 6));
-    expect(out.every(Number.isFinite)).toBe(true);
+  // PaTH is defined for causal attention only (keys transformed by the tokens up to the query): it refuses.
+  const decoderOnly = new Set(["path"]);
+  it("path refuses a bidirectional encoder with one line naming the id", () => {
+    expect(() => build({ id: "path" }, { causal: false })).toThrow(
+      /^Invalid model\.encoding\.id: .*causal decoder/,
+    );
   });
+
+  it.each(trainable.filter((s) => !decoderOnly.has(s.id)).map((s) => s.id))(
+    "%s runs in a bidirectional encoder",
+    (id) => {
+      const model = build({ id, params: PARAMS[id] }, { causal: false });
+      const out = logits(model, tokens(new Rng(12), 2 * 6, 12), 2, 6, taskIdsFor(id, 2, 6));
+      expect(out.every(Number.isFinite)).toBe(true);
+    },
+  );
 
   it("ms-poe (per-head ids of a trained RoPE model) is the one registry id without a trainable form", () => {
     expect(encodingRegistry.filter((s) => !s.trainable).map((s) => s.id)).toEqual(["ms-poe"]);
