@@ -8,6 +8,7 @@ import { checkExperimentConfig, loadExperimentConfig } from "../../lab/config-fi
 import { GridProgress } from "../../lab/grid-progress.js";
 import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
+import type { ResultsFile } from "../../lab/results.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
@@ -43,13 +44,13 @@ export async function runGridCommand(
     resume: boolean;
     planOnly?: boolean;
   },
-): Promise<void> {
+): Promise<ResultsFile | undefined> {
   const plan = await planRuns(config, {
     parallel: options.parallel,
     ...(options.shard ? { shard: options.shard } : {}),
   });
   process.stdout.write(`${formatPlan(config, plan)}\n`);
-  if (options.planOnly) return;
+  if (options.planOnly) return undefined;
   const progress = new GridProgress(process.stderr, config);
   const started = performance.now();
   const results = await runGrid(config, { ...options, onEvent: progress.handle });
@@ -59,6 +60,7 @@ export async function runGridCommand(
   process.stdout.write(
     `${results.runs.length} runs in ${seconds.toFixed(1)} s. Wrote results.json, report.md, accuracy.svg, token-accuracy.svg and report.html to ${options.outDir}\n`,
   );
+  return results;
 }
 
 function parseJsonFlag(name: string, text: string): Record<string, unknown> {
