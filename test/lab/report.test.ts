@@ -164,7 +164,7 @@ describe("report summary", () => {
       ...svg.matchAll(/<polygon class="seed-band" data-encoding="([^"]*)"[^>]* points="([^"]*)"/g),
     ];
     expect(bands.map((b) => b[1])).toEqual(["rope", "alibi &lt;&amp;&gt;"]);
-    X
+    // rope's seeds: max 1, 1, 0.5, 0.3 along the top (n = 1..4), then min 0.1, 0.5, 0.5, 1 back (n = 4..1).
     const ys = bands[0][2].split(" ").map((p) => Number(p.split(",")[1]));
     expect(ys).toEqual(
       [1, 1, 0.5, 0.3, 0.1, 0.5, 0.5, 1].map((v) => Math.round((40 + (1 - v) * 332) * 100) / 100),
