@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { parseExperimentConfig } from "../../lab/config.js";
 import { describeLengths, formatAccuracy, lengthSplit, summarize } from "../../lab/report/summary.js";
+import type { ResultsFile } from "../../lab/results.js";
 import { type Command, parseIntegerFlag } from "../args.js";
 import { runGridCommand } from "./bench.js";
 
@@ -31,6 +32,27 @@ export const DEMO_CONFIG = {
   seeds: [0],
 };
 
+/**
+ * The demo's last lines: what the table shows, the encodings that do best and worst past the training lengths,
+ * and where the report is.
+ */
+export function closingLines(results: ResultsFile, outDir: string): string {
+  const { inside, outside } = lengthSplit(results);
+  const ranked = summarize(results)
+    .map((s) => ({ encoding: s.encoding, ood: s.outOfDistribution.sequenceAccuracy.mean }))
+    .sort((a, b) => b.ood - a.ood);
+  const best = ranked[0];
+  const worst = ranked[ranked.length - 1];
+  const lines = [
+    `The table: exact match is the share of held-out strings copied with every token right, averaged over the lengths seen in training (ID, ${describeLengths(inside)}) and over longer ones (OOD, ${describeLengths(outside)}); token accuracy counts single tokens.`,
+    best && worst && best !== worst
+      ? `Past the training lengths ${best.encoding} keeps ${formatAccuracy(best.ood)} exact match and ${worst.encoding} ${formatAccuracy(worst.ood)}: same model, same data, only the positional encoding differs.`
+      : "",
+    `Report with charts by length: ${join(outDir, "report.html")} (also report.md, accuracy.svg, results.json).`,
+  ];
+  return `\n${lines.filter(Boolean).join("\n")}\n`;
+}
+
 export const demoCommand: Command = {
   name: "demo",
   summary: `Train a small transformer with four positional encodings on copying strings, test it on longer ones, print the table and write a report (about ${DEMO_MINUTES} minutes on 2 cores).`,
@@ -54,23 +76,6 @@ export const demoCommand: Command = {
     );
     const results = await runGridCommand(config, { outDir, parallel, resume: false });
     if (!results) return;
-    const { inside, outside } = lengthSplit(results);
-    const ranked = summarize(results)
-      .map((s) => ({ encoding: s.encoding, ood: s.outOfDistribution.sequenceAccuracy.mean }))
-      .sort((a, b) => b.ood - a.ood);
-    const best = ranked[0];
-    const worst = ranked[ranked.length - 1];
-    process.stdout.write(
-      [
-        "",
-        `The table: exact match is the share of held-out strings copied with every token right, averaged over the lengths seen in training (ID, ${describeLengths(inside)}) and over longer ones (OOD, ${describeLengths(outside)}); token accuracy counts single tokens.`,
-        best && worst && best !== worst
-          ? `Past the training lengths ${best.encoding} keeps ${formatAccuracy(best.ood)} exact match and ${worst.encoding} ${formatAccuracy(worst.ood)}: same model, same data, only the positional encoding differs.`
-          : "",
-        `Report with charts by length: ${join(outDir, "report.html")} (also report.md, accuracy.svg, results.json).`,
-      ]
-        .filter(Boolean)
-        .join("\n") + "\n",
-    );
+    process.stdout.write(closingLines(results, outDir));
   },
 };
