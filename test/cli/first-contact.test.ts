@@ -3,7 +3,7 @@
  * column headers, help lines not cut, and the plan a long command prints before it starts.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -154,5 +154,29 @@ describe("the plan of a long command", () => {
       /^Estimated time: about (\d+h\d\dm|\d+m\d\ds) on this machine at its current load \(warm-up: /,
     );
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("train prints its plan on stderr before the first step; stdout keeps only the results", () => {
+    const dir = mkdtempSync(join(tmpdir(), "posenc-train-plan-"));
+    const config = join(dir, "tiny.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name: "tiny",
+        task: { id: "copy", params: { vocabSize: 4 } },
+        model: { layers: 1, dModel: 8, heads: 2, mlpRatio: 1 },
+        encodings: [{ id: "alibi" }],
+        train: { length: "1..3", steps: 6, batchSize: 2, checkpointEvery: 0 },
+        eval: { length: "1..4", samplesPerLength: 2 },
+      }),
+    );
+    const result = posenc("train", "--config", config, "--out", join(dir, "run"));
+    expect(result.code).toBe(0);
+    expect(result.stderr.split("\n")[0]).toBe(
+      "Plan: 1 run (1 encoding x 1 seed); 6 steps of 2 examples on lengths 1..3 each, then 2 test examples per length on 1..4.",
+    );
+    expect(result.stderr.split("\n")[1]).toMatch(/^Estimated time: about \d+s on this machine/);
+    expect(result.stdout).not.toContain("Plan:");
+    expect(result.stdout).toMatch(/^\| encoding \| seeds \|/);
   });
 });

@@ -49,7 +49,9 @@ export async function runGridCommand(
     parallel: options.parallel,
     ...(options.shard ? { shard: options.shard } : {}),
   });
-  process.stdout.write(`${formatPlan(config, plan)}\n`);
+  // With --plan the plan is the output; before a run it goes to stderr with the progress, so that stdout holds
+  // only the results.
+  (options.planOnly ? process.stdout : process.stderr).write(`${formatPlan(config, plan)}\n`);
   if (options.planOnly) return undefined;
   const progress = new GridProgress(process.stderr, config);
   const started = performance.now();

@@ -50,7 +50,7 @@ export const trainCommand: Command = {
       typeof values.out === "string" ? values.out : join("runs", config.name, `${label}-s${seed}`);
     const job = { index: 0, encodingIndex, seed };
     const plan = await planRuns(config, { jobs: [job] });
-    process.stdout.write(`${formatPlan(config, plan)}\n`);
+    process.stderr.write(`${formatPlan(config, plan)}\n`); // stderr with the progress; stdout holds the results
     const reporter = new ProgressReporter(process.stderr, config.train.logEvery);
     const result = await runJob(config, job, {
       jobDir: outDir,
