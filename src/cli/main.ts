@@ -3,6 +3,7 @@
  * posenc command line. Thin commands over the library: each parses its flags, calls library functions and prints.
  * Bad input (a flag, a file, a config) prints one line on stderr and exits with code 2, never a stack trace.
  */
+import { readFileSync } from "node:fs";
 import { type Command, parseCommandArgs, renderCommandHelp } from "./args.js";
 import { alibiCommand } from "./commands/alibi.js";
 import { benchCommand } from "./commands/bench.js";
@@ -13,12 +14,15 @@ import { extendCommand } from "./commands/extend.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
+import { tasksCommand } from "./commands/tasks.js";
 import { trainCommand } from "./commands/train.js";
 import { isInputError, UsageError } from "./errors.js";
+import { wrapText } from "./table.js";
 
 const commands: readonly Command[] = [
   demoCommand,
   listCommand,
+  tasksCommand,
   ropeCommand,
   extendCommand,
   alibiCommand,
@@ -29,15 +33,28 @@ const commands: readonly Command[] = [
   docsCommand,
 ];
 
+/** The package's version, from the package.json two folders up (dist/cli/ or src/cli/). */
+export function packageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/** Width of help text: the terminal's, at most 100 columns. */
+const HELP_WIDTH = Math.min(process.stdout.columns || 100, 100);
+
 function mainHelp(): string {
-  const rows = commands.map((c) => `  ${c.name.padEnd(8)}${c.summary.split("\n")[0]}`);
-  return `posenc: positional encodings for TypeScript, exact and tested.\n\nUsage: posenc <command> [options]\n\nCommands:\n${rows.join("\n")}\n\n'posenc <command> --help' describes a command's options.\n`;
+  const rows = commands.map((c) => `  ${c.name.padEnd(8)}${wrapText(c.summary, HELP_WIDTH, 10)}`);
+  return `posenc ${packageVersion()}: positional encodings for TypeScript, exact and tested.\n\nUsage: posenc <command> [options]\n\nCommands:\n${rows.join("\n")}\n\n'posenc <command> --help' describes a command's options; 'posenc --version' prints the version.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(mainHelp());
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   try {

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import type { ExperimentConfig } from "../../lab/config.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../lab/config-file.js";
 import { GridProgress } from "../../lab/grid-progress.js";
+import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
+import type { ResultsFile } from "../../lab/results.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
@@ -29,11 +31,28 @@ const GRID_FLAGS = [
   "name",
 ] as const;
 
-/** Runs a grid with progress on stderr, prints the summary table, returns the output folder. */
+/**
+ * Prints the plan (runs and the estimated time from a measured warm-up), then, unless `planOnly`, runs the grid
+ * with progress on stderr and prints the summary table and where the reports are.
+ */
 export async function runGridCommand(
   config: ExperimentConfig,
-  options: { outDir: string; shard?: { index: number; count: number }; parallel: number; resume: boolean },
-): Promise<void> {
+  options: {
+    outDir: string;
+    shard?: { index: number; count: number };
+    parallel: number;
+    resume: boolean;
+    planOnly?: boolean;
+  },
+): Promise<ResultsFile | undefined> {
+  const plan = await planRuns(config, {
+    parallel: options.parallel,
+    ...(options.shard ? { shard: options.shard } : {}),
+  });
+  // With --plan the plan is the output; before a run it goes to stderr with the progress, so that stdout holds
+  // only the results.
+  (options.planOnly ? process.stdout : process.stderr).write(`${formatPlan(config, plan)}\n`);
+  if (options.planOnly) return undefined;
   const progress = new GridProgress(process.stderr, config);
   const started = performance.now();
   const results = await runGrid(config, { ...options, onEvent: progress.handle });
@@ -43,6 +62,7 @@ export async function runGridCommand(
   process.stdout.write(
     `${results.runs.length} runs in ${seconds.toFixed(1)} s. Wrote results.json, report.md, accuracy.svg, token-accuracy.svg and report.html to ${options.outDir}\n`,
   );
+  return results;
 }
 
 function parseJsonFlag(name: string, text: string): Record<string, unknown> {
@@ -109,7 +129,7 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run the length-generalization benchmark grid (encodings x seeds) and write results and reports.",
   usage:
-    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume]",
+    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]",
   flags: {
     config: {
       type: "string",
@@ -165,6 +185,10 @@ export const benchCommand: Command = {
       type: "boolean",
       description: "Skip finished runs and continue interrupted ones from their checkpoints",
     },
+    plan: {
+      type: "boolean",
+      description: "Print the plan and the estimated time (a few measured steps), then stop",
+    },
   },
   acceptsPositionals: true,
   async run(values, positionals) {
@@ -195,6 +219,7 @@ export const benchCommand: Command = {
       ...(shard ? { shard } : {}),
       parallel,
       resume: values.resume === true,
+      planOnly: values.plan === true,
     });
   },
 };

@@ -10,6 +10,7 @@ import {
 import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { readJsonFile } from "../io.js";
+import { formatTable } from "../table.js";
 
 const MAX_PRINTED_POSITIONS = 4096;
 
@@ -46,7 +47,7 @@ function formatBytes(bytes: number): string {
 export const ropeCommand: Command = {
   name: "rope",
   summary:
-    "Compute RoPE inverse frequencies and attention factor from a Hugging Face config.json (rope_scaling or rope_parameters,\nincluding per-layer-type rope_parameters), exactly as transformers v5 does, in strict mode (what transformers only warns\nabout is an error here).",
+    "Compute RoPE inverse frequencies and attention factor from a Hugging Face config.json (rope_scaling or rope_parameters, including per-layer-type rope_parameters), exactly as transformers v5 does, in strict mode (what transformers only warns about is an error here).",
   usage: "posenc rope --config FILE [--layer-type NAME] [--seq-len N] [--positions A..B] [--json] [--lax]",
   flags: {
     config: { type: "string", description: "Path of a Hugging Face config.json", valueName: "FILE" },
@@ -164,23 +165,25 @@ function textOf(result: RopeParameters, positions: number[], seqLen: number | un
     `attention factor  ${result.attentionFactor}`,
     `seq len           ${seqLen ?? "(not given)"}`,
     "",
-    "  i  inv_freq            wavelength (tokens)",
-    ...invFreq.map(
-      (f, i) =>
-        `${String(i).padStart(3)}  ${f.toExponential(10).padEnd(18)}  ${((2 * Math.PI) / f).toPrecision(8)}`,
+    formatTable(
+      ["i", "inv_freq", "wavelength (tokens)"],
+      invFreq.map((f, i) => [String(i), f.toExponential(10), ((2 * Math.PI) / f).toPrecision(8)]),
     ),
   ];
   if (positions.length > 0) {
     const shown = Math.min(invFreq.length, 6);
     lines.push(
       "",
-      `cos/sin (scaled by the attention factor), first ${shown} of ${invFreq.length} frequencies; --json prints all`,
-      `position  ${Array.from({ length: shown }, (_, i) => `cos/sin ${i}`.padEnd(17)).join("  ")}`.trimEnd(),
+      `cos/sin (scaled by the attention factor) per position, first ${shown} of ${invFreq.length} frequencies; --json prints all`,
+      formatTable(
+        ["position", ...Array.from({ length: shown }, (_, i) => `cos/sin i=${i}`)],
+        positions.map((position, p) => [
+          String(position),
+          ...cos[p]!.slice(0, shown).map((c, i) => `${c.toFixed(6)}/${sin[p]![i]!.toFixed(6)}`),
+        ]),
+        { alignRight: [true, ...Array.from({ length: shown }, () => true)] },
+      ),
     );
-    positions.forEach((position, p) => {
-      const pairs = cos[p]!.slice(0, shown).map((c, i) => `${c.toFixed(6)}/${sin[p]![i]!.toFixed(6)}`);
-      lines.push(`${String(position).padStart(8)}  ${pairs.join("  ")}`);
-    });
   }
   return lines;
 }
