@@ -9,7 +9,7 @@ import { GridProgress } from "../../lab/grid-progress.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
-import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 
 const GRID_FLAGS = [
@@ -91,13 +91,17 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
     },
     encodings: encodings.map((id) => ({ id })),
     train: {
-      length: requireFlag("bench", values, "train-length", "A..B"),
+      length: parseRangeFlag("bench", "train-length", requireFlag("bench", values, "train-length", "A..B"), {
+        min: 1,
+      }),
       steps: int("steps", 1500),
       batchSize: int("batch", 64, 1, 4096),
       lr: str("lr") ? parseNumberFlag("lr", str("lr") as string) : 1e-3,
     },
     eval: {
-      length: requireFlag("bench", values, "test-length", "A..B"),
+      length: parseRangeFlag("bench", "test-length", requireFlag("bench", values, "test-length", "A..B"), {
+        min: 1,
+      }),
       samplesPerLength: int("samples", 50, 1, 100_000),
     },
     seeds: Array.from({ length: seedCount }, (_, i) => i),

@@ -38,7 +38,10 @@ export const ropeCommand: Command = {
         : undefined;
     const range =
       typeof values.positions === "string"
-        ? parseRangeFlag("rope", "positions", values.positions, 0, MAX_PRINTED_POSITIONS)
+        ? parseRangeFlag("rope", "positions", values.positions, {
+            min: 0,
+            maxCount: MAX_PRINTED_POSITIONS,
+          })
         : undefined;
     const warnings: string[] = [];
     const result = ropeParameters(config as object, {
@@ -50,9 +53,7 @@ export const ropeCommand: Command = {
     });
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const invFreq = Array.from(result.invFreq);
-    const positions = range
-      ? Array.from({ length: range.end - range.start + 1 }, (_, i) => range.start + i)
-      : [];
+    const positions = range ? Array.from({ length: range.max - range.min + 1 }, (_, i) => range.min + i) : [];
     const table = range
       ? ropeCosSinTable(invFreq, positions, { attentionFactor: result.attentionFactor })
       : undefined;
