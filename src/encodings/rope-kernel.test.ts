@@ -123,7 +123,7 @@ describe("ropeCosSinTable", () => {
       [Number.NEGATIVE_INFINITY, "-Infinity"],
     ] as const) {
       expect(() => ropeCosSinTable(invFreq, [0], { attentionFactor: factor })).toThrow(
-        `Invalid attentionFactor: expected a finite number > 0, received ${shown}`,
+        `Invalid attentionFactor: expected a finite number > 0 and <= 3.4028234663852886e+38, received ${shown}`,
       );
     }
     expect(ropeCosSinTable(invFreq, [0], { attentionFactor: 1e-300 }).cos[0]).toBe(Math.fround(1e-300));

@@ -21,6 +21,9 @@ export interface RopeTable {
   sin: Float32Array;
 }
 
+/** The largest finite float32, (2 - 2^-23) * 2^127. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Rows between exact re-seeds of the angle-addition recurrence in ropeCosSinTable. */
 const RESEED_INTERVAL = 32;
 
@@ -55,10 +58,11 @@ export function ropeCosSinTable(
   options: RopeTableOptions = {},
 ): RopeTable {
   // HF's attention_scaling is a positive gain (YaRN's mscale, LongRoPE's factor): 0 or less zeroes or flips the
-  // rotation, which no method means.
+  // rotation, which no method means; above float32's largest value the float32 table would hold Infinity.
   const attentionFactor = checkNumber("attentionFactor", options.attentionFactor ?? 1, {
     min: 0,
     exclusiveMin: true,
+    max: FLOAT32_MAX,
   });
   const half = invFreq.length;
   const freqs = Float64Array.from(invFreq);
