@@ -33,6 +33,15 @@ function mainHelp(): string {
   return `posenc: positional encodings for TypeScript, exact and tested.\n\nUsage: posenc <command> [options]\n\nCommands:\n${rows.join("\n")}\n\n'posenc <command> --help' describes a command's options.\n`;
 }
 
+/**
+ * The message on one line, whatever user text it quotes (a file's contents in a JSON error, a flag value with a
+ * newline): control characters are shown escaped, as in a JSON string.
+ */
+export function oneLine(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes.
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -60,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (isInputError(error)) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${oneLine(error.message)}\n`);
       return 2;
     }
     throw error;
