@@ -39,7 +39,7 @@ function mainHelp(): string {
  */
 export function oneLine(message: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes.
-  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return message.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 export async function main(argv: string[]): Promise<number> {

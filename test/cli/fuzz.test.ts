@@ -4,14 +4,16 @@
  * file contents for --config and the other file flags) end in exit code 0, or 2 with ONE line on stderr, never a
  * stack trace. The CLI runs in-process (program.ts). Training and evaluation are the only work that takes long:
  * they are replaced by a stub that records that the command got past its checks, which counts as accepted.
+ * POSENC_FUZZ_RUNS and POSENC_FUZZ_SEED run a longer or another search locally (CI: 250 runs per command, fixed seeds).
  */
-import { mkdirSync, mkdtempSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { commands, main } from "../../src/cli/program.js";
+import { commands } from "../../src/cli/program.js";
 import { argvFor, type FuzzFiles, fileContent, OWNED_ELSEWHERE } from "../helpers/argv-fuzz.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const { WorkStarted } = vi.hoisted(() => ({
   WorkStarted: class WorkStarted extends Error {
@@ -67,8 +69,9 @@ function fixedFiles(): FuzzFiles {
   writeFileSync(join(badJsonCheckpoint, "checkpoint.json"), "{ nope");
   return {
     paths: [
-      join(root, "examples/llama-3.1-8b.config.json"),
-      join(root, "examples/qwen2-yarn.config.json"),
+      // Copies: a fuzzed output flag may point at any of these paths, and the repository is never written.
+      file("llama.json", readFileSync(join(root, "examples/llama-3.1-8b.config.json"), "utf8")),
+      file("qwen2-yarn.json", readFileSync(join(root, "examples/qwen2-yarn.config.json"), "utf8")),
       file("tiny.json", JSON.stringify(TINY_EXPERIMENT)),
       file(
         "tiny.yaml",
@@ -93,33 +96,17 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs the CLI in-process with stdout and stderr captured. */
-async function runCli(argv: string[]): Promise<Outcome> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } catch (error) {
-    if (error instanceof WorkStarted) return { code: "work", stdout, stderr };
-    // What main.ts would print as `posenc: internal error: <stack>`.
-    return {
-      code: 1,
-      stdout,
-      stderr: `${stderr}posenc: internal error: ${(error as Error)?.stack ?? error}\n`,
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+/** The CLI in-process; the work stub's rejection counts as accepted ("work"), any other as main.ts's line. */
+async function runCommand(argv: string[]): Promise<Outcome> {
+  const outcome = await runCli(argv);
+  if (outcome.code !== undefined) return { ...outcome, code: outcome.code };
+  if (outcome.rejected instanceof WorkStarted) return { ...outcome, code: "work" };
+  const error = outcome.rejected as Error;
+  return {
+    ...outcome,
+    code: 1,
+    stderr: `${outcome.stderr}posenc: internal error: ${error?.stack ?? error}\n`,
+  };
 }
 
 /** The contract: exit 0 (or the stubbed work reached), or exit 2 with exactly one line on stderr. */
@@ -156,18 +143,10 @@ describe("fuzzed command lines", () => {
             writeFileSync(join(path, "checkpoint.json"), content.text);
           } else writeFileSync(path, content.text);
           const resolved = argv.map((token) => token.replaceAll("@RANDOM_FILE@", path));
-          if (process.env.POSENC_FUZZ_LOG)
-            writeSync(1, `FUZZ-START ${JSON.stringify(resolved)} ${JSON.stringify(content.text)}\n`);
-          const outcome = await runCli([command.name, ...resolved]);
-          if (process.env.POSENC_FUZZ_LOG) {
-            process.stdout.write(
-              `FUZZ ${command.name} ${outcome.code} ${outcome.stderr.slice(0, 150).replace(/\n/g, " | ")}\n`,
-            );
-          }
-          checkOutcome(resolved, outcome);
+          checkOutcome(resolved, await runCommand([command.name, ...resolved]));
         }),
         {
-          numRuns: Number(process.env.POSENC_FUZZ_RUNS ?? 150),
+          numRuns: Number(process.env.POSENC_FUZZ_RUNS ?? 250),
           seed: Number(process.env.POSENC_FUZZ_SEED ?? 20261202) + command.name.length,
         },
       );
@@ -177,7 +156,7 @@ describe("fuzzed command lines", () => {
   it("unknown commands and bare words", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ maxLength: 12 }), { maxLength: 4 }), async (argv) => {
-        checkOutcome(argv, await runCli(argv));
+        checkOutcome(argv, await runCommand(argv));
       }),
       { numRuns: 100, seed: 8 },
     );

@@ -159,6 +159,7 @@ function baseArgs(command: string, files: FuzzFiles): Record<string, string> {
   const out = join(files.scratch, "out", `${command}-base`);
   switch (command) {
     case "rope":
+      return { config: "@RANDOM_FILE@", "seq-len": "200", positions: "0..3" };
     case "train":
       return { config: "@RANDOM_FILE@" };
     case "alibi":
@@ -198,7 +199,10 @@ function nearlyValidArgv(command: Command, files: FuzzFiles): fc.Arbitrary<strin
             ...changed.map((name) => fc.tuple(fc.constant(name), valueFor(files, command.name, name))),
           ),
         ),
-      fc.option(tokenFor(command, files), { freq: 4 }),
+      fc.oneof(
+        { arbitrary: fc.constant(null), weight: 3 },
+        { arbitrary: tokenFor(command, files), weight: 1 },
+      ),
     )
     .map(([changed, extra]) => {
       const args = { ...base };
@@ -337,6 +341,70 @@ export function fileContent(files: FuzzFiles, command: string): fc.Arbitrary<{ e
     .map(([path, value]) =>
       JSON.stringify(mutate({ ...HF_BASE, rope_scaling: { rope_type: "linear", factor: 2 } }, path, value)),
     );
+  // Plausible HF configs: every rope type with numbers from tiny to large, negative and fractional included.
+  const number = fc.oneof(
+    fc.double({ min: -10, max: 1e6, noNaN: true }),
+    fc.integer({ min: -4, max: 70000 }),
+  );
+  const ropeKeys: Record<string, string[]> = {
+    default: [],
+    linear: ["factor"],
+    dynamic: ["factor"],
+    yarn: ["factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "attention_factor"],
+    llama3: ["factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
+    longrope: [
+      "factor",
+      "original_max_position_embeddings",
+      "short_factor",
+      "long_factor",
+      "attention_factor",
+    ],
+  };
+  const plausibleHf = fc
+    .record({
+      type: fc.constantFrom(...Object.keys(ropeKeys)),
+      values: fc.dictionary(fc.constantFrom(...new Set(Object.values(ropeKeys).flat())), number),
+      factors: fc.array(number, { minLength: 1, maxLength: 8 }),
+      heads: fc.constantFrom(1, 2, 3, 4),
+      theta: number,
+    })
+    .map(({ type, values, factors, heads, theta }) => {
+      const rope: Record<string, unknown> = { rope_type: type };
+      for (const key of ropeKeys[type]!) {
+        rope[key] =
+          key.endsWith("_factor") && key.startsWith("s")
+            ? factors
+            : key === "long_factor"
+              ? factors
+              : values[key];
+      }
+      return JSON.stringify({
+        ...HF_BASE,
+        num_attention_heads: heads,
+        rope_theta: theta,
+        rope_scaling: rope,
+      });
+    });
+  const plausibleExperiment = fc
+    .record({
+      encodings: fc.subarray(
+        ["rope", "alibi", "nope", "t5", "fire", "kerple-log", "xpos", "randomized-rope"],
+        { minLength: 1 },
+      ),
+      trainMax: fc.integer({ min: -1, max: 12 }),
+      evalMax: fc.integer({ min: -1, max: 16 }),
+      heads: fc.constantFrom(1, 2, 3, 4),
+      dModel: fc.constantFrom(4, 6, 8, 16),
+    })
+    .map(({ encodings, trainMax, evalMax, heads, dModel }) =>
+      JSON.stringify({
+        ...files.tinyExperiment,
+        model: { layers: 1, dModel, heads },
+        encodings: encodings.map((id) => ({ id })),
+        train: { length: `1..${trainMax}`, steps: 2, batchSize: 2 },
+        eval: { length: `1..${evalMax}`, samplesPerLength: 2 },
+      }),
+    );
   const sidecar = mutated(sidecarOf(files), SIDECAR_KEYS);
   const results = mutated(
     {
@@ -351,9 +419,9 @@ export function fileContent(files: FuzzFiles, command: string): fc.Arbitrary<{ e
   );
   const aimed =
     {
-      rope: hf,
-      train: experiment,
-      bench: experiment,
+      rope: fc.oneof(hf, plausibleHf),
+      train: fc.oneof(experiment, plausibleExperiment),
+      bench: fc.oneof(experiment, plausibleExperiment),
       eval: OWNED_ELSEWHERE.sidecarContents ? fc.constant("{}") : sidecar,
       report: OWNED_ELSEWHERE.resultsContents ? fc.constant("{}") : results,
     }[command] ?? hf;
