@@ -133,6 +133,11 @@ describe("posenc alibi", () => {
     expectInputError(posenc("alibi", "--heads", "0"), /--heads must be an integer from 1/);
     expectInputError(posenc("alibi"), /missing --heads/);
   });
+  it("reads a negative head count as a value and refuses it in one line (exit 2), as the installed binary", () => {
+    const result = posenc("alibi", "--heads", "-1");
+    expectInputError(result, /--heads/);
+    expect(result.stderr).toBe('posenc alibi: --heads must be an integer from 1 to 4096, received "-1"\n');
+  });
 });
 
 describe("posenc list, docs, help", () => {
