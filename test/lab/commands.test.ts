@@ -160,7 +160,7 @@ describe("posenc bench / report merge", () => {
         "9..2",
       ),
     ).toBe(
-      'Invalid eval.length: expected a length range "A..B" with 1 <= A <= B, a single integer, or {min, max}, received "9..2"',
+      'posenc bench: --test-length must be a range "A..B" of integers with 1 <= A <= B, or one integer, received "9..2"',
     );
     expect(
       await bad(
