@@ -153,6 +153,18 @@ export function parseIntegerFlag(
   return value;
 }
 
+/** A decimal number as a user types it: 0.001, 1e-3, -2.5, .5 (not 0x10, 1_000, Infinity or an empty string). */
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
+/** Parses a number flag > 0 (finite, decimal), or throws a UsageError naming the flag, the value and what is valid. */
+export function parsePositiveNumberFlag(command: string, name: string, text: string): number {
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`posenc ${command}: --${name} must be a number > 0, received "${text}"`);
+  }
+  return value;
+}
+
 /**
  * Parses a range flag, `A..B` or `N` (the shared parser, src/util/range.ts), or throws a UsageError naming the
  * flag, the value and what is valid.

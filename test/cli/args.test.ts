@@ -3,7 +3,13 @@
  * In-process on the real commands (the exit code 2 of these errors is tested end to end in fuzz.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { type Command, parseCommandArgs, parseIntegerFlag, parseRangeFlag } from "../../src/cli/args.js";
+import {
+  type Command,
+  parseCommandArgs,
+  parseIntegerFlag,
+  parsePositiveNumberFlag,
+  parseRangeFlag,
+} from "../../src/cli/args.js";
 import { alibiCommand } from "../../src/cli/commands/alibi.js";
 import { listCommand } from "../../src/cli/commands/list.js";
 import { ropeCommand } from "../../src/cli/commands/rope.js";
@@ -72,6 +78,32 @@ describe("parseCommandArgs", () => {
     expect(errorOf(() => parse(listCommand, "--json", "--json"))).toBe(
       "posenc list: --json given twice (--json and --json): give it once (see 'posenc list --help')",
     );
+  });
+});
+
+describe("parsePositiveNumberFlag", () => {
+  it("reads decimal numbers only, > 0 and finite", () => {
+    expect(parsePositiveNumberFlag("bench", "lr", "0.001")).toBe(0.001);
+    expect(parsePositiveNumberFlag("bench", "lr", "3e-4")).toBe(3e-4);
+    expect(parsePositiveNumberFlag("bench", "lr", ".5")).toBe(0.5);
+    for (const bad of [
+      "0x10",
+      "1_000",
+      "Infinity",
+      "1e400",
+      "NaN",
+      "",
+      " ",
+      "0",
+      "-1",
+      "1e",
+      "e3",
+      "1.2.3",
+    ]) {
+      expect(errorOf(() => parsePositiveNumberFlag("bench", "lr", bad))).toBe(
+        `posenc bench: --lr must be a number > 0, received "${bad}"`,
+      );
+    }
   });
 });
 

@@ -9,7 +9,13 @@ import { GridProgress } from "../../lab/grid-progress.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
-import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
+import {
+  type Command,
+  parseIntegerFlag,
+  parsePositiveNumberFlag,
+  parseRangeFlag,
+  requireFlag,
+} from "../args.js";
 import { UsageError } from "../errors.js";
 
 const GRID_FLAGS = [
@@ -57,14 +63,6 @@ function parseJsonFlag(name: string, text: string): Record<string, unknown> {
   );
 }
 
-function parseNumberFlag(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || text.trim() === "") {
-    throw new UsageError(`posenc bench: --${name} must be a number > 0, received "${text}"`);
-  }
-  return value;
-}
-
 /** The config of the flags: the calibration's setup unless a flag says otherwise. */
 export function configFromFlags(values: Record<string, string | boolean | undefined>): ExperimentConfig {
   const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
@@ -96,7 +94,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
       }),
       steps: int("steps", 1500),
       batchSize: int("batch", 64, 1, 4096),
-      lr: str("lr") ? parseNumberFlag("lr", str("lr") as string) : 1e-3,
+      lr: str("lr") ? parsePositiveNumberFlag("bench", "lr", str("lr") as string) : 1e-3,
     },
     eval: {
       length: parseRangeFlag("bench", "test-length", requireFlag("bench", values, "test-length", "A..B"), {
