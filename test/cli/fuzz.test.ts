@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commands } from "../../src/cli/program.js";
 import { argvFor, type FuzzFiles, fileContent, OWNED_ELSEWHERE } from "../helpers/argv-fuzz.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../helpers/run-command.js";
 
 const { WorkStarted } = vi.hoisted(() => ({
   WorkStarted: class WorkStarted extends Error {
@@ -97,7 +97,7 @@ interface Outcome {
 }
 
 /** The CLI in-process; the work stub's rejection counts as accepted ("work"), any other as main.ts's line. */
-async function runCommand(argv: string[]): Promise<Outcome> {
+async function runFuzzed(argv: string[]): Promise<Outcome> {
   const outcome = await runCli(argv);
   if (outcome.code !== undefined) return { ...outcome, code: outcome.code };
   if (outcome.rejected instanceof WorkStarted) return { ...outcome, code: "work" };
@@ -143,7 +143,7 @@ describe("fuzzed command lines", () => {
             writeFileSync(join(path, "checkpoint.json"), content.text);
           } else writeFileSync(path, content.text);
           const resolved = argv.map((token) => token.replaceAll("@RANDOM_FILE@", path));
-          checkOutcome(resolved, await runCommand([command.name, ...resolved]));
+          checkOutcome(resolved, await runFuzzed([command.name, ...resolved]));
         }),
         {
           numRuns: Number(process.env.POSENC_FUZZ_RUNS ?? 250),
@@ -156,7 +156,7 @@ describe("fuzzed command lines", () => {
   it("unknown commands and bare words", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ maxLength: 12 }), { maxLength: 4 }), async (argv) => {
-        checkOutcome(argv, await runCommand(argv));
+        checkOutcome(argv, await runFuzzed(argv));
       }),
       { numRuns: 100, seed: 8 },
     );

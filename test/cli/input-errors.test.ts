@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { oneLine } from "../../src/cli/program.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../helpers/run-command.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "posenc-input-errors-"));
 
