@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commands } from "../../src/cli/program.js";
 import { argvFor, type FuzzFiles, fileContent, OWNED_ELSEWHERE } from "../helpers/argv-fuzz.js";
 import { runCli } from "../helpers/run-command.js";
+import { TINY_EXPERIMENT } from "../lab/tiny-model.js";
 
 const { WorkStarted } = vi.hoisted(() => ({
   WorkStarted: class WorkStarted extends Error {
@@ -40,16 +41,6 @@ vi.setConfig({ testTimeout: 120_000 });
 const root = resolve(import.meta.dirname, "../..");
 const scratch = mkdtempSync(join(tmpdir(), "posenc-fuzz-"));
 let previousCwd = "";
-
-const TINY_EXPERIMENT = {
-  name: "tiny",
-  task: { id: "reverse", params: { vocabSize: 4 } },
-  model: { layers: 1, dModel: 8, heads: 2 },
-  encodings: [{ id: "rope" }, { id: "alibi" }],
-  train: { length: "1..4", steps: 6, batchSize: 8, checkpointEvery: 4 },
-  eval: { length: "1..6", samplesPerLength: 4 },
-  seeds: [0, 1],
-};
 
 /** Fixed files every run can point at; random-content files are written per run. */
 function fixedFiles(): FuzzFiles {

@@ -11,6 +11,18 @@ import { runCli } from "../helpers/run-command.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "posenc-input-errors-"));
 
+/** A valid `posenc bench` line with `changes` applied (flag -> value), then `extra` tokens. */
+function bench(changes: Record<string, string>, ...extra: string[]): string[] {
+  const flags = {
+    task: "reverse",
+    encodings: "rope",
+    "train-length": "1..4",
+    "test-length": "8",
+    ...changes,
+  };
+  return ["bench", ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]), ...extra];
+}
+
 async function expectLine(argv: string[], line: string): Promise<void> {
   const outcome = await runCli(argv);
   expect(outcome.rejected).toBeUndefined();
@@ -26,41 +38,14 @@ describe("flags", () => {
       'posenc alibi: --heads must be an integer from 1 to 4096, received "-1"',
     );
     await expectLine(
-      [
-        "bench",
-        "--task",
-        "reverse",
-        "--encodings",
-        "rope",
-        "--train-length",
-        "1..4",
-        "--test-length",
-        "8",
-        "--heads",
-        "-1",
-      ],
+      bench({}, "--heads", "-1"),
       'posenc bench: --heads must be an integer from 1 to 256, received "-1"',
     );
     await expectLine(
       ["rope", "--config", "examples/llama-3.1-8b.config.json", "--seq-len", "-5"],
       'posenc rope: --seq-len must be an integer from 1 to 9007199254740991, received "-5"',
     );
-    await expectLine(
-      [
-        "bench",
-        "--task",
-        "reverse",
-        "--encodings",
-        "rope",
-        "--train-length",
-        "1..4",
-        "--test-length",
-        "8",
-        "--lr",
-        "-0.5",
-      ],
-      'posenc bench: --lr must be a number > 0, received "-0.5"',
-    );
+    await expectLine(bench({}, "--lr", "-0.5"), 'posenc bench: --lr must be a number > 0, received "-0.5"');
   });
 
   it("unknown, missing, repeated and misused options", async () => {
@@ -89,31 +74,17 @@ describe("flags", () => {
 });
 
 describe("ranges", () => {
-  it("--positions, --test-length and --train-length share one parser and one wording", async () => {
+  it("--positions, --train-length and --test-length share one parser and one wording", async () => {
     await expectLine(
       ["rope", "--config", "examples/llama-3.1-8b.config.json", "--positions", "3..1"],
       'posenc rope: --positions must be a range "A..B" of integers with 0 <= A <= B spanning at most 4096 values, or one integer, received "3..1"',
     );
     await expectLine(
-      ["eval", "--checkpoint", scratch, "--test-length", "1.5..3"],
-      `posenc eval: --checkpoint ${scratch}: no checkpoint.json in that folder`,
-    );
-    await expectLine(
-      ["bench", "--task", "reverse", "--encodings", "rope", "--train-length", "0..4", "--test-length", "8"],
+      bench({ "train-length": "0..4" }),
       'posenc bench: --train-length must be a range "A..B" of integers with 1 <= A <= B, or one integer, received "0..4"',
     );
     await expectLine(
-      [
-        "bench",
-        "--task",
-        "reverse",
-        "--encodings",
-        "rope",
-        "--train-length",
-        "1..4",
-        "--test-length",
-        "9..8",
-      ],
+      bench({ "test-length": "9..8" }),
       'posenc bench: --test-length must be a range "A..B" of integers with 1 <= A <= B, or one integer, received "9..8"',
     );
   });
