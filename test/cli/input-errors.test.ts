@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { oneLine } from "../../src/cli/program.js";
+import { commands, oneLine } from "../../src/cli/program.js";
 import { runCli } from "../helpers/run-command.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "posenc-input-errors-"));
@@ -71,6 +71,41 @@ describe("flags", () => {
       "posenc alibi: unexpected argument \"extra\" (see 'posenc alibi --help')",
     );
   });
+});
+
+describe("every flag of every command", () => {
+  for (const command of commands) {
+    const see = `(see 'posenc ${command.name} --help')`;
+    const flags = Object.entries(command.flags);
+    const valid = [...flags.map(([name]) => `--${name}`), "--help"].join(", ");
+    it(`posenc ${command.name}: unknown, missing, repeated and misused options, one exact line each`, async () => {
+      await expectLine(
+        [command.name, "--no-such-flag"],
+        `posenc ${command.name}: unknown option --no-such-flag: valid options are ${valid} ${see}`,
+      );
+      for (const [name, flag] of flags) {
+        if (flag.type === "string") {
+          await expectLine(
+            [command.name, `--${name}`],
+            `posenc ${command.name}: --${name} needs a value ${flag.valueName ?? "VALUE"} ${see}`,
+          );
+          await expectLine(
+            [command.name, `--${name}`, "-1", `--${name}=2`],
+            `posenc ${command.name}: --${name} given twice ("-1" and "2"): give it once ${see}`,
+          );
+        } else {
+          await expectLine(
+            [command.name, `--${name}=yes`],
+            `posenc ${command.name}: --${name} is a switch and takes no value ${see}`,
+          );
+          await expectLine(
+            [command.name, `--${name}`, `--${name}`],
+            `posenc ${command.name}: --${name} given twice (--${name} and --${name}): give it once ${see}`,
+          );
+        }
+      }
+    });
+  }
 });
 
 describe("ranges", () => {
