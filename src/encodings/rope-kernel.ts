@@ -27,6 +27,18 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 /** Rows between exact re-seeds of the angle-addition recurrence in ropeCosSinTable. */
 const RESEED_INTERVAL = 32;
 
+/**
+ * theta_i = base^(-2i/dim) for i < floor(dim / 2), unchecked. ropeInverseFrequencies validates and calls it; a
+ * method whose base is computed (dynamic NTK) calls it directly, so that a base that cancels to 0 or overflows is
+ * reported by the config reader's range check under the config key that caused it, not as "base".
+ */
+export function inverseFrequencyRow(dim: number, base: number): Float64Array {
+  const half = Math.floor(dim / 2);
+  const invFreq = new Float64Array(half);
+  for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
+  return invFreq;
+}
+
 export interface RopeTableOptions {
   /** Multiplies both cos and sin (HF `attention_scaling`). Default 1. */
   attentionFactor?: number;

@@ -16,7 +16,14 @@
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import type { RopeCommon, RopeTypeEntry } from "./rope-config-types.js";
-import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTable } from "./rope-kernel.js";
+import {
+  applyRope,
+  inverseFrequencyRow,
+  ROPE_LAYOUTS,
+  type RopeLayout,
+  type RopeTable,
+  ropeCosSinTable,
+} from "./rope-kernel.js";
 import {
   type EncodingSpec,
   type ParamSchema,
@@ -46,10 +53,7 @@ export function ropeInverseFrequencies(dim: number, base = 10000): Float64Array 
   // dim 0 is a head with no rotated channels (partial rotary factor 0); a base <= 0 gives NaN or Infinity.
   checkNumber("dim", dim, { integer: true, min: 0 });
   checkNumber("base", base, { min: 0, exclusiveMin: true });
-  const half = Math.floor(dim / 2);
-  const invFreq = new Float64Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
-  return invFreq;
+  return inverseFrequencyRow(dim, base);
 }
 
 /** Hugging Face rope_type "default" (`compute_default_rope_parameters`). */
