@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commands } from "../../src/cli/program.js";
-import { argvFor, type FuzzFiles, fileContent, OWNED_ELSEWHERE } from "../helpers/argv-fuzz.js";
+import { argvFor, type FuzzFiles, OWNED_ELSEWHERE } from "../helpers/argv-fuzz.js";
+import { fileContent } from "../helpers/fuzz-files.js";
 import { runCli } from "../helpers/run-command.js";
 import { TINY_EXPERIMENT } from "../lab/tiny-model.js";
 
