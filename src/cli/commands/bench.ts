@@ -11,7 +11,13 @@ import { renderSummaryTable } from "../../lab/report/markdown.js";
 import type { ResultsFile } from "../../lab/results.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
-import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import {
+  type Command,
+  parseIntegerFlag,
+  parsePositiveNumberFlag,
+  parseRangeFlag,
+  requireFlag,
+} from "../args.js";
 import { UsageError } from "../errors.js";
 
 const GRID_FLAGS = [
@@ -77,14 +83,6 @@ function parseJsonFlag(name: string, text: string): Record<string, unknown> {
   );
 }
 
-function parseNumberFlag(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || text.trim() === "") {
-    throw new UsageError(`posenc bench: --${name} must be a number > 0, received "${text}"`);
-  }
-  return value;
-}
-
 /** The config of the flags: the calibration's setup unless a flag says otherwise. */
 export function configFromFlags(values: Record<string, string | boolean | undefined>): ExperimentConfig {
   const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
@@ -111,13 +109,17 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
     },
     encodings: encodings.map((id) => ({ id })),
     train: {
-      length: requireFlag("bench", values, "train-length", "A..B"),
+      length: parseRangeFlag("bench", "train-length", requireFlag("bench", values, "train-length", "A..B"), {
+        min: 1,
+      }),
       steps: int("steps", 1500),
       batchSize: int("batch", 64, 1, 4096),
-      lr: str("lr") ? parseNumberFlag("lr", str("lr") as string) : 1e-3,
+      lr: str("lr") ? parsePositiveNumberFlag("bench", "lr", str("lr") as string) : 1e-3,
     },
     eval: {
-      length: requireFlag("bench", values, "test-length", "A..B"),
+      length: parseRangeFlag("bench", "test-length", requireFlag("bench", values, "test-length", "A..B"), {
+        min: 1,
+      }),
       samplesPerLength: int("samples", 50, 1, 100_000),
     },
     seeds: Array.from({ length: seedCount }, (_, i) => i),

@@ -85,7 +85,10 @@ export const ropeCommand: Command = {
         : undefined;
     const range =
       typeof values.positions === "string"
-        ? parseRangeFlag("rope", "positions", values.positions, 0, MAX_PRINTED_POSITIONS)
+        ? parseRangeFlag("rope", "positions", values.positions, {
+            min: 0,
+            maxCount: MAX_PRINTED_POSITIONS,
+          })
         : undefined;
     const strict = !values.lax;
     const chosen = typeof values["layer-type"] === "string" ? values["layer-type"] : undefined;
@@ -94,7 +97,7 @@ export const ropeCommand: Command = {
 
     // Size check before any table is built: reading the config allocates nothing of the rotary dim's size.
     const { dim } = readRopeConfig(config, { strict: false, layerType: names[0] }).resolved;
-    const count = range ? range.end - range.start + 1 : 0;
+    const count = range ? range.max - range.min + 1 : 0;
     const needed = ropeOutputBytes(dim, count, values.json === true, names.length);
     const limit = ropeOutputMemoryLimit();
     if (needed > limit) {
@@ -103,7 +106,7 @@ export const ropeCommand: Command = {
       );
     }
 
-    const positions = range ? Array.from({ length: count }, (_, i) => range.start + i) : [];
+    const positions = range ? Array.from({ length: count }, (_, i) => range.min + i) : [];
     const outputs = names.map((layerType) => {
       const warnings: string[] = [];
       const result = ropeParameters(config, {
