@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../lab/config.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../lab/config-file.js";
+import { checkOutputFolder } from "../../lab/files.js";
 import { GridProgress } from "../../lab/grid-progress.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import { parseShard } from "../../lab/results.js";
@@ -32,8 +33,15 @@ const GRID_FLAGS = [
 /** Runs a grid with progress on stderr, prints the summary table, returns the output folder. */
 export async function runGridCommand(
   config: ExperimentConfig,
-  options: { outDir: string; shard?: { index: number; count: number }; parallel: number; resume: boolean },
+  options: {
+    outDir: string;
+    shard?: { index: number; count: number };
+    parallel: number;
+    resume: boolean;
+    force: boolean;
+  },
 ): Promise<void> {
+  checkOutputFolder("--out", options.outDir);
   const progress = new GridProgress(process.stderr, config);
   const started = performance.now();
   const results = await runGrid(config, { ...options, onEvent: progress.handle });
@@ -109,7 +117,7 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run the length-generalization benchmark grid (encodings x seeds) and write results and reports.",
   usage:
-    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume]",
+    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force]",
   flags: {
     config: {
       type: "string",
@@ -165,6 +173,10 @@ export const benchCommand: Command = {
       type: "boolean",
       description: "Skip finished runs and continue interrupted ones from their checkpoints",
     },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
+    },
   },
   acceptsPositionals: true,
   async run(values, positionals) {
@@ -195,6 +207,7 @@ export const benchCommand: Command = {
       ...(shard ? { shard } : {}),
       parallel,
       resume: values.resume === true,
+      force: values.force === true,
     });
   },
 };

@@ -32,13 +32,17 @@ export const DEMO_CONFIG = {
 export const demoCommand: Command = {
   name: "demo",
   summary: "Run a small length-generalization benchmark (about 3 minutes on 2 cores) and write its report.",
-  usage: "posenc demo [--out DIR] [--parallel N]",
+  usage: "posenc demo [--out DIR] [--parallel N] [--force]",
   flags: {
     out: { type: "string", description: "Output folder (default posenc-demo)", valueName: "DIR" },
     parallel: {
       type: "string",
       description: "Jobs side by side, one thread each (default 2)",
       valueName: "N",
+    },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
     },
   },
   async run(values) {
@@ -50,6 +54,6 @@ export const demoCommand: Command = {
     process.stdout.write(
       `posenc demo: ${labels} on task "${config.task.id}", trained on lengths 1..${config.train.length.max}, tested on 1..${config.eval.length.max} (${config.train.steps} steps each, ${parallel} jobs side by side)\n`,
     );
-    await runGridCommand(config, { outDir, parallel, resume: false });
+    await runGridCommand(config, { outDir, parallel, resume: false, force: values.force === true });
   },
 };
