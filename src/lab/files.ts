@@ -199,7 +199,7 @@ export function checkOutputFolder(key: string, dir: string): void {
       "invalid_value",
       key,
       dir,
-      `a folder on an ordinary file system (${real} is in ${fsType ? `a ${fsType} file system` : special})`,
+      `a folder on an ordinary file system (${fsType ? `${real} is on a ${fsType} file system` : `${real} is under ${special}, a special folder`})`,
     );
   }
   try {

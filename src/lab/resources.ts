@@ -99,6 +99,8 @@ export interface RunEstimate {
   parameters: number;
   trainSeqLen: number;
   evalSeqLen: number;
+  /** Engine bytes of position tables as long as the longest sequence (learned or cached per position). */
+  tableBytes: number;
   /** Engine bytes of a training step (parameters, optimizer and activations). */
   trainTensorBytes: number;
   /** Engine bytes of an evaluation batch at the longest test length. */
@@ -147,6 +149,7 @@ export function estimateRun(config: ExperimentConfig): RunEstimate {
     parameters,
     trainSeqLen: Ttrain,
     evalSeqLen: Teval,
+    tableBytes,
     trainTensorBytes,
     evalTensorBytes,
     jsBytes,
@@ -181,7 +184,18 @@ export function checkRunFits(config: ExperimentConfig, limits: MemoryLimits = ma
     );
   }
   if (e.trainTensorBytes > limits.tensorBytes) {
-    const key = e.trainSeqLen > 4096 ? "train.length" : "train.batchSize";
+    // A position table sized by the longest test sequence is the eval length's fault, not the batch's.
+    const table = e.tableBytes > e.trainTensorBytes / 2 && e.evalSeqLen > e.trainSeqLen;
+    if (table) {
+      refuse(
+        "eval.length",
+        formatLengthRange(evalCfg.length),
+        `${formatBytes(e.trainTensorBytes)} per training step (position tables for sequences of ~${Math.ceil(e.evalSeqLen)} tokens)`,
+        limits.describe("tensor"),
+      );
+    }
+    const key =
+      e.trainSeqLen > 4096 || e.tableBytes > e.trainTensorBytes / 2 ? "train.length" : "train.batchSize";
     const received = key === "train.length" ? formatLengthRange(train.length) : train.batchSize;
     refuse(
       key,
