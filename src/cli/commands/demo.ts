@@ -4,6 +4,7 @@
  * short strings and tested on longer ones, then the table printed and the reports written.
  */
 import { parseExperimentConfig } from "../../lab/config.js";
+import { checkOutputFolder } from "../../lab/files.js";
 import { type Command, parseIntegerFlag } from "../args.js";
 import { runGridCommand } from "./bench.js";
 
@@ -50,6 +51,7 @@ export const demoCommand: Command = {
     const outDir = typeof values.out === "string" ? values.out : "posenc-demo";
     const parallel =
       typeof values.parallel === "string" ? parseIntegerFlag("demo", "parallel", values.parallel, 1, 64) : 2;
+    checkOutputFolder("--out", outDir);
     const labels = config.encodings.map((e) => e.id).join(", ");
     process.stdout.write(
       `posenc demo: ${labels} on task "${config.task.id}", trained on lengths 1..${config.train.length.max}, tested on 1..${config.eval.length.max} (${config.train.steps} steps each, ${parallel} jobs side by side)\n`,
