@@ -24,7 +24,7 @@ export function checkExperimentConfig(input: unknown): ExperimentConfig {
 export function parseConfigText(path: string, text: string): unknown {
   const ext = extname(path).toLowerCase();
   try {
-    if (ext === ".yaml" || ext === ".yml") return parseYaml(text);
+    if (ext === ".yaml" || ext === ".yml") return parseYaml(text, { logLevel: "error" });
     if (ext === ".json") return JSON.parse(text);
   } catch (error) {
     const reason = (error as Error).message.split("\n")[0];
