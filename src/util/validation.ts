@@ -28,16 +28,15 @@ export class PosencConfigError extends Error {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
+const LINE_BREAKING = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
 /**
  * A message made one line: control characters and line separators (a line break quoted from a bad file, a NUL)
  * are shown as \uXXXX escapes, so an error is always exactly one line of text.
  */
 export function oneLine(message: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
-  return message.replace(
-    /[\u0000-\u001f\u007f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return message.replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A compact, single-line rendering of any value for error messages. */
