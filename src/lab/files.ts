@@ -109,8 +109,11 @@ export function readInputFile(key: string, path: string, maxBytes = MAX_INPUT_BY
   }
 }
 
-/** Reads a UTF-8 text input file (see readInputFile). */
-export function readInputText(key: string, path: string, maxBytes = MAX_INPUT_BYTES): string {
+/** V8's longest string (2^29 - 24 UTF-16 units in Node 20): a longer text file cannot be read as one string. */
+export const MAX_TEXT_BYTES = 2 ** 29 - 24;
+
+/** Reads a UTF-8 text input file (see readInputFile), at most MAX_TEXT_BYTES long. */
+export function readInputText(key: string, path: string, maxBytes = MAX_TEXT_BYTES): string {
   return readInputFile(key, path, maxBytes).toString("utf8");
 }
 
@@ -175,6 +178,7 @@ function nearestExisting(path: string, key: string): { path: string; isDirectory
  * Throws one PosencConfigError with `key` (the flag, e.g. "--out") otherwise.
  */
 export function checkOutputFolder(key: string, dir: string): void {
+  if (dir.trim() === "") throw new PosencConfigError("invalid_value", key, dir, "a folder path (not empty)");
   const full = resolve(dir);
   const near = nearestExisting(full, key);
   if (!near.isDirectory) {

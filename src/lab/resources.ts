@@ -17,6 +17,9 @@
  * two threads is about 50; a lab job runs one thread). A run is refused only when even that rate needs more than
  * MAX_RUN_SECONDS: the estimate is a lower bound of the time, so nothing feasible is refused.
  *
+ * Steps are also bounded by the checkpoint: its sidecar keeps every step's loss as JSON text (~24 bytes a step),
+ * which must fit in one JavaScript string (512 MiB): about 22 million steps.
+ *
  * Each refusal is one PosencConfigError naming the key to change, the estimate and the limit.
  */
 import { freemem, totalmem } from "node:os";
@@ -26,6 +29,7 @@ import type { Task, TaskLayout } from "../tasks/types.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { type ExperimentConfig, evalTaskOf, formatLengthRange, type LengthRange } from "./config.js";
+import { MAX_TEXT_BYTES } from "./files.js";
 
 /** The engine's heap: wasm32 addresses 4 GiB. */
 export const ENGINE_HEAP_BYTES = 4 * 2 ** 30;
@@ -35,6 +39,8 @@ export const OPTIMISTIC_FLOPS_PER_SECOND = 100e9;
 export const MAX_RUN_SECONDS = 30 * 86400;
 const JS_BYTES_PER_TOKEN = 64;
 const JS_BYTES_PER_STEP = 64;
+/** A float32 loss printed as JSON: up to 15 digits, a sign, a point, an exponent and a comma. */
+const LOSS_JSON_BYTES = 24;
 
 export interface MemoryLimits {
   /** Bytes the engine's tensors may use: min(wasm32 heap, machine memory). */
@@ -226,6 +232,15 @@ export function checkRunFits(config: ExperimentConfig, limits: MemoryLimits = ma
       received,
       `${formatBytes(e.jsBytes)} of JavaScript memory (examples and loss history)`,
       limits.describe("js"),
+    );
+  }
+  // Each checkpoint's sidecar holds the loss of every step as JSON text, which must fit in one JS string.
+  if (train.steps * LOSS_JSON_BYTES > MAX_TEXT_BYTES) {
+    refuse(
+      "train.steps",
+      train.steps,
+      `${formatBytes(train.steps * LOSS_JSON_BYTES)} of loss history in each checkpoint's JSON`,
+      `${formatBytes(MAX_TEXT_BYTES)} (the longest JavaScript string), about ${Math.floor(MAX_TEXT_BYTES / LOSS_JSON_BYTES)} steps`,
     );
   }
   if (e.trainSeconds > MAX_RUN_SECONDS) {

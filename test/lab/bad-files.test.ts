@@ -397,6 +397,13 @@ describe("output folders, checked before the first step", () => {
     );
   });
 
+  it("an empty --out (it would write into the current folder)", async () => {
+    await expectRefused(
+      posenc(trainCommand, "--config", configPath, "--out", ""),
+      /^Invalid --out: expected a folder path \(not empty\), received ""$/m,
+    );
+  });
+
   it("--out that is not writable (a read-only folder for a user who is not root)", async () => {
     if (process.getuid?.() === 0) return; // root writes anywhere: test/cli/files.test.ts runs this case as nobody
     const locked = join(scratch, "locked");

@@ -76,10 +76,15 @@ describe("refusals", () => {
     expect(history.message).toMatch(
       /^Invalid train\.steps: expected sizes that fit: this needs about 58\.2 TiB of JavaScript memory \(examples and loss history\), the limit is 1 TiB \(test\), received 1000000000000$/,
     );
-    const steps = refusal({ ...base, train: { ...base.train, steps: 1e12 } });
+    // 8 layers of width 512, batch 256 of ~400 tokens: ~1.8e13 FLOPs a step, 176 s at 100 GFLOP/s.
+    const large = { ...base, model: { layers: 8, dModel: 512, heads: 8 } };
+    const steps = refusal({
+      ...large,
+      train: { ...base.train, length: "1..200", batchSize: 256, steps: 100_000 },
+    });
     expect(steps.key).toBe("train.steps");
     expect(steps.message).toMatch(
-      /^Invalid train\.steps: expected sizes that fit: this needs about [\d.]+ years of training even at 100 GFLOP\/s, the limit is 30\.0 days per run, received 1000000000000$/,
+      /^Invalid train\.steps: expected sizes that fit: this needs about 204 days of training even at 100 GFLOP\/s, the limit is 30\.0 days per run, received 100000$/,
     );
     const evalLength = refusal({ ...base, eval: { ...base.eval, length: "1..100000000" } });
     expect(evalLength.key).toBe("eval.length");
@@ -90,6 +95,16 @@ describe("refusals", () => {
     const model = refusal({ ...base, model: { layers: 64, dModel: 4096, heads: 4 } }, sixtyFour);
     expect(model.key).toBe("model");
     expect(model.message).toMatch(/about 192 GiB for 1\.29e\+10 parameters .*the limit is 64 GiB \(test\)/);
+  });
+
+  it("caps steps where the checkpoint's loss history would not fit one JSON string (about 22 million)", () => {
+    expect(() =>
+      checkRunFits(parseExperimentConfig({ ...base, train: { ...base.train, steps: 20_000_000 } }), plenty),
+    ).not.toThrow();
+    const error = refusal({ ...base, train: { ...base.train, steps: 30_000_000 } });
+    expect(error.message).toBe(
+      "Invalid train.steps: expected sizes that fit: this needs about 687 MiB of loss history in each checkpoint's JSON, the limit is 512 MiB (the longest JavaScript string), about 22369620 steps, received 30000000",
+    );
   });
 
   it("refuses at the machine's limit: a batch that fits 1 PiB but not 64 MiB", () => {
