@@ -21,7 +21,12 @@ import { join, relative } from "node:path";
 import { z } from "zod";
 import type { Adam, Parameter } from "../engine/index.js";
 import { PosencConfigError } from "../util/validation.js";
-import type { EncodingChoice, ExperimentConfig } from "./config.js";
+import {
+  type EncodingChoice,
+  type ExperimentConfig,
+  encodingLabel,
+  parseExperimentConfig,
+} from "./config.js";
 import { checkExperimentConfig } from "./config-file.js";
 import { readInputFile, readInputJson, withinFile, writeFileAtomic } from "./files.js";
 import { decodeSafetensors, encodeSafetensors, type TensorData } from "./safetensors.js";
@@ -113,9 +118,23 @@ export function saveCheckpoint(
   return full;
 }
 
-/** SHA-256 of the run a checkpoint belongs to, stored in the weights' metadata: edited sidecars are detected. */
+/** JSON with every object's keys sorted: the same text for the same content, whatever the key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * SHA-256 of the run a checkpoint belongs to, stored in the weights' metadata so that an edited sidecar is
+ * detected. Over the config with its defaults filled in (as a sidecar's config is read back), the encoding's label
+ * (unique in a config) and the seed, in canonical JSON.
+ */
 export function runFingerprint(config: ExperimentConfig, encoding: EncodingChoice, seed: number): string {
-  return createHash("sha256").update(JSON.stringify({ config, encoding, seed })).digest("hex");
+  const run = { config: parseExperimentConfig(config), encoding: encodingLabel(encoding), seed };
+  return createHash("sha256").update(canonicalJson(run)).digest("hex");
 }
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe("an integer >= 0");
