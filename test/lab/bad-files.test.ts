@@ -476,6 +476,11 @@ describe("results already on disk", () => {
       /received "the results of another experiment/,
       grid,
     );
+    const copy = join(scratch, "grid-forced");
+    cpSync(grid, copy, { recursive: true });
+    const forced = await posenc(benchCommand, "--config", other, "--out", copy, "--parallel", "1", "--force");
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(copy, "results.json"), "utf8")).name).toBe("other");
   });
 });
 
