@@ -77,23 +77,25 @@ export function describeErrno(error: unknown): string {
  * (the flag or the role of the file, e.g. "--config" or "checkpoint weights").
  */
 export function readInputFile(key: string, path: string, maxBytes = MAX_INPUT_BYTES): Buffer {
-  let size: number;
+  const unreadable = (reason: string): never => {
+    throw new PosencConfigError("invalid_value", key, path, `a readable file (${reason})`);
+  };
+  let stat: ReturnType<typeof statSync> | undefined;
   try {
-    const stat = statSync(path);
-    if (stat.isDirectory()) throw Object.assign(new Error("directory"), { code: "EISDIR" });
-    if (!stat.isFile()) {
-      throw new PosencConfigError(
-        "invalid_value",
-        key,
-        path,
-        "a regular file (this is a device, FIFO or socket)",
-      );
-    }
-    size = stat.size;
+    stat = statSync(path);
   } catch (error) {
-    if (error instanceof PosencConfigError) throw error;
-    throw new PosencConfigError("invalid_value", key, path, `a readable file (${describeErrno(error)})`);
+    unreadable(describeErrno(error));
   }
+  if (stat?.isDirectory()) unreadable("it is a directory");
+  if (!stat?.isFile()) {
+    throw new PosencConfigError(
+      "invalid_value",
+      key,
+      path,
+      "a regular file (this is a device, FIFO or socket)",
+    );
+  }
+  const size = stat.size;
   if (size > maxBytes) {
     throw new PosencConfigError(
       "out_of_range",
@@ -105,7 +107,7 @@ export function readInputFile(key: string, path: string, maxBytes = MAX_INPUT_BY
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new PosencConfigError("invalid_value", key, path, `a readable file (${describeErrno(error)})`);
+    return unreadable(describeErrno(error));
   }
 }
 

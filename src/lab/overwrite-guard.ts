@@ -61,14 +61,14 @@ export function checkJobFolder(
   const resultPath = join(dir, "result.json");
   if (existsSync(resultPath)) {
     if (!existsSync(join(dir, SIDECAR_NAME))) refuse(dir, "a result.json without its checkpoint");
+    let result: ReturnType<typeof readJobResult>;
     try {
-      const result = readJobResult(resultPath);
-      if (result.summary.encoding !== encodingLabel(run.encoding) || result.summary.seed !== run.seed) {
-        refuse(dir, `a result of ${result.summary.encoding} seed ${result.summary.seed}, not ${label}`);
-      }
+      result = readJobResult(resultPath);
     } catch (error) {
-      if (error instanceof PosencConfigError && error.key.startsWith("output folder")) throw error;
       refuse(dir, `a result.json posenc cannot read (${reason(error)})`);
+    }
+    if (result.summary.encoding !== encodingLabel(run.encoding) || result.summary.seed !== run.seed) {
+      refuse(dir, `a result of ${result.summary.encoding} seed ${result.summary.seed}, not ${label}`);
     }
   }
 }

@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from "vitest";
 import { loadCheckpointInto, parseSidecar, readSidecar } from "../../src/lab/checkpoint.js";
 import { checkExperimentConfig, loadExperimentConfig, parseConfigText } from "../../src/lab/config-file.js";
 import { runJob } from "../../src/lab/job.js";
+import { renderHtml, renderMarkdown } from "../../src/lab/report/index.js";
 import { parseJobResult, parseResultsFile, readResultsFile } from "../../src/lab/results-file.js";
 import { decodeSafetensors } from "../../src/lab/safetensors.js";
 import { runGrid } from "../../src/lab/sweep.js";
@@ -182,13 +183,18 @@ describe("checkpoint sidecars and weights", () => {
 });
 
 describe("results files", () => {
-  it("random JSON and edited valid results.json and job result.json", async () => {
+  it("random JSON and edited valid results.json (rendered when accepted) and job result.json", async () => {
     await ready;
     const results = read(join(gridDir, "results.json"));
     const job = read(join(jobDir, "result.json"));
     fc.assert(
       fc.property(fc.oneof(anyJson, edited(results), edited(results)), (input) =>
-        resultOrOneLine(() => parseResultsFile("results.json", input)),
+        resultOrOneLine(() => {
+          // What is accepted also renders: every report of it, without an exception.
+          const file = parseResultsFile("results.json", input);
+          renderMarkdown(file);
+          renderHtml(file);
+        }),
       ),
       { numRuns: RUNS * 2 },
     );
