@@ -238,12 +238,9 @@ export function withinFile<T>(file: string, fn: () => T, separator = ": "): T {
     return fn();
   } catch (error) {
     if (error instanceof PosencConfigError && !error.key.startsWith(file)) {
-      throw new PosencConfigError(
-        error.code,
-        `${file}${separator}${error.key}`,
-        error.received,
-        error.expected,
-      );
+      // "(config)" is zod-issues' name of the root: inside a file, the root is the file itself.
+      const key = error.key === "(config)" ? file : `${file}${separator}${error.key}`;
+      throw new PosencConfigError(error.code, key, error.received, error.expected);
     }
     throw error;
   }

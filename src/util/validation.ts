@@ -42,7 +42,12 @@ export function oneLine(message: string): string {
 /** A compact, single-line rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing (the key is missing)";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // A whole file's garbage would make a line of kilobytes: the start says enough.
+    return value.length > 200
+      ? `${JSON.stringify(value.slice(0, 160))}... (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (typeof value === "number") return Number.isNaN(value) ? "NaN" : String(value);
   if (Array.isArray(value)) {
     const shown = value.slice(0, 6).map((v) => describeValue(v));
