@@ -113,7 +113,9 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
   checkGridFolder(options.outDir, config, [shard], force);
   for (const job of jobs) {
     const run = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
-    checkJobFolder(join(options.outDir, "runs", jobDirName(config, job)), run, force);
+    const jobDir = join(options.outDir, "runs", jobDirName(config, job));
+    checkOutputFolder("output folder", jobDir);
+    checkJobFolder(jobDir, run, force);
   }
 
   const worker = async (): Promise<void> => {

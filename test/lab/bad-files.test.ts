@@ -397,6 +397,17 @@ describe("output folders, checked before the first step", () => {
     );
   });
 
+  it("a grid whose job folder lies under a file is refused before the first job", async () => {
+    const out = join(scratch, "runs-is-a-file");
+    mkdirSync(out);
+    writeFileSync(join(out, "runs"), "a file\n");
+    await expectRefused(
+      posenc(benchCommand, "--config", configPath, "--out", out, "--parallel", "1"),
+      /^Invalid output folder: expected a folder \(.*runs-is-a-file\/runs is a file\), received ".*runs\/rope-s0"$/m,
+      out,
+    );
+  });
+
   it("an empty --out (it would write into the current folder)", async () => {
     await expectRefused(
       posenc(trainCommand, "--config", configPath, "--out", ""),
