@@ -20,45 +20,21 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { type Command, parseCommandArgs } from "../../src/cli/args.js";
 import { benchCommand } from "../../src/cli/commands/bench.js";
 import { demoCommand } from "../../src/cli/commands/demo.js";
 import { docsCommand } from "../../src/cli/commands/docs.js";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { reportCommand } from "../../src/cli/commands/report.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
-import { isInputError } from "../../src/cli/errors.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/lab/safetensors.js";
+import { runCommandAsMain } from "../helpers/run-command.js";
 
 vi.setConfig({ testTimeout: 30_000 });
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests edit parsed JSON files freely, as a user's editor would.
 type Json = any;
 
-/** Runs a command as main.ts does: exit code, stdout and stderr. Only input errors are caught. */
-async function posenc(command: Command, ...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const { values, positionals } = parseCommandArgs(command, argv);
-    await command.run(values, positionals);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    if (!isInputError(error)) throw error;
-    return { code: 2, stdout, stderr: `${stderr}${error.message}\n` };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const posenc = runCommandAsMain;
 
 /** Every file under `dir` (recursively) with its bytes; empty for a missing path. */
 function snapshot(dir: string): Map<string, string> {
