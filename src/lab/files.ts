@@ -177,15 +177,17 @@ function nearestExisting(path: string, key: string): { path: string; isDirectory
 /**
  * Checks that `dir` can be an output folder, without creating anything: it is a directory or does not exist yet,
  * no part of it is a file, the nearest existing part is writable, and it is not on a pseudo file system.
- * Throws one PosencConfigError with `key` (the flag, e.g. "--out") otherwise.
+ * Throws one PosencConfigError with `key` (the flag, e.g. "--out") otherwise, showing `shown` as the value (the
+ * output file's path when the folder is checked for a file).
  */
-export function checkOutputFolder(key: string, dir: string): void {
-  if (dir.trim() === "") throw new PosencConfigError("invalid_value", key, dir, "a folder path (not empty)");
+export function checkOutputFolder(key: string, dir: string, shown = dir): void {
+  if (dir.trim() === "")
+    throw new PosencConfigError("invalid_value", key, shown, "a folder path (not empty)");
   const full = resolve(dir);
   const near = nearestExisting(full, key);
   if (!near.isDirectory) {
-    const what = near.path === full ? "it is a file" : `${near.path} is a file`;
-    throw new PosencConfigError("invalid_value", key, dir, `a folder (${what})`);
+    const what = near.path === full && shown === dir ? "it is a file" : `${near.path} is a file`;
+    throw new PosencConfigError("invalid_value", key, shown, `a folder (${what})`);
   }
   let real = near.path;
   try {
@@ -204,7 +206,7 @@ export function checkOutputFolder(key: string, dir: string): void {
     throw new PosencConfigError(
       "invalid_value",
       key,
-      dir,
+      shown,
       `a folder on an ordinary file system (${fsType ? `${real} is on a ${fsType} file system` : `${real} is under ${special}, a special folder`})`,
     );
   }
@@ -213,7 +215,7 @@ export function checkOutputFolder(key: string, dir: string): void {
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === "EROFS" ? "read-only file system" : "not writable";
-    throw new PosencConfigError("invalid_value", key, dir, `a writable folder (${near.path}: ${reason})`);
+    throw new PosencConfigError("invalid_value", key, shown, `a writable folder (${near.path}: ${reason})`);
   }
 }
 
@@ -226,7 +228,7 @@ export function checkOutputFile(key: string, path: string): void {
   } catch (error) {
     if (error instanceof PosencConfigError) throw error;
   }
-  checkOutputFolder(key, dirname(resolve(path)));
+  checkOutputFolder(key, dirname(resolve(path)), path);
 }
 
 /**

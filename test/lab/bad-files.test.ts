@@ -410,7 +410,7 @@ describe("output folders, checked before the first step", () => {
     await expectRefused(posenc(docsCommand, "--out", "/proc/encodings.md"), /proc file system/);
     await expectRefused(
       posenc(docsCommand, "--out", join(aFile, "x.md")),
-      /^Invalid --out: expected a folder \(it is a file\)/,
+      /^Invalid --out: expected a folder \(.*a-file is a file\), received ".*a-file\/x\.md"$/m,
       aFile,
     );
   });
