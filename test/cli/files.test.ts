@@ -6,31 +6,22 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { type CliResult, expectInputError, posenc as posencProcess, root } from "../helpers/cli-process.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "dist/cli/main.js");
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' (npm test does it first)`);
-
-function posenc(args: string[], options: { uid?: number; gid?: number } = {}) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
+/** `posenc ...args`, optionally as another user (root runs the not-writable case as "nobody"). */
+function posenc(args: string[], options: { uid?: number; gid?: number } = {}): CliResult {
+  if (Object.keys(options).length === 0) return posencProcess(...args);
+  const result = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args], {
     encoding: "utf8",
     cwd: root,
     timeout: 30_000,
     ...options,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function expectInputError(result: ReturnType<typeof posenc>, fragment: RegExp): void {
-  expect(result.stderr).toMatch(fragment);
-  expect(result.code).toBe(2);
-  expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
-  expect(result.stdout).toBe("");
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "posenc-cli-files-"));
