@@ -4,6 +4,7 @@
  */
 import { vi } from "vitest";
 import { type Command, parseCommandArgs } from "../../src/cli/args.js";
+import { isInputError } from "../../src/cli/errors.js";
 import { main } from "../../src/cli/program.js";
 
 /** Calls `fn` with process.stdout and process.stderr captured: what it returned or threw, and the output. */
@@ -55,4 +56,22 @@ export async function runCli(argv: string[]): Promise<CliOutcome> {
   return run.thrown
     ? { code: undefined, stdout: run.stdout, stderr: run.stderr, rejected: run.thrown.error }
     : { code: run.result, stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * Runs a command as main.ts does: the exit code, stdout and stderr. An input error becomes its one line on stderr
+ * and code 2; any other exception propagates (main.ts would print "internal error").
+ */
+export async function runCommandAsMain(
+  command: Command,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const run = await captured(async () => {
+    const { values, positionals } = parseCommandArgs(command, argv);
+    await command.run(values, positionals);
+  });
+  if (!run.thrown) return { code: 0, stdout: run.stdout, stderr: run.stderr };
+  const { error } = run.thrown;
+  if (!isInputError(error)) throw error;
+  return { code: 2, stdout: run.stdout, stderr: `${run.stderr}${error.message}\n` };
 }

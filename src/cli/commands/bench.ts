@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../lab/config.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../lab/config-file.js";
+import { checkOutputFolder } from "../../lab/files.js";
 import { GridProgress } from "../../lab/grid-progress.js";
 import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
@@ -49,8 +50,10 @@ export async function runGridCommand(
     parallel: number;
     resume: boolean;
     planOnly?: boolean;
+    force: boolean;
   },
 ): Promise<ResultsFile | undefined> {
+  checkOutputFolder("--out", options.outDir);
   const plan = await planRuns(config, {
     parallel: options.parallel,
     ...(options.shard ? { shard: options.shard } : {}),
@@ -131,7 +134,7 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run the length-generalization benchmark grid (encodings x seeds) and write results and reports.",
   usage:
-    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]",
+    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force] [--plan]",
   flags: {
     config: {
       type: "string",
@@ -191,6 +194,10 @@ export const benchCommand: Command = {
       type: "boolean",
       description: "Print the plan and the estimated time (a few measured steps), then stop",
     },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
+    },
   },
   acceptsPositionals: true,
   async run(values, positionals) {
@@ -222,6 +229,7 @@ export const benchCommand: Command = {
       parallel,
       resume: values.resume === true,
       planOnly: values.plan === true,
+      force: values.force === true,
     });
   },
 };

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { parseExperimentConfig } from "../../lab/config.js";
+import { checkOutputFolder } from "../../lab/files.js";
 import { describeLengths, formatAccuracy, lengthSplit, summarize } from "../../lab/report/summary.js";
 import type { ResultsFile } from "../../lab/results.js";
 import { type Command, parseIntegerFlag } from "../args.js";
@@ -56,7 +57,7 @@ export function closingLines(results: ResultsFile, outDir: string): string {
 export const demoCommand: Command = {
   name: "demo",
   summary: `Train a small transformer with four positional encodings on copying strings, test it on longer ones, print the table and write a report (about ${DEMO_MINUTES} minutes on 2 cores).`,
-  usage: "posenc demo [--out DIR] [--parallel N]",
+  usage: "posenc demo [--out DIR] [--parallel N] [--force]",
   flags: {
     out: { type: "string", description: "Output folder (default posenc-demo)", valueName: "DIR" },
     parallel: {
@@ -64,17 +65,27 @@ export const demoCommand: Command = {
       description: "Jobs side by side, one thread each (default 2)",
       valueName: "N",
     },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
+    },
   },
   async run(values) {
     const config = parseExperimentConfig(DEMO_CONFIG);
     const outDir = typeof values.out === "string" ? values.out : "posenc-demo";
     const parallel =
       typeof values.parallel === "string" ? parseIntegerFlag("demo", "parallel", values.parallel, 1, 64) : 2;
+    checkOutputFolder("--out", outDir);
     const labels = config.encodings.map((e) => e.id).join(", ");
     process.stdout.write(
       `posenc demo: ${labels} on task "${config.task.id}", trained on lengths ${config.train.length.min}..${config.train.length.max}, tested on ${config.eval.length.min}..${config.eval.length.max}\n`,
     );
-    const results = await runGridCommand(config, { outDir, parallel, resume: false });
+    const results = await runGridCommand(config, {
+      outDir,
+      parallel,
+      resume: false,
+      force: values.force === true,
+    });
     if (!results) return;
     process.stdout.write(closingLines(results, outDir));
   },

@@ -5,6 +5,7 @@
 import { loadCheckpointInto, readSidecar } from "../../lab/checkpoint.js";
 import { encodingLabel } from "../../lab/config.js";
 import { evaluate } from "../../lab/evaluate.js";
+import { checkRunFits } from "../../lab/resources.js";
 import { useSingleThreadKernels } from "../../lab/runtime.js";
 import { buildRunModel, type RunSpec } from "../../lab/train.js";
 import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
@@ -39,12 +40,12 @@ export const evalCommand: Command = {
     const dir = requireFlag("eval", values, "checkpoint", "DIR");
     const sidecar = readSidecar(dir);
     if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
-    const bitsPerChar = prepareBitsPerChar(values, sidecar);
-    useSingleThreadKernels();
     const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
-    const { model } = buildRunModel(built);
-    loadCheckpointInto(dir, sidecar, model.parameters());
+    const bitsPerChar = prepareBitsPerChar(values, sidecar);
     if (bitsPerChar) {
+      useSingleThreadKernels();
+      const { model } = buildRunModel(built);
+      loadCheckpointInto(dir, sidecar, model.parameters());
       const rows = bitsPerChar(model);
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       return;
@@ -56,7 +57,12 @@ export const evalCommand: Command = {
     }
     if (typeof values.samples === "string")
       eval_.samplesPerLength = parseIntegerFlag("eval", "samples", values.samples, 1, 100_000);
-    const rows = evaluate(model, { ...built, config: { ...sidecar.config, eval: eval_ } });
+    const config = { ...sidecar.config, eval: eval_ };
+    checkRunFits(config);
+    useSingleThreadKernels();
+    const { model } = buildRunModel(built);
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    const rows = evaluate(model, { ...built, config });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       return;

@@ -53,7 +53,7 @@ export function renderHtml(file: ResultsFile): string {
   const runs = file.runs
     .map(
       (r) =>
-        `<tr><td>${escapeXml(r.encoding)}</td><td>${r.seed}</td><td>${r.steps}</td><td>${r.finalLoss.toFixed(4)}</td><td>${r.trainSeconds.toFixed(1)}</td><td>${Math.round(r.tokensPerSecond)}</td></tr>`,
+        `<tr><td>${escapeXml(r.encoding)}</td><td>${r.seed}</td><td>${r.steps}</td><td>${Number.isFinite(r.finalLoss) ? r.finalLoss.toFixed(4) : "-"}</td><td>${r.trainSeconds.toFixed(1)}</td><td>${Math.round(r.tokensPerSecond)}</td></tr>`,
     )
     .join("\n");
   const missing = missingRuns(file);
