@@ -5,15 +5,17 @@
  *   <outDir>/runs/<label>-s<seed>/checkpoint.json, weights-*.safetensors   (resume mid-run)
  *   <outDir>/runs/<label>-s<seed>/result.json                             (the job's rows; resume skips it)
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeFileAtomic } from "../cli/io.js";
 import { type ExperimentConfig, encodingLabel } from "./config.js";
 import { evaluate, type ResultRow } from "./evaluate.js";
+import { checkOutputFolder, writeFileAtomic } from "./files.js";
 import type { ModelFactory } from "./model.js";
+import { checkJobFolder } from "./overwrite-guard.js";
 import type { ProgressEvent } from "./progress.js";
 import type { GridJob, RunSummary } from "./results.js";
+import { readJobResult } from "./results-file.js";
 import { useSingleThreadKernels } from "./runtime.js";
 import { type RunSpec, train } from "./train.js";
 
@@ -27,6 +29,8 @@ export interface JobOptions {
   jobDir?: string;
   /** Reuse result.json and continue from the checkpoint when present. */
   resume?: boolean;
+  /** Overwrite a job folder holding another run's files (refused otherwise, before any work). */
+  force?: boolean;
   /** A module (path or file URL) exporting `modelFactory: ModelFactory`; default: the transformer of src/model/. */
   modelModule?: string;
   onProgress?: (event: ProgressEvent) => void;
@@ -54,12 +58,16 @@ export async function runJob(
   job: GridJob,
   options: JobOptions = {},
 ): Promise<JobResult> {
+  const run: RunSpec = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
   const resultPath = options.jobDir ? join(options.jobDir, "result.json") : undefined;
-  if (options.resume && resultPath && existsSync(resultPath)) {
-    return JSON.parse(readFileSync(resultPath, "utf8")) as JobResult;
+  if (options.jobDir) {
+    checkOutputFolder("output folder", options.jobDir);
+    checkJobFolder(options.jobDir, run, options.force === true);
+  }
+  if (options.resume && resultPath && existsSync(resultPath) && options.force !== true) {
+    return readJobResult(resultPath);
   }
   useSingleThreadKernels();
-  const run: RunSpec = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
   const modelFactory = await loadModelFactory(options.modelModule);
   const outcome = await train(run, {
     ...(options.jobDir ? { checkpointDir: options.jobDir } : {}),

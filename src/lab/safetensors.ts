@@ -10,7 +10,11 @@
  * `__metadata__` maps strings to strings only.
  *
  * Supported dtypes: F32, F64, I32 and U8, the ones the lab stores (parameters, optimizer moments, counters).
+ * The header is validated with a zod schema, like a config: one line naming the file, the key and what is valid.
  */
+import { z } from "zod";
+import { PosencConfigError } from "../util/validation.js";
+import { zodIssueToConfigError } from "./zod-issues.js";
 
 export type SafetensorsDtype = "F32" | "F64" | "I32" | "U8";
 export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -133,83 +137,108 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Parses a safetensors file; throws a RangeError naming what is malformed. */
-export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.byteLength < 8)
-    throw new RangeError(`safetensors: file of ${bytes.byteLength} bytes has no header length`);
+const tensorInfoSchema = z.object({
+  dtype: z
+    .enum(["F32", "F64", "I32", "U8"])
+    .describe('a supported dtype: one of "F32", "F64", "I32", "U8" (the ones posenc stores)'),
+  shape: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).describe("a list of integers >= 0"),
+  data_offsets: z
+    .tuple([z.number().int().min(0), z.number().int().min(0)])
+    .describe("two integers [begin, end] with 0 <= begin <= end"),
+});
+const metadataSchema = z.record(z.string(), z.string().describe("a string"));
+
+/**
+ * Parses a safetensors file. Anything malformed is one PosencConfigError whose key starts with `source` (the
+ * file's name): truncated or empty files, a header length beyond the file, a header that is not a JSON object,
+ * an unsupported dtype, offsets outside the buffer, holes, overlaps, shapes that disagree with the byte counts.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): SafetensorsFile {
+  const fail = (key: string, received: unknown, expected: string): never => {
+    throw new PosencConfigError("invalid_value", `${source} ${key}`.trim(), received, expected);
+  };
+  if (bytes.byteLength < 8) {
+    fail(
+      "header length",
+      `a file of ${bytes.byteLength} bytes`,
+      "an 8-byte header length first (the file is truncated or empty: no header length)",
+    );
+  }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(bytes.byteLength - 8)) {
-    throw new RangeError(
-      `safetensors: header length ${headerLength} exceeds the file (${bytes.byteLength} bytes)`,
+    fail(
+      "header length",
+      Number(headerLength),
+      `at most the ${bytes.byteLength - 8} bytes after it (the header length exceeds the file)`,
     );
   }
   const n = Number(headerLength);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (error) {
-    throw new RangeError(`safetensors: header is not valid UTF-8 JSON (${(error as Error).message})`);
+    fail("header", `${n} bytes`, `UTF-8 JSON (${(error as Error).message.split("\n")[0]})`);
   }
   if (!header || typeof header !== "object" || Array.isArray(header)) {
-    throw new RangeError("safetensors: header is not a JSON object");
+    fail("header", header, "a JSON object of tensors");
   }
   const data = bytes.subarray(8 + n);
-  const metadata: Record<string, string> = {};
+  let metadata: Record<string, string> = {};
   const tensors = new Map<string, SafetensorsTensor>();
   const spans: [number, number, string][] = [];
-  for (const [name, value] of Object.entries(header)) {
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== "string") throw new RangeError(`safetensors: metadata "${k}" is not a string`);
-        metadata[k] = v;
-      }
+      const parsed = metadataSchema.safeParse(value);
+      if (!parsed.success)
+        throw zodIssueToConfigError(metadataSchema, value, parsed.error.issues, `${source} __metadata__`);
+      metadata = parsed.data;
       continue;
     }
-    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = info.dtype as SafetensorsDtype;
-    if (!(typeof dtype === "string" && dtype in BYTES)) {
-      throw new RangeError(
-        `safetensors: tensor "${name}" has unsupported dtype ${JSON.stringify(info.dtype)}`,
-      );
-    }
-    const shape = info.shape as number[];
-    const offsets = info.data_offsets as [number, number];
-    if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {
-      throw new RangeError(`safetensors: tensor "${name}" needs a shape and two data_offsets`);
-    }
-    const [begin, end] = offsets;
-    if (
-      !Number.isSafeInteger(begin) ||
-      !Number.isSafeInteger(end) ||
-      begin < 0 ||
-      end < begin ||
-      end > data.byteLength
-    ) {
-      throw new RangeError(
-        `safetensors: tensor "${name}" data_offsets [${begin}, ${end}] outside the ${data.byteLength}-byte buffer`,
+    const prefix = `${source} tensor ${JSON.stringify(name)}`;
+    const parsed = tensorInfoSchema.safeParse(value);
+    if (!parsed.success) throw zodIssueToConfigError(tensorInfoSchema, value, parsed.error.issues, prefix);
+    const { dtype, shape, data_offsets } = parsed.data;
+    const [begin, end] = data_offsets;
+    if (end < begin || end > data.byteLength) {
+      fail(
+        `tensor ${JSON.stringify(name)} data_offsets`,
+        [begin, end],
+        `offsets inside the ${data.byteLength}-byte data buffer`,
       );
     }
     if ((end - begin) % BYTES[dtype] !== 0) {
-      throw new RangeError(
-        `safetensors: tensor "${name}" spans ${end - begin} bytes, not a multiple of ${dtype}`,
+      fail(
+        `tensor ${JSON.stringify(name)} data_offsets`,
+        [begin, end],
+        `a span that is a multiple of ${BYTES[dtype]} bytes (${dtype})`,
       );
     }
-    const values = fromLittleEndianBytes(dtype, data.subarray(begin, end));
-    checkShape(name, shape, values.length);
-    tensors.set(name, { dtype, shape, data: values });
+    const elements = (end - begin) / BYTES[dtype];
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== elements) {
+      fail(
+        `tensor ${JSON.stringify(name)} shape`,
+        shape,
+        `a shape of ${elements} elements (its data has ${elements})`,
+      );
+    }
+    tensors.set(name, { dtype, shape, data: fromLittleEndianBytes(dtype, data.subarray(begin, end)) });
     spans.push([begin, end, name]);
   }
   spans.sort((a, b) => a[0] - b[0]);
   let expected = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== expected)
-      throw new RangeError(
-        `safetensors: tensor "${name}" starts at ${begin}, expected ${expected} (holes or overlaps)`,
+    if (begin !== expected) {
+      fail(
+        `tensor ${JSON.stringify(name)} data_offsets`,
+        [begin, end],
+        `tensors without holes or overlaps (it starts at ${begin}, expected ${expected})`,
       );
+    }
     expected = end;
   }
   if (expected !== data.byteLength) {
-    throw new RangeError(`safetensors: data buffer has ${data.byteLength} bytes, tensors cover ${expected}`);
+    fail("data buffer", `${data.byteLength} bytes`, `exactly the ${expected} bytes the tensors cover`);
   }
   return { tensors, metadata };
 }

@@ -10,10 +10,11 @@ import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../cli/io.js";
 import { PosencConfigError } from "../util/validation.js";
 import type { ExperimentConfig } from "./config.js";
+import { checkOutputFolder, writeFileAtomic } from "./files.js";
 import { type JobOptions, type JobResult, jobDirName, runJob } from "./job.js";
+import { checkGridFolder, checkJobFolder } from "./overwrite-guard.js";
 import type { ProgressEvent } from "./progress.js";
 import { writeReports } from "./report/index.js";
 import {
@@ -39,6 +40,8 @@ export interface GridOptions {
   parallel?: number;
   /** Skip finished jobs and continue interrupted ones from their checkpoints. */
   resume?: boolean;
+  /** Overwrite a folder holding another experiment's results (refused otherwise, before any work). */
+  force?: boolean;
   /** A module exporting `modelFactory` (tests, custom models); default: the transformer of src/model/. */
   modelModule?: string;
   onEvent?: (event: GridEvent) => void;
@@ -104,6 +107,16 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
   let next = 0;
   let completed = 0;
   const emit = options.onEvent ?? (() => {});
+  // Before any work: a usable folder, and no other experiment's results in it or in its job folders.
+  const force = options.force === true;
+  checkOutputFolder("output folder", options.outDir);
+  checkGridFolder(options.outDir, config, [shard], force);
+  for (const job of jobs) {
+    const run = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
+    const jobDir = join(options.outDir, "runs", jobDirName(config, job));
+    checkOutputFolder("output folder", jobDir);
+    checkJobFolder(jobDir, run, force);
+  }
 
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
@@ -113,6 +126,7 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
       const jobOptions = {
         jobDir: join(options.outDir, "runs", label),
         resume: options.resume === true,
+        force,
         ...(options.modelModule ? { modelModule: options.modelModule } : {}),
       };
       const onProgress = (event: ProgressEvent) => emit({ type: "progress", job, event });

@@ -24,14 +24,30 @@ export class PosencConfigError extends Error {
     readonly expected: string,
     message?: string,
   ) {
-    super(message ?? formatIssue(code, key, received, expected));
+    super(oneLine(message ?? formatIssue(code, key, received, expected)));
   }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
+const LINE_BREAKING = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
+/**
+ * A message made one line: control characters and line separators (a line break quoted from a bad file, a NUL)
+ * are shown as \uXXXX escapes, so an error is always exactly one line of text.
+ */
+export function oneLine(message: string): string {
+  return message.replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A compact, single-line rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing (the key is missing)";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // A whole file's garbage would make a line of kilobytes: the start says enough.
+    return value.length > 200
+      ? `${JSON.stringify(value.slice(0, 160))}... (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (typeof value === "number") return Number.isNaN(value) ? "NaN" : String(value);
   if (Array.isArray(value)) {
     const shown = value.slice(0, 6).map((v) => describeValue(v));

@@ -202,11 +202,11 @@ describe("posenc extend", () => {
     const svg = join(blocker, "chart.svg");
     expectInputError(
       posenc("extend", "--config", llama, "--target", "65536", "--svg", svg),
-      /is a file, not a folder/,
+      /expected a folder \(.*a-file is a file\)/,
     );
     expectInputError(
       posenc("extend", "--config", llama, "--target", "65536", "--svg", "/proc/chart.svg"),
-      /special file system/,
+      /expected a folder on an ordinary file system \(\/proc is on a proc file system\)/,
     );
     mkdirSync(join(scratch, "dir.svg"));
     expectInputError(

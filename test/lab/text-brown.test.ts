@@ -131,5 +131,11 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     );
     expect(table).toMatch(/validation split, first 64 characters/);
     expect(table).toMatch(/\n +32 \* +\d\.\d{4} +3 /); // 32 > the trained 16: marked; windows at 0, 16 and 32
+    // A context whose attention cannot fit this machine is refused before the model is built (resources.ts).
+    await expect(
+      runCommand(evalCommand, "--checkpoint", out, "--bpc", "--contexts", "400000", "--max-chars", "400000"),
+    ).rejects.toThrow(
+      /^Invalid --contexts: expected sizes that fit: this needs about .* per evaluation batch \(sequences of ~400\d{3} tokens\).*received 400000$/,
+    );
   });
 });

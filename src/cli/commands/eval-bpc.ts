@@ -13,9 +13,11 @@ import { encodingLabel } from "../../lab/config.js";
 import type { LabModel } from "../../lab/model.js";
 import { bitsPerCharByContext, type ContextBitsRow } from "../../lab/perplexity.js";
 import { formatMebibytes } from "../../lab/progress.js";
+import { checkRunFits } from "../../lab/resources.js";
 import { STREAM, streamRng } from "../../lab/seeds.js";
 import { buildVocabulary } from "../../tasks/format.js";
 import { createTask, taskEntry } from "../../tasks/registry.js";
+import { PosencConfigError } from "../../util/validation.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 
@@ -102,9 +104,31 @@ export function prepareBitsPerChar(
       );
     }
   }
+  checkContextsFit(sidecar, contexts, strideFraction, maxChars);
   const vocabSize = buildVocabulary(task.symbols, config.task.layout).size;
   return (model) =>
     scoreContexts(model, { values, sidecar, tokens, vocabSize, contexts, strideFraction, maxChars, split });
+}
+
+/**
+ * The longest context must fit this machine: its windows are one evaluation batch each (resources.ts), named as
+ * --contexts in the refusal.
+ */
+function checkContextsFit(
+  sidecar: CheckpointSidecar,
+  contexts: readonly number[],
+  strideFraction: number,
+  maxChars: number,
+): void {
+  const longest = Math.max(...contexts);
+  const windows = Math.ceil(maxChars / Math.max(1, Math.floor(strideFraction * longest)));
+  const evalOfLongest = { length: { min: longest, max: longest }, samplesPerLength: windows, batchSize: 1 };
+  try {
+    checkRunFits({ ...sidecar.config, eval: { ...sidecar.config.eval, ...evalOfLongest } });
+  } catch (error) {
+    if (!(error instanceof PosencConfigError) || !error.key.startsWith("eval.")) throw error;
+    throw new PosencConfigError(error.code, "--contexts", longest, error.expected);
+  }
 }
 
 function scoreContexts(

@@ -3,11 +3,12 @@
  * config's test range unless --test-length says otherwise), per token and per sequence.
  */
 import { loadCheckpointInto, readSidecar } from "../../lab/checkpoint.js";
-import { encodingLabel, parseLengthRange } from "../../lab/config.js";
+import { encodingLabel } from "../../lab/config.js";
 import { evaluate } from "../../lab/evaluate.js";
+import { checkRunFits } from "../../lab/resources.js";
 import { useSingleThreadKernels } from "../../lab/runtime.js";
 import { buildRunModel, type RunSpec } from "../../lab/train.js";
-import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { BPC_FLAGS, prepareBitsPerChar } from "./eval-bpc.js";
 
@@ -39,29 +40,29 @@ export const evalCommand: Command = {
     const dir = requireFlag("eval", values, "checkpoint", "DIR");
     const sidecar = readSidecar(dir);
     if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
-    const bitsPerChar = prepareBitsPerChar(values, sidecar);
-    useSingleThreadKernels();
     const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
-    const { model } = buildRunModel(built);
-    loadCheckpointInto(dir, sidecar, model.parameters());
+    const bitsPerChar = prepareBitsPerChar(values, sidecar);
     if (bitsPerChar) {
+      useSingleThreadKernels();
+      const { model } = buildRunModel(built);
+      loadCheckpointInto(dir, sidecar, model.parameters());
       const rows = bitsPerChar(model);
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       return;
     }
     const eval_ = { ...sidecar.config.eval };
     if (typeof values["test-length"] === "string") {
-      const range = parseLengthRange(values["test-length"]);
-      if (!range) {
-        throw new UsageError(
-          `posenc eval: --test-length must be a range A..B with 1 <= A <= B, received "${values["test-length"]}"`,
-        );
-      }
+      const range = parseRangeFlag("eval", "test-length", values["test-length"], { min: 1 });
       eval_.length = range;
     }
     if (typeof values.samples === "string")
       eval_.samplesPerLength = parseIntegerFlag("eval", "samples", values.samples, 1, 100_000);
-    const rows = evaluate(model, { ...built, config: { ...sidecar.config, eval: eval_ } });
+    const config = { ...sidecar.config, eval: eval_ };
+    checkRunFits(config);
+    useSingleThreadKernels();
+    const { model } = buildRunModel(built);
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    const rows = evaluate(model, { ...built, config });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       return;

@@ -3,18 +3,20 @@
  * writes every report beside it; with one input it re-renders that file's reports.
  */
 
-import { modelSection } from "../../lab/config.js";
+import { checkOutputFolder } from "../../lab/files.js";
+import { checkGridFolder } from "../../lab/overwrite-guard.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
-import { mergeResults, missingRuns, type ResultsFile } from "../../lab/results.js";
+import { mergeResults, missingRuns } from "../../lab/results.js";
+import { readResultsFile } from "../../lab/results-file.js";
 import { writeResults } from "../../lab/sweep.js";
 import { type Command, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
-import { readJsonFile } from "../io.js";
 
 export const reportCommand: Command = {
   name: "report",
   summary: "Merge benchmark shards (results.json files) and write the Markdown, SVG and HTML reports.",
-  usage: "posenc report merge --out DIR RESULTS.json... | posenc report --inputs A.json,B.json --out DIR",
+  usage:
+    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]",
   flags: {
     inputs: {
       type: "string",
@@ -25,6 +27,10 @@ export const reportCommand: Command = {
       type: "string",
       description: "Folder for the merged results.json and the reports",
       valueName: "DIR",
+    },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
     },
   },
   acceptsPositionals: true,
@@ -43,16 +49,10 @@ export const reportCommand: Command = {
       throw new UsageError("posenc report: no results files given (see 'posenc report --help')");
     }
     const outDir = requireFlag("report", values, "out", "DIR");
-    const files = inputs.map((path) => {
-      const file = readJsonFile("results", path) as ResultsFile;
-      // Results written before the model keys were renamed (heads, layers) read as today's names.
-      file.config.model = modelSection.parse(file.config.model);
-      if (!file || typeof file !== "object" || !Array.isArray(file.rows) || !Array.isArray(file.runs)) {
-        throw new UsageError(`posenc report: ${path} is not a results.json written by 'posenc bench'`);
-      }
-      return file;
-    });
+    checkOutputFolder("--out", outDir);
+    const files = inputs.map(readResultsFile);
     const merged = mergeResults(files);
+    checkGridFolder(outDir, merged.config, undefined, values.force === true);
     const written = writeResults(outDir, merged);
     process.stdout.write(`${renderSummaryTable(merged)}\n\n`);
     const missing = missingRuns(merged);

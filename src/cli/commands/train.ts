@@ -5,7 +5,9 @@
 import { join } from "node:path";
 import { encodingLabel } from "../../lab/config.js";
 import { loadExperimentConfig } from "../../lab/config-file.js";
+import { checkOutputFolder } from "../../lab/files.js";
 import { runJob } from "../../lab/job.js";
+import { formatPlan, planRuns } from "../../lab/plan.js";
 import { ProgressReporter } from "../../lab/progress.js";
 import { renderLengthTable, renderSummaryTable } from "../../lab/report/markdown.js";
 import { RESULTS_FORMAT, type ResultsFile } from "../../lab/results.js";
@@ -15,7 +17,7 @@ import { UsageError } from "../errors.js";
 export const trainCommand: Command = {
   name: "train",
   summary: "Train one run of an experiment config (checkpoints, --resume), then evaluate it per length.",
-  usage: "posenc train --config FILE [--encoding LABEL] [--seed N] [--out DIR] [--resume]",
+  usage: "posenc train --config FILE [--encoding LABEL] [--seed N] [--out DIR] [--resume] [--force]",
   flags: {
     config: { type: "string", description: "Experiment config (JSON or YAML)", valueName: "FILE" },
     encoding: {
@@ -30,6 +32,10 @@ export const trainCommand: Command = {
       valueName: "DIR",
     },
     resume: { type: "boolean", description: "Continue from the checkpoint in the output folder" },
+    force: {
+      type: "boolean",
+      description: "Overwrite an output folder that holds another experiment's results",
+    },
   },
   async run(values) {
     const config = loadExperimentConfig(requireFlag("train", values, "config", "FILE"));
@@ -47,12 +53,17 @@ export const trainCommand: Command = {
         : config.seeds[0];
     const outDir =
       typeof values.out === "string" ? values.out : join("runs", config.name, `${label}-s${seed}`);
+    checkOutputFolder("--out", outDir);
+    const job = { index: 0, encodingIndex, seed };
+    const plan = await planRuns(config, { jobs: [job] });
+    process.stderr.write(`${formatPlan(config, plan)}\n`); // stderr with the progress; stdout holds the results
     const reporter = new ProgressReporter(process.stderr, config.train.logEvery);
-    const result = await runJob(
-      config,
-      { index: 0, encodingIndex, seed },
-      { jobDir: outDir, resume: values.resume === true, onProgress: (e) => reporter.update(e) },
-    );
+    const result = await runJob(config, job, {
+      jobDir: outDir,
+      resume: values.resume === true,
+      force: values.force === true,
+      onProgress: (e) => reporter.update(e),
+    });
     reporter.done();
     const file: ResultsFile = {
       format: RESULTS_FORMAT,

@@ -7,8 +7,8 @@
  */
 
 import { join } from "node:path";
-import { writeFileAtomic } from "../../cli/io.js";
 import { inDistributionRange } from "../config.js";
+import { writeFileAtomic } from "../files.js";
 import type { ResultsFile } from "../results.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
