@@ -9,6 +9,7 @@ import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
 import { evalCommand } from "./commands/eval.js";
+import { fieldsCommand } from "./commands/fields.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
@@ -25,6 +26,7 @@ const commands: readonly Command[] = [
   benchCommand,
   reportCommand,
   docsCommand,
+  fieldsCommand,
 ];
 
 function mainHelp(): string {
