@@ -77,7 +77,7 @@ export function resultsTable(results: readonly FieldRunResult[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
@@ -121,20 +121,20 @@ function curveSvg(results: readonly FieldRunResult[], label: string): string {
       .map((p) => `${sx(p.step).toFixed(1)},${sy(p.score).toFixed(1)}`)
       .join(" ");
     const colour = colours[i % colours.length];
-    return `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts}"/><text x="${w - pad + 4}" y="${pad + 14 * i}" fill="${colour}" font-size="11">${escape(s.name)}</text>`;
+    return `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts}"/><text x="${w - pad + 4}" y="${pad + 14 * i}" fill="${colour}" font-size="11">${escapeHtml(s.name)}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w + 120}" height="${h}" font-family="sans-serif">
 <line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#888"/>
 <text x="${pad}" y="${h - 8}" font-size="11">step 0</text><text x="${w - pad - 40}" y="${h - 8}" font-size="11">step ${maxStep}</text>
 <text x="4" y="${pad}" font-size="11">${fmt(hi, 2)}</text><text x="4" y="${h - pad}" font-size="11">${fmt(lo, 2)}</text>
-<text x="${pad + 4}" y="${pad - 8}" font-size="12">${escape(label)} (mean over seeds)</text>
+<text x="${pad + 4}" y="${pad - 8}" font-size="12">${escapeHtml(label)} (mean over seeds)</text>
 ${lines.join("\n")}
 </svg>`;
 }
 
 function image(path: string, caption: string): string {
   if (!existsSync(path)) return "";
-  return `<figure><img src="${pngDataUri(new Uint8Array(readFileSync(path)))}" alt="${escape(caption)}"/><figcaption>${escape(caption)}</figcaption></figure>`;
+  return `<figure><img src="${pngDataUri(new Uint8Array(readFileSync(path)))}" alt="${escapeHtml(caption)}"/><figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
 export function renderFieldsReport(
@@ -165,7 +165,7 @@ export function renderFieldsReport(
       const cells = line
         .split("|")
         .slice(1, -1)
-        .map((c) => escape(c.trim()));
+        .map((c) => escapeHtml(c.trim()));
       const tag = i === 0 ? "th" : "td";
       return `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
     })
@@ -174,7 +174,7 @@ export function renderFieldsReport(
     .map((n) => {
       const m = results.find((r) => r.method.name === n)?.method;
       return m
-        ? `<li><b>${escape(n)}</b>: encoding ${escape(m.encoding)} ${escape(JSON.stringify(m.options))}, ${m.activation}, ${m.architecture}, ${m.layers} x ${m.hidden}, Adam lr ${m.lr}</li>`
+        ? `<li><b>${escapeHtml(n)}</b>: encoding ${escapeHtml(m.encoding)} ${escapeHtml(JSON.stringify(m.options))}, ${m.activation}, ${m.architecture}, ${m.layers} x ${m.hidden}, Adam lr ${m.lr}</li>`
         : "";
     })
     .join("\n");
@@ -184,7 +184,7 @@ export function renderFieldsReport(
 <style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}figure{display:inline-block;margin:6px;text-align:center}img{image-rendering:pixelated;width:256px;height:256px;border:1px solid #ddd}</style>
 </head><body>
 <h1>posenc fields: ${plan.task}</h1>
-<p>${escape(describe)}. ${plan.steps} steps, batch ${plan.batch}, seeds ${plan.seeds.join(", ")}. Values are mean ± standard deviation over seeds.</p>
+<p>${escapeHtml(describe)}. ${plan.steps} steps, batch ${plan.batch}, seeds ${plan.seeds.join(", ")}. Values are mean ± standard deviation over seeds.</p>
 <table>
 ${table}
 </table>
