@@ -7,7 +7,9 @@
  * A method is a preset name (methods.ts) or an object deriving from a preset with overrides.
  */
 import { z } from "zod";
+import { getCoordinateEncoding } from "../encodings/coordinate/registry.js";
 import { zodIssueToConfigError } from "../lab/zod-issues.js";
+import { Rng } from "../util/rng.js";
 import { type MethodConfig, methodPreset, TASK_NAMES, type TaskName } from "./methods.js";
 import { ACTIVATIONS, ARCHITECTURES } from "./mlp.js";
 import type { FieldsPlan } from "./run.js";
@@ -68,6 +70,9 @@ export function planFromConfig(input: unknown, prefix = "config"): FieldsPlan {
       architecture: m.architecture ?? base.architecture,
     };
   });
+  // Build every encoder once now, so a bad option fails before any work (one line naming it).
+  const dim = c.task === "sdf3d" ? 3 : 2;
+  for (const m of methods) getCoordinateEncoding(m.encoding).create(dim, new Rng(0), m.options);
   const names = methods.map((m) => m.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate)
