@@ -72,7 +72,10 @@ export function planFromConfig(input: unknown, prefix = "config"): FieldsPlan {
   });
   // Build every encoder once now, so a bad option fails before any work (one line naming it).
   const dim = c.task === "sdf3d" ? 3 : 2;
-  for (const m of methods) getCoordinateEncoding(m.encoding).create(dim, new Rng(0), m.options);
+  for (const m of methods) {
+    for (const p of getCoordinateEncoding(m.encoding).create(dim, new Rng(0), m.options).parameters)
+      p.dispose();
+  }
   const names = methods.map((m) => m.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate)

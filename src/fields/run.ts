@@ -12,7 +12,13 @@ import { PosencConfigError } from "../util/validation.js";
 import type { MethodConfig, TaskName } from "./methods.js";
 import { renderFieldsReport, resultsTable } from "./report.js";
 import { createTask } from "./tasks.js";
-import { FIELDS_RESULT_FORMAT, type FieldRunResult, trainField } from "./train.js";
+import {
+  FIELDS_RESULT_FORMAT,
+  type FieldRunResult,
+  metricFromJson,
+  nonFiniteAsText,
+  trainField,
+} from "./train.js";
 
 export interface FieldsPlan {
   task: TaskName;
@@ -55,6 +61,16 @@ function readResult(path: string): FieldRunResult {
       `${path} format`,
       parsed?.format,
       `"${FIELDS_RESULT_FORMAT}"`,
+    );
+  }
+  try {
+    for (const key of Object.keys(parsed.metrics)) parsed.metrics[key] = metricFromJson(parsed.metrics[key]);
+  } catch (error) {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${path} metrics`,
+      parsed.metrics,
+      `numbers (${(error as Error).message})`,
     );
   }
   return parsed;
@@ -142,7 +158,7 @@ export function runFields(plan: FieldsPlan, out: string, options: RunOptions): F
     options.log?.(`${label} done in ${formatDuration(result.trainSeconds)}: ${metrics}`, false);
     results.push(result);
   });
-  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results)}\n`);
+  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, nonFiniteAsText)}\n`);
   writeFileAtomic(join(out, "results.md"), resultsTable(results));
   writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, results, out, task.describe));
   return results;

@@ -197,6 +197,18 @@ function loadCheckpoint(
   return sidecar;
 }
 
+/** JSON has no Infinity or NaN: a perfect PSNR (Infinity) or an empty level set's Chamfer is written as text. */
+export function nonFiniteAsText(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
+}
+
+/** The inverse of `nonFiniteAsText` for metric values. */
+export function metricFromJson(value: unknown): number {
+  if (value === "Infinity" || value === "-Infinity" || value === "NaN") return Number(value);
+  if (typeof value !== "number") throw new RangeError(`not a metric value: ${JSON.stringify(value)}`);
+  return value;
+}
+
 export interface TrainHooks {
   /** After every step: steps done, the step's loss, training seconds so far in this process. */
   onStep?(step: number, loss: number, seconds: number): void;
@@ -279,7 +291,7 @@ export function trainField(
     trainSeconds,
   });
   for (const file of evaluation.files) writeFileAtomic(join(dir, file.name), file.content);
-  writeFileAtomic(join(dir, "result.json"), `${JSON.stringify(result)}\n`);
+  writeFileAtomic(join(dir, "result.json"), `${JSON.stringify(result, nonFiniteAsText)}\n`);
   optimizer.dispose();
   for (const p of model.parameters) p.dispose();
   return { result, evaluation };
