@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../cli/io.js";
+import { stableRank } from "../encodings/coordinate/embedding-analysis.js";
 import { getCoordinateEncoding } from "../encodings/coordinate/registry.js";
 import { Adam, mean, mul, noGrad, sub, type Tensor, tensor, tidy } from "../engine/index.js";
 import { adamMoments } from "../lab/checkpoint.js";
@@ -209,6 +210,20 @@ export function metricFromJson(value: unknown): number {
   return value;
 }
 
+/**
+ * The stable rank ("Rethinking Positional Encoding", arXiv:2107.02561) of the encoder's features of 1024 training
+ * points (a fixed sample), as trained: the quantity whose balance with distance preservation the paper studies.
+ */
+export function encoderStableRank(task: FieldTask, model: CoordinateMlp): number {
+  const { x, n } = task.batch(new Rng(12345), 1024);
+  return noGrad(() =>
+    tidy(() => {
+      const f = model.encoder.encode(tensor(x, [n, task.inputDim]));
+      return stableRank(f.data, f.shape[0], f.shape[1]);
+    }),
+  );
+}
+
 export interface TrainHooks {
   /** After every step: steps done, the step's loss, training seconds so far in this process. */
   onStep?(step: number, loss: number, seconds: number): void;
@@ -266,6 +281,7 @@ export function trainField(
   }
   if (curve[curve.length - 1]?.step !== step) score();
   const evaluation = task.evaluate(predict, true);
+  evaluation.metrics.srank = encoderStableRank(task, model);
   const reached = curve.find((c) => c.score >= 25);
   const result: FieldRunResult = {
     format: FIELDS_RESULT_FORMAT,

@@ -134,16 +134,12 @@ export function neudaEncode(grid: NeudaGrid, anchors: Tensor, x: Tensor): Tensor
   const factor = add(sub(1, w), mul(tensor(cornerBits, [1, 1, corners, d]), sub(mul(w, 2), 1)));
   let weight = slice(factor, 3, 0, 1);
   for (let j = 1; j < d; j++) weight = mul(weight, slice(factor, 3, j, j + 1)); // [N, L, C, 1]
-  // The corners' anchors, encoded with the level's frequency 2^l: [N, L, C, 2d].
-  const a = embedding(anchors, ids, [n, levels, corners]);
-  const z = mul(
-    a,
-    tensor(
-      resolutions.map((_, l) => 2 ** l),
-      [1, levels, 1, 1],
-    ),
-  );
-  const encoded = concat([sin(z), cos(z)], 3);
+  // Every vertex's anchor encoded once with its level's frequency 2^l ([V, 2d]), then gathered per corner
+  // ([N, L, C, 2d]): the same values as encoding each gathered corner, with V trig evaluations instead of N L 2^d.
+  const rowFrequency = new Array<number>(grid.vertices);
+  resolutions.forEach((r, l) => rowFrequency.fill(2 ** l, offsets[l], offsets[l] + (r + 1) ** d));
+  const z = mul(anchors, tensor(rowFrequency, [grid.vertices, 1]));
+  const encoded = embedding(concat([sin(z), cos(z)], 1), ids, [n, levels, corners]);
   const features = sum(mul(encoded, weight), 2); // [N, L, 2d]
   return concat([x, reshape(features, [n, 2 * d * levels])], 1);
 }
