@@ -1,4 +1,5 @@
 /** `posenc list`: every registered method, generated from the registry. */
+import { coordinateEncodingsText } from "../../encodings/coordinate/registry.js";
 import { encodingRegistry } from "../../encodings/registry.js";
 import { describeParam } from "../../encodings/types.js";
 import type { Command } from "../args.js";
@@ -41,7 +42,7 @@ export const listCommand: Command = {
     const line = (cells: string[]) =>
       cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c)).join("  ");
     process.stdout.write(
-      `${line(header)}\n${rows.map(line).join("\n")}\n\n${rows.length} methods. 'posenc list --json' gives formulas and parameters.\n`,
+      `${line(header)}\n${rows.map(line).join("\n")}\n\n${rows.length} methods. 'posenc list --json' gives formulas and parameters.\n\n${coordinateEncodingsText()}`,
     );
   },
 };

@@ -34,3 +34,10 @@ export function getCoordinateEncoding(id: string): CoordinateEncodingSpec {
   }
   return spec;
 }
+
+/** The coordinate encodings as a text table (id, formula, paper), for `posenc list`. */
+export function coordinateEncodingsText(): string {
+  const rows = coordinateEncodingRegistry.map((s) => [s.id, s.citation]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  return `Coordinate encodings for neural fields ('posenc fields'):\n${rows.map(([id, c]) => `${id.padEnd(width)}  ${c}`).join("\n")}\n`;
+}
