@@ -17,6 +17,7 @@ import {
   type FieldRunResult,
   metricFromJson,
   nonFiniteAsText,
+  readJsonOrFail,
   trainField,
 } from "./train.js";
 
@@ -40,17 +41,7 @@ export interface RunOptions {
 }
 
 function readResult(path: string): FieldRunResult {
-  let parsed: FieldRunResult;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8")) as FieldRunResult;
-  } catch {
-    throw new PosencConfigError(
-      "invalid_value",
-      path,
-      "unparsable JSON",
-      "a result.json written by posenc fields",
-    );
-  }
+  const parsed = readJsonOrFail(path, "a result.json written by posenc fields") as FieldRunResult;
   if (
     parsed?.format !== FIELDS_RESULT_FORMAT ||
     typeof parsed.metrics !== "object" ||

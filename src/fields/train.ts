@@ -143,17 +143,7 @@ function loadCheckpoint(
 ): Sidecar | undefined {
   const path = join(dir, "checkpoint.json");
   if (!existsSync(path)) return undefined;
-  let sidecar: Sidecar;
-  try {
-    sidecar = JSON.parse(readFileSync(path, "utf8")) as Sidecar;
-  } catch {
-    throw new PosencConfigError(
-      "invalid_value",
-      path,
-      "unparsable JSON",
-      "a checkpoint.json written by posenc fields",
-    );
-  }
+  const sidecar = readJsonOrFail(path, "a checkpoint.json written by posenc fields") as Sidecar;
   const same =
     sidecar?.format === FIELDS_CHECKPOINT_FORMAT &&
     sidecar.task === spec.task.name &&
@@ -224,6 +214,15 @@ export function encoderStableRank(task: FieldTask, model: CoordinateMlp): number
   );
 }
 
+/** Parses a JSON file posenc fields wrote, or throws one clear error naming it. */
+export function readJsonOrFail(path: string, expected: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new PosencConfigError("invalid_value", path, "unreadable or unparsable JSON", expected);
+  }
+}
+
 export interface TrainHooks {
   /** After every step: steps done, the step's loss, training seconds so far in this process. */
   onStep?(step: number, loss: number, seconds: number): void;
@@ -244,6 +243,16 @@ export function trainField(
   const curve = resumed?.curve ?? [];
   let trainSeconds = resumed?.trainSeconds ?? 0;
   const predict = predictor(model, task.inputDim);
+  const checkpoint = () =>
+    saveCheckpoint(dir, model, optimizer, {
+      task: task.name,
+      method,
+      seed,
+      step,
+      lossHistory,
+      curve,
+      trainSeconds,
+    });
   const score = () => curve.push({ step, seconds: trainSeconds, score: task.quickScore(predict) });
   if (step === 0 && curve.length === 0) score();
   const stepsThisProcess = { start: step, seconds: 0 };
@@ -267,15 +276,7 @@ export function trainField(
       throw new RangeError(`fields: ${method.name} seed ${seed} diverged at step ${step} (loss ${loss})`);
     if (step % spec.evalEvery === 0 || step === spec.steps) score();
     if (step % spec.checkpointEvery === 0 && step < spec.steps) {
-      saveCheckpoint(dir, model, optimizer, {
-        task: task.name,
-        method,
-        seed,
-        step,
-        lossHistory,
-        curve,
-        trainSeconds,
-      });
+      checkpoint();
     }
     hooks.onStep?.(step, loss, stepsThisProcess.seconds);
   }
@@ -297,15 +298,7 @@ export function trainField(
     metrics: evaluation.metrics,
     secondsTo25dB: task.name === "image" && reached ? reached.seconds : null,
   };
-  saveCheckpoint(dir, model, optimizer, {
-    task: task.name,
-    method,
-    seed,
-    step,
-    lossHistory,
-    curve,
-    trainSeconds,
-  });
+  checkpoint();
   for (const file of evaluation.files) writeFileAtomic(join(dir, file.name), file.content);
   writeFileAtomic(join(dir, "result.json"), `${JSON.stringify(result, nonFiniteAsText)}\n`);
   optimizer.dispose();
