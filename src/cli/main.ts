@@ -9,6 +9,7 @@ import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
 import { evalCommand } from "./commands/eval.js";
+import { extendCommand } from "./commands/extend.js";
 import { fieldsCommand } from "./commands/fields.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   demoCommand,
   listCommand,
   ropeCommand,
+  extendCommand,
   alibiCommand,
   trainCommand,
   evalCommand,

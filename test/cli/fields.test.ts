@@ -1,31 +1,17 @@
 /** `posenc fields` end to end on the built CLI: a tiny run with its files, --resume, and one-line input errors. */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { expectInputError, posenc, scratchFolder } from "../helpers/cli-process.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "dist/cli/main.js");
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' (npm test does it first)`);
-const scratch = mkdtempSync(join(tmpdir(), "posenc-fields-"));
-
-function posenc(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, "fields", ...args], { encoding: "utf8", cwd: root });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectInputError(r: ReturnType<typeof posenc>, fragment: RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).toMatch(fragment);
-}
+const scratch = scratchFolder("posenc-fields-");
+const fields = (...args: string[]) => posenc("fields", ...args);
 
 describe("posenc fields", () => {
   it("fits, writes the table, pictures and report, and resumes a finished folder without retraining", () => {
-    const out = join(scratch, "sdf");
+    const out = join(scratch.dir, "sdf");
     const args = [
       "--task",
       "sdf2d",
@@ -40,7 +26,7 @@ describe("posenc fields", () => {
       "--out",
       out,
     ];
-    const first = posenc(...args);
+    const first = fields(...args);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/\| neuda \| \d+ \| 1 \| /);
     for (const f of [
@@ -52,8 +38,8 @@ describe("posenc fields", () => {
     ]) {
       expect(existsSync(join(out, f))).toBe(true);
     }
-    expectInputError(posenc(...args), /--out.*--resume/);
-    const again = posenc(...args, "--resume");
+    expectInputError(fields(...args), /--out.*--resume/);
+    const again = fields(...args, "--resume");
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/step/);
     expect(first.stdout).toContain(readFileSync(join(out, "results.md"), "utf8"));
@@ -61,18 +47,17 @@ describe("posenc fields", () => {
   });
 
   it("rejects bad input with one line and exit 2", () => {
-    expectInputError(posenc(), /missing --task/);
-    expectInputError(posenc("--task", "video"), /--task must be one of image, sdf2d, sdf3d/);
-    expectInputError(posenc("--task", "image", "--encodings", "relu,hash"), /"hash"; valid methods are/);
-    expectInputError(posenc("--task", "image", "--steps", "0"), /--steps must be an integer from 1/);
-    expectInputError(posenc("--config", join(scratch, "missing.json")), /cannot read the file/);
-    const bad = join(scratch, "bad.json");
-    writeFileSync(
-      bad,
+    expectInputError(fields(), /missing --task/);
+    expectInputError(fields("--task", "video"), /--task must be one of image, sdf2d, sdf3d/);
+    expectInputError(fields("--task", "image", "--encodings", "relu,hash"), /"hash"; valid methods are/);
+    expectInputError(fields("--task", "image", "--steps", "0"), /--steps must be an integer from 1/);
+    expectInputError(fields("--config", join(scratch.dir, "missing.json")), /cannot read the file/);
+    const bad = scratch.file(
+      "bad.json",
       JSON.stringify({ task: "sdf3d", methods: [{ name: "x", preset: "neuda", options: { levels: 99 } }] }),
     );
     expectInputError(
-      posenc("--config", bad, "--steps", "1", "--out", join(scratch, "bad-out")),
+      fields("--config", bad, "--steps", "1", "--out", join(scratch.dir, "bad-out")),
       /neuda.levels/,
     );
   });
