@@ -137,7 +137,8 @@ export function neudaEncode(grid: NeudaGrid, anchors: Tensor, x: Tensor): Tensor
   // Every vertex's anchor encoded once with its level's frequency 2^l ([V, 2d]), then gathered per corner
   // ([N, L, C, 2d]): the same values as encoding each gathered corner, with V trig evaluations instead of N L 2^d.
   const rowFrequency = new Array<number>(grid.vertices);
-  resolutions.forEach((r, l) => rowFrequency.fill(2 ** l, offsets[l], offsets[l] + (r + 1) ** d));
+  for (const [l, r] of resolutions.entries())
+    rowFrequency.fill(2 ** l, offsets[l], offsets[l] + (r + 1) ** d);
   const z = mul(anchors, tensor(rowFrequency, [grid.vertices, 1]));
   const encoded = embedding(concat([sin(z), cos(z)], 1), ids, [n, levels, corners]);
   const features = sum(mul(encoded, weight), 2); // [N, L, 2d]
