@@ -19,7 +19,7 @@ export const fieldsCommand: Command = {
   summary:
     "Fit neural fields (image, 2-D SDF, 3-D SDF) with coordinate encodings; tables, pictures, HTML report",
   usage:
-    "posenc fields --task image|sdf2d|sdf3d [--encodings a,b,...] [--seeds N] [--steps N] [--out DIR] [--resume]\n       posenc fields --config experiments/fields-sdf2d-neuda/config.json --out DIR",
+    "posenc fields --task image|sdf2d|sdf3d [--encodings a,b,...] [--seeds N] [--steps N] [--out DIR] [--resume]\n       posenc fields --config experiments/fields-sdf2d-neuda/fields.json --out DIR",
   flags: {
     task: { type: "string", description: `${TASK_NAMES.join(", ")}`, valueName: "TASK" },
     encodings: {
@@ -35,7 +35,7 @@ export const fieldsCommand: Command = {
     batch: { type: "string", description: "points per step (default 4096)", valueName: "N" },
     config: {
       type: "string",
-      description: "a JSON plan (experiments/fields-*/config.json); flags override it",
+      description: "a JSON plan (experiments/fields-*/fields.json); flags override it",
       valueName: "FILE",
     },
     out: { type: "string", description: "output folder (default fields-<task>)", valueName: "DIR" },
