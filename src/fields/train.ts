@@ -9,11 +9,11 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../lab/files.js";
 import { stableRank } from "../encodings/coordinate/embedding-analysis.js";
 import { getCoordinateEncoding } from "../encodings/coordinate/registry.js";
 import { Adam, mean, mul, noGrad, sub, type Tensor, tensor, tidy } from "../engine/index.js";
 import { adamMoments } from "../lab/checkpoint.js";
+import { writeFileAtomic } from "../lab/files.js";
 import { decodeSafetensors, encodeSafetensors } from "../lab/safetensors.js";
 import { deriveSeed } from "../lab/seeds.js";
 import { Rng } from "../util/rng.js";
