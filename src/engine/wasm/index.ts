@@ -147,6 +147,7 @@ export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
     sumRows: kernels.sumRows,
     headsToSlabs: kernels.headsToSlabs,
     slabsToHeads: kernels.slabsToHeads,
+    affineBackward: kernels.affineBackward,
     unary: { ...referenceKernels.unary, gelu: kernels.gelu },
   };
 }

@@ -32,6 +32,7 @@ export interface KernelExports {
     work: number,
   ): void;
   geluForward(y: number, x: number, n: number): void;
+  affineBackward(dx: number, dy: number, scale: number, n: number): void;
   geluBackward(dx: number, dy: number, x: number, n: number): void;
   layernormForward(
     out: number,
