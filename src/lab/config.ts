@@ -177,6 +177,11 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   checkLengthSpec(task, config.train.length, "train.length");
   const evalTask = rethrowUnder("eval.taskParams", () => evalTaskOf(config));
   checkLengthSpec(evalTask, config.eval.length, "eval.length");
+  const evalSplit = { ...config.task.params, ...config.eval.taskParams }.split ?? "train";
+  if (entry.level === "text" && evalSplit === "train") {
+    // Text tasks evaluate on held-out documents: the training split would measure memorisation.
+    throw new PosencConfigError("conflict", "eval.taskParams.split", evalSplit, '"validation" or "test"');
+  }
   config.encodings.forEach((choice, i) => {
     stackOf(choice).forEach((ref, j) => {
       const path = choice.stack ? `encodings[${i}].stack[${j}]` : `encodings[${i}]`;

@@ -30,6 +30,12 @@ export { checkExperimentConfig, loadExperimentConfig, parseConfigText } from "./
 export { evaluate, type ResultRow } from "./evaluate.js";
 export { type JobOptions, type JobResult, runJob } from "./job.js";
 export type { ForwardContext, LabModel, ModelFactory, ModelRequest } from "./model.js";
+export {
+  bitsPerChar,
+  bitsPerCharByContext,
+  type ContextBitsRow,
+  slidingWindows,
+} from "./perplexity.js";
 export { type ProgressEvent, ProgressReporter } from "./progress.js";
 export {
   renderAccuracyChart,

@@ -1,8 +1,10 @@
 /**
- * Training progress: a one-line bar with loss, accuracy and ETA redrawn in place on a TTY, plain lines every
- * `logEvery` steps otherwise (logs, CI, pipes).
+ * Training progress: a one-line bar with loss, accuracy, throughput, memory and ETA redrawn in place on a TTY,
+ * plain lines every `logEvery` steps otherwise (logs, CI, pipes).
  *
- *   rope s0 [##########..........] 750/1500  loss 0.4123  acc 0.81  2.3k tok/s  ETA 1m02s
+ *   rope s0 [##########..........] 750/1500  loss 0.4123  acc 0.81  2.3k tok/s  rss 212M heap 31M  ETA 1m02s
+ *
+ * Memory is the process's (process.memoryUsage): rss includes the engine's WebAssembly memory, heap is V8's.
  */
 
 export interface ProgressEvent {
@@ -12,13 +14,26 @@ export interface ProgressEvent {
   step: number;
   steps: number;
   loss: number;
-  /** Sequence accuracy on the current training batch (exact match over scored positions). */
+  /** Sequence accuracy on the current training batch (exact match over scored positions; token accuracy for text). */
   accuracy: number;
   tokensPerSecond: number;
   /** Seconds of training so far in this process (for the ETA). */
   elapsedSeconds: number;
   /** Steps completed when this process started (resumed runs). */
   startStep: number;
+  /** Process memory after the step, in bytes (absent: not shown). */
+  memory?: { rssBytes: number; heapUsedBytes: number };
+}
+
+/** Process memory now, for a progress event. */
+export function processMemory(): { rssBytes: number; heapUsedBytes: number } {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
+}
+
+/** "212M" (mebibytes, rounded). */
+export function formatMebibytes(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)}M`;
 }
 
 export interface ProgressSink {
@@ -54,7 +69,10 @@ export function progressLine(e: ProgressEvent, width = 20): string {
   const filled = Math.round((width * e.step) / Math.max(e.steps, 1));
   const bar = width > 0 ? ` [${"#".repeat(filled)}${".".repeat(width - filled)}]` : "";
   const steps = `${String(e.step).padStart(String(e.steps).length)}/${e.steps}`;
-  return `${e.label}${bar} ${steps}  loss ${e.loss.toFixed(4)}  acc ${e.accuracy.toFixed(2)}  ${formatCount(e.tokensPerSecond)} tok/s  ETA ${formatDuration(etaSeconds(e))}`;
+  const memory = e.memory
+    ? `  rss ${formatMebibytes(e.memory.rssBytes)} heap ${formatMebibytes(e.memory.heapUsedBytes)}`
+    : "";
+  return `${e.label}${bar} ${steps}  loss ${e.loss.toFixed(4)}  acc ${e.accuracy.toFixed(2)}  ${formatCount(e.tokensPerSecond)} tok/s${memory}  ETA ${formatDuration(etaSeconds(e))}`;
 }
 
 /** Renders progress events to a stream: in place on a TTY (at most 10 redraws a second), lines otherwise. */

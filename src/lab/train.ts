@@ -33,7 +33,7 @@ import { trainingBatches } from "./batching.js";
 import { loadCheckpointInto, readSidecar, saveCheckpoint } from "./checkpoint.js";
 import { type EncodingChoice, type ExperimentConfig, encodingLabel, scheduleOf } from "./config.js";
 import { defaultModelFactory, type LabModel, type ModelFactory, maxSequenceLength } from "./model.js";
-import type { ProgressEvent } from "./progress.js";
+import { type ProgressEvent, processMemory } from "./progress.js";
 import { STREAM, streamRng } from "./seeds.js";
 
 /** One run of a grid: the config, one of its encodings and one of its seeds. */
@@ -208,10 +208,11 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
       (lossScale === 1 ? lossTensor : mul(lossTensor, lossScale)).backward();
       clipGradNorm(params, t.gradClip);
       optimizer.step(learningRateAt(step, schedule));
-      const predictions = argmaxRows(logits.data, vocabSize);
+      const score = scoreBatch(batch, argmaxRows(logits.data, vocabSize));
       return {
         loss: lossTensor.item(),
-        accuracy: scoreBatch(batch, predictions).sequenceAccuracy,
+        // A text window is never all right: text tasks show next-token accuracy instead.
+        accuracy: task.level === "text" ? score.tokenAccuracy : score.sequenceAccuracy,
         tokens: countTokens(batch, pad),
       };
     });
@@ -229,6 +230,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
       tokensPerSecond: tokensSeen / Math.max(priorSeconds + seconds, 1e-9),
       elapsedSeconds: (performance.now() - began) / 1000,
       startStep,
+      memory: processMemory(),
     });
     // Let timers and IPC progress messages through between steps.
     if (done % 8 === 0) await new Promise((resolve) => setImmediate(resolve));

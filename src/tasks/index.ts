@@ -22,6 +22,9 @@ export {
   scoreBatch,
 } from "./score.js";
 export { defineTask, TASK_LAYOUTS } from "./task.js";
+export { loadBrownCorpus, splitBrownDocuments, TEXT_SPLITS, type TextSplit } from "./text/brown-corpus.js";
+export { CHAR_SYMBOLS, charLanguageModelTask, decodeChars, encodeChars } from "./text/char-lm.js";
+export { detokenizeBrownDocument } from "./text/detokenize.js";
 export type {
   LengthSpec,
   Task,

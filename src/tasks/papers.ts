@@ -50,3 +50,11 @@ export const MOHTASHAMI_2023: TaskPaper = {
   year: 2023,
   arxiv: "2305.16300",
 };
+
+/** Train short, test long: language models evaluated past their training context (sliding-window evaluation). */
+export const PRESS_2022: TaskPaper = {
+  title: "Train Short, Test Long: Attention with Linear Biases Enables Input Length Extrapolation",
+  authors: "Press, Smith, Lewis",
+  year: 2022,
+  arxiv: "2108.12409",
+};

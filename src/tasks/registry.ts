@@ -30,6 +30,7 @@ import {
   KAZEMNEJAD_2023,
   LIU_2023,
   MOHTASHAMI_2023,
+  PRESS_2022,
   RUOSS_2023,
 } from "./papers.js";
 import { cycleNavigationTask } from "./regular/cycle-navigation.js";
@@ -44,6 +45,7 @@ import { flipFlopTask } from "./synthetic/flip-flop.js";
 import { passkeyTask } from "./synthetic/passkey.js";
 import { selectiveCopyTask } from "./synthetic/selective-copy.js";
 import { defineTask } from "./task.js";
+import { brownCharsTask } from "./text/brown-corpus.js";
 import type { Task, TaskDefinition, TaskLevel, TaskPaper } from "./types.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: factories take their own typed params; the registry validates keys.
@@ -111,6 +113,7 @@ export const TASK_REGISTRY: readonly TaskEntry[] = [
     "fillerSymbols",
     "filler",
   ]),
+  entry("brown_chars", "text", PRESS_2022, brownCharsTask, ["split"], { split: "train" }),
 ];
 
 /** Every registered task id, in registry order (DeepMind's 15 first). */

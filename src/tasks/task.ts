@@ -17,6 +17,7 @@ export function defineTask(definition: TaskDefinition): Task {
     sampleExample: definition.sampleExample.bind(definition),
     sample(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout = "decoder"): TaskBatch {
       checkChoice("layout", layout, TASK_LAYOUTS);
+      if (definition.sampleBatch) return definition.sampleBatch(rng, batchSize, length, layout);
       return sampleBatch(definition, rng, batchSize, length, layout);
     },
   };

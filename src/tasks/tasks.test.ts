@@ -3,7 +3,7 @@ import { CHECKERS, decodeExample } from "../../test/tasks/checkers.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { buildVocabulary, decoderSequence, formatBatch, sampleExamples } from "./format.js";
-import { createTask, taskIds } from "./registry.js";
+import { createTask, taskEntry, taskIds } from "./registry.js";
 import type { Task } from "./types.js";
 
 const DEEPMIND_IDS = [
@@ -31,9 +31,12 @@ function testLengths(task: Task): number[] {
   return [...small, ...long].filter((n) => n <= (task.maxLength ?? Number.POSITIVE_INFINITY));
 }
 
+/** Tasks of examples and answers (text tasks have their own tests: text/*.test.ts, test/lab/text-brown.test.ts). */
+const EXAMPLE_TASK_IDS = taskIds().filter((id) => taskEntry(id).level !== "text");
+
 /** Every task in its registry form, plus the parameter variants worth checking. */
 const VARIANTS: { id: string; params?: Record<string, unknown> }[] = [
-  ...taskIds().map((id) => ({ id })),
+  ...EXAMPLE_TASK_IDS.map((id) => ({ id })),
   { id: "addition", params: { sameLength: true } },
   { id: "addition_coupled", params: { sameLength: true } },
   { id: "passkey", params: { depth: 0.25, filler: "random" } },
@@ -44,11 +47,12 @@ describe("registry", () => {
     expect(taskIds().slice(0, 15)).toEqual(DEEPMIND_IDS);
     const levels = DEEPMIND_IDS.map((id) => createTask(id).level);
     expect(levels).toEqual([...Array(4).fill("regular"), ...Array(4).fill("dcf"), ...Array(7).fill("cs")]);
-    for (const id of taskIds().slice(15)) expect(createTask(id).level).toBe("synthetic");
+    for (const id of EXAMPLE_TASK_IDS.slice(15)) expect(createTask(id).level).toBe("synthetic");
+    expect(taskIds().filter((id) => taskEntry(id).level === "text")).toEqual(["brown_chars"]);
     expect(taskIds()).toEqual(
       expect.arrayContaining(["copy", "reverse", "sort", "addition", "addition_coupled"]),
     );
-    for (const id of taskIds()) expect(createTask(id).paper.arxiv).toMatch(/^\d{4}\.\d{5}$/);
+    for (const id of taskIds()) expect(taskEntry(id).paper.arxiv).toMatch(/^\d{4}\.\d{5}$/);
   });
 
   it("binds DeepMind's vocabularies and lets the calibration pass 16 symbols", () => {

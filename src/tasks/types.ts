@@ -16,7 +16,7 @@
 import type { Rng } from "../util/rng.js";
 
 /** Chomsky-hierarchy level of the DeepMind suite (regular, deterministic context-free, context-sensitive). */
-export type TaskLevel = "regular" | "dcf" | "cs" | "synthetic";
+export type TaskLevel = "regular" | "dcf" | "cs" | "synthetic" | "text";
 
 /** The two batch layouts: causal decoder (the calibration's) or bidirectional encoder (DeepMind's). */
 export type TaskLayout = "decoder" | "encoder";
@@ -75,6 +75,13 @@ export interface TaskDefinition {
   encoderOutputLength(length: number): number;
   /** One raw problem of task length `length` (>= minLength). */
   sampleExample(rng: Rng, length: number): TaskExample;
+  /**
+   * Text tasks only (language modelling, every position scored): builds its own batches instead of the
+   * `[BOS] input [SEP] answer [EOS]` formatter. See text/char-lm.ts.
+   */
+  sampleBatch?(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout): TaskBatch;
+  /** Text tasks only: the whole text of the task's split as token ids (what bits per character are measured on). */
+  readonly textTokens?: Int32Array;
 }
 
 /** A length, or a range {min, max} from which each example's length is drawn uniformly (inclusive). */

@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Command, parseCommandArgs } from "../../src/cli/args.js";
 import { benchCommand } from "../../src/cli/commands/bench.js";
 import { DEMO_CONFIG } from "../../src/cli/commands/demo.js";
 import { evalCommand } from "../../src/cli/commands/eval.js";
@@ -14,25 +13,9 @@ import { reportCommand } from "../../src/cli/commands/report.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
 import { isInputError } from "../../src/cli/errors.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../src/lab/config-file.js";
+import { runCommand } from "../helpers/run-command.js";
 
 vi.setConfig({ testTimeout: 30_000 });
-
-async function run(command: Command, ...argv: string[]): Promise<string> {
-  let out = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const { values, positionals } = parseCommandArgs(command, argv);
-    await command.run(values, positionals);
-    return out;
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -52,7 +35,7 @@ writeFileSync(configPath, JSON.stringify(tiny));
 describe("posenc train / eval", () => {
   it("trains one run with checkpoints, prints the table, and eval reads the checkpoint back", async () => {
     const out = join(scratch, "train");
-    const printed = await run(
+    const printed = await runCommand(
       trainCommand,
       "--config",
       configPath,
@@ -69,15 +52,23 @@ describe("posenc train / eval", () => {
     expect(printed).toMatch(/\n\| alibi \| 1 \| \d\.\d\d \| \d\.\d\d \|/);
     expect(readdirSync(out).sort()).toEqual(["checkpoint.json", "result.json", "weights-000006.safetensors"]);
     const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
-    const evaluated = JSON.parse(await run(evalCommand, "--checkpoint", out, "--json"));
+    const evaluated = JSON.parse(await runCommand(evalCommand, "--checkpoint", out, "--json"));
     expect(evaluated).toEqual(result.rows); // same weights, same held-out stream
-    const longer = await run(evalCommand, "--checkpoint", out, "--test-length", "5..7", "--samples", "3");
+    const longer = await runCommand(
+      evalCommand,
+      "--checkpoint",
+      out,
+      "--test-length",
+      "5..7",
+      "--samples",
+      "3",
+    );
     expect(longer.split("\n")[0]).toBe("alibi seed 1, step 6, trained on 1..4 (* = outside)");
     expect(longer).toMatch(/\n {3}7 \* {2}/);
   });
 
   it("rejects an encoding the config does not have, naming the valid ones", async () => {
-    await expect(run(trainCommand, "--config", configPath, "--encoding", "fire")).rejects.toThrow(
+    await expect(runCommand(trainCommand, "--config", configPath, "--encoding", "fire")).rejects.toThrow(
       'posenc train: --encoding "fire" is not in the config: valid values are rope, alibi',
     );
   });
@@ -113,16 +104,16 @@ describe("posenc bench / report merge", () => {
       "--parallel",
       "1",
     ];
-    const whole = await run(benchCommand, "length-gen", ...flags, "--out", join(scratch, "whole"));
+    const whole = await runCommand(benchCommand, "length-gen", ...flags, "--out", join(scratch, "whole"));
     expect(whole).toContain("| rope | 2 |");
     expect(whole).toContain("| nope | 2 |");
     for (const name of ["results.json", "report.md", "report.html", "accuracy.svg", "token-accuracy.svg"]) {
       expect(existsSync(join(scratch, "whole", name))).toBe(true);
     }
     for (const i of [1, 2]) {
-      await run(benchCommand, ...flags, "--shard", `${i}/2`, "--out", join(scratch, `s${i}`));
+      await runCommand(benchCommand, ...flags, "--shard", `${i}/2`, "--out", join(scratch, `s${i}`));
     }
-    const merged = await run(
+    const merged = await runCommand(
       reportCommand,
       "merge",
       join(scratch, "s2", "results.json"),
@@ -141,7 +132,7 @@ describe("posenc bench / report merge", () => {
   it("turns bad flags into one-line input errors", async () => {
     const bad = async (...argv: string[]) => {
       try {
-        await run(benchCommand, ...argv);
+        await runCommand(benchCommand, ...argv);
       } catch (error) {
         expect(isInputError(error)).toBe(true);
         return (error as Error).message;

@@ -28,6 +28,10 @@ describe("progress", () => {
     expect(progressLine(event(50), 10)).toBe(
       "rope s0 [#####.....]  50/100  loss 0.5000  acc 0.25  2.3k tok/s  ETA 5s",
     );
+    const memory = { rssBytes: 212 * 2 ** 20 + 1000, heapUsedBytes: 31.4 * 2 ** 20 };
+    expect(progressLine({ ...event(50), memory }, 0)).toBe(
+      "rope s0  50/100  loss 0.5000  acc 0.25  2.3k tok/s  rss 212M heap 31M  ETA 5s",
+    );
     expect(formatDuration(62)).toBe("1m02s");
     expect(formatDuration(7260)).toBe("2h01m");
     expect(formatDuration(Number.NaN)).toBe("?");

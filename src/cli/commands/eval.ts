@@ -9,11 +9,13 @@ import { useSingleThreadKernels } from "../../lab/runtime.js";
 import { buildRunModel, type RunSpec } from "../../lab/train.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
+import { BPC_FLAGS, prepareBitsPerChar } from "./eval-bpc.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "Evaluate a training checkpoint per length (exact match and token accuracy on held-out examples).",
-  usage: "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]",
+  usage:
+    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]",
   flags: {
     checkpoint: {
       type: "string",
@@ -31,15 +33,22 @@ export const evalCommand: Command = {
       valueName: "N",
     },
     json: { type: "boolean", description: "Print the result rows as JSON" },
+    ...BPC_FLAGS,
   },
   run(values) {
     const dir = requireFlag("eval", values, "checkpoint", "DIR");
     const sidecar = readSidecar(dir);
     if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
+    const bitsPerChar = prepareBitsPerChar(values, sidecar);
     useSingleThreadKernels();
     const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
     const { model } = buildRunModel(built);
     loadCheckpointInto(dir, sidecar, model.parameters());
+    if (bitsPerChar) {
+      const rows = bitsPerChar(model);
+      if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+      return;
+    }
     const eval_ = { ...sidecar.config.eval };
     if (typeof values["test-length"] === "string") {
       const range = parseLengthRange(values["test-length"]);

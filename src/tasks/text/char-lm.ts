@@ -1,0 +1,108 @@
+/**
+ * Character-level language modelling on a fixed text: the task behind bits per character.
+ *
+ * Alphabet: "\n" (id 0) then the 95 printable ASCII characters " " .. "~" (ids 1..95, id = code - 31); any other
+ * character in the text is an error naming it. The lab's special tokens (PAD, BOS, SEP, EOS) follow as for every
+ * task but BOS, SEP and EOS never occur: a window is raw text, as in character-level benchmarks (enwik8, text8).
+ *
+ * sample(rng, batchSize, length) draws windows of `length` characters from the text (decoder layout only; a
+ * bidirectional model would see the character it must predict):
+ *   start     uniform in [0, N - length - 1]                (N = characters of the text; one draw per row)
+ *   inputs[t] = text[start + t],  targets[t] = text[start + t + 1],  mask[t] = 1   for t = 0 .. length-1
+ * With a length range each row draws its own length and is right-padded (PAD, mask 0) like the other tasks.
+ * `length` is the context length in characters; the loss is the mean next-character cross-entropy in nats, so
+ * bits per character = loss / ln 2.
+ */
+import type { Rng } from "../../util/rng.js";
+import { checkNumber, PosencConfigError } from "../../util/validation.js";
+import { buildVocabulary, checkLengthSpec } from "../format.js";
+import type { LengthSpec, TaskBatch, TaskDefinition, TaskLayout } from "../types.js";
+
+/** "\n" then printable ASCII 32..126. */
+export const CHAR_SYMBOLS: readonly string[] = [
+  "\n",
+  ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)),
+];
+
+/** Token ids of a text over CHAR_SYMBOLS; `source` names the text in the error for a character outside it. */
+export function encodeChars(text: string, source = "text"): Int32Array {
+  const ids = new Int32Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10) ids[i] = 0;
+    else if (code >= 32 && code <= 126) ids[i] = code - 31;
+    else {
+      throw new PosencConfigError(
+        "invalid_value",
+        `${source}[${i}]`,
+        text[i],
+        'a newline or printable ASCII character (" " to "~")',
+      );
+    }
+  }
+  return ids;
+}
+
+/** The text of token ids (inverse of encodeChars). */
+export function decodeChars(ids: ArrayLike<number>): string {
+  let out = "";
+  for (let i = 0; i < ids.length; i++) out += CHAR_SYMBOLS[ids[i]] ?? "\uFFFD";
+  return out;
+}
+
+/** A character language-modelling task over `tokens` (the ids of one split's text). */
+export function charLanguageModelTask(
+  spec: Pick<TaskDefinition, "id" | "level" | "paper" | "description">,
+  tokens: Int32Array,
+): TaskDefinition {
+  if (tokens.length < 2) {
+    throw new PosencConfigError("invalid_value", `${spec.id}.text`, tokens.length, "at least 2 characters");
+  }
+  const n = tokens.length;
+  const definition: TaskDefinition = {
+    ...spec,
+    lengthMeaning: "context length in characters",
+    minLength: 1,
+    maxLength: n - 1,
+    symbols: CHAR_SYMBOLS,
+    terminated: false,
+    decoderSeparator: false,
+    textTokens: tokens,
+    encoderOutputLength: (length) => length,
+    sampleExample(rng: Rng, length: number) {
+      const start = rng.int(n - length);
+      return {
+        input: Array.from(tokens.subarray(start, start + length)),
+        output: Array.from(tokens.subarray(start + 1, start + length + 1)),
+      };
+    },
+    sampleBatch(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout): TaskBatch {
+      if (layout !== "decoder") {
+        throw new PosencConfigError(
+          "conflict",
+          "layout",
+          layout,
+          `"decoder" for task ${spec.id}: language modelling predicts the next character causally`,
+        );
+      }
+      checkNumber("batchSize", batchSize, { integer: true, min: 1 });
+      const { min, max } = checkLengthSpec(definition, length);
+      const lengths = new Int32Array(batchSize);
+      for (let b = 0; b < batchSize; b++) lengths[b] = min === max ? min : rng.intBetween(min, max);
+      const seqLen = Math.max(...lengths);
+      const pad = buildVocabulary(CHAR_SYMBOLS).pad;
+      const inputs = new Int32Array(batchSize * seqLen).fill(pad);
+      const targets = new Int32Array(batchSize * seqLen).fill(pad);
+      const mask = new Uint8Array(batchSize * seqLen);
+      for (let b = 0; b < batchSize; b++) {
+        const len = lengths[b];
+        const start = rng.int(n - len);
+        inputs.set(tokens.subarray(start, start + len), b * seqLen);
+        targets.set(tokens.subarray(start + 1, start + len + 1), b * seqLen);
+        mask.fill(1, b * seqLen, b * seqLen + len);
+      }
+      return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts: lengths.slice(), layout };
+    },
+  };
+  return definition;
+}

