@@ -122,7 +122,10 @@ function runData(): Record<string, unknown> {
     seed,
     vocabSize: vocab.size,
     model,
-    encoding: { id: encoding.id, params: "params" in encoding ? (encoding.params ?? {}) : {} },
+    encoding: {
+      id: "id" in encoding && encoding.id ? encoding.id : label,
+      params: "params" in encoding ? (encoding.params ?? {}) : {},
+    },
     train,
     steps,
     eval: evalBatches,

@@ -26,20 +26,12 @@ import { STREAM, streamRng } from "./seeds.js";
 /** `batch` right-padded with `pad` to `seqLen` tokens per row (returned as is when already that long or longer). */
 export function padBatch(batch: TaskBatch, seqLen: number, pad: number): TaskBatch {
   if (batch.layout !== "decoder" || seqLen <= batch.seqLen) return batch;
-  const { batchSize: B, seqLen: T } = batch;
-  const inputs = new Int32Array(B * seqLen).fill(pad);
-  const targets = new Int32Array(B * seqLen).fill(pad);
-  const mask = new Uint8Array(B * seqLen);
-  const positionIds = batch.positionIds ? new Float64Array(B * seqLen) : undefined;
-  for (let b = 0; b < B; b++) {
-    inputs.set(batch.inputs.subarray(b * T, (b + 1) * T), b * seqLen);
-    targets.set(batch.targets.subarray(b * T, (b + 1) * T), b * seqLen);
-    mask.set(batch.mask.subarray(b * T, (b + 1) * T), b * seqLen);
-    positionIds?.set((batch.positionIds as Float64Array).subarray(b * T, (b + 1) * T), b * seqLen);
-  }
-  const padded: TaskBatch = { ...batch, inputs, targets, mask, seqLen };
-  if (positionIds) padded.positionIds = positionIds;
-  return padded;
+  return selectRows(
+    batch,
+    Array.from({ length: batch.batchSize }, (_, b) => b),
+    seqLen,
+    pad,
+  );
 }
 
 /** The longest decoder sequence of 256 sampled examples at the range's maximum length (0 for the encoder layout). */
