@@ -28,26 +28,10 @@ import time
 import torch
 import torch.nn.functional as F
 
+# The engine bench's peer, beside this file: its BLAS probe and its rotate-half RoPE (cos/sin broadcast over heads).
+from engine_pytorch import blas_library, rotate_half
+
 SUPPORTED = ("nope", "rope", "randomized-rope", "alibi", "sinusoidal", "learned-absolute")
-
-
-def blas_library():
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                if "libblas.so" in line or "libopenblas" in line:
-                    path = line.split()[-1]
-                    return "openblas" if "openblas" in path else path
-    except OSError:
-        pass
-    return "unknown"
-
-
-def rotate_half(x, cos, sin):
-    # x (B, H, T, Dh); cos/sin (B, 1, T, Dh/2)
-    p = x.shape[-1] // 2
-    x1, x2 = x[..., :p], x[..., p:]
-    return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
 
 class Block(torch.nn.Module):

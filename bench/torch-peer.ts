@@ -13,7 +13,7 @@ import { join } from "node:path";
 export function findTorchPython(): string | null {
   for (const python of ["python3", "/usr/bin/python3"]) {
     try {
-      execFileSync(python, ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
+      execFileSync(python, ["-c", "import torch"], { stdio: "ignore", timeout: 300_000 }); // slow under load
       return python;
     } catch {
       // try the next one
