@@ -23,6 +23,7 @@ export * from "./encodings/randomized-positions.js";
 export * from "./encodings/registry.js";
 export * from "./encodings/rope.js";
 export * from "./encodings/rope-base-bound.js";
+export * from "./encodings/rope-config-extension.js";
 export * from "./encodings/rope-dynamic-ntk.js";
 export * from "./encodings/rope-layout.js";
 export * from "./encodings/rope-linear.js";

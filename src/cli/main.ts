@@ -9,6 +9,7 @@ import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
 import { evalCommand } from "./commands/eval.js";
+import { extendCommand } from "./commands/extend.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
@@ -19,6 +20,7 @@ const commands: readonly Command[] = [
   demoCommand,
   listCommand,
   ropeCommand,
+  extendCommand,
   alibiCommand,
   trainCommand,
   evalCommand,

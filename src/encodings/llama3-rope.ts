@@ -14,6 +14,15 @@
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import {
+  type RopeCommon,
+  type RopeTypeEntry,
+  readFactor,
+  readMaxPositionEmbeddings,
+  readOptionalMaxPositionEmbeddings,
+  readOriginal,
+  type TypeContext,
+} from "./rope-config-types.js";
 import type { EncodingSpec } from "./types.js";
 
 export interface Llama3ScalingOptions {
@@ -61,6 +70,82 @@ export function llama3InverseFrequencies(options: Llama3ScalingOptions): Float64
   }
   return invFreq;
 }
+
+/** Hugging Face rope_type "llama3", with HF's fallbacks applied. */
+export interface Llama3RopeConfig extends RopeCommon {
+  ropeType: "llama3";
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositionEmbeddings: number;
+}
+
+function readLlama3(at: TypeContext): Llama3RopeConfig {
+  const { reader, path, dict, dim, base } = at;
+  const factor = readFactor(at);
+  const band = (name: "low_freq_factor" | "high_freq_factor") => {
+    const key = `${path}.${name}`;
+    const expected = "a finite number > 0 (Llama 3.1: low 1, high 4)";
+    return reader.number(key, reader.required(key, dict[name], expected), expected, (v) => v > 0);
+  };
+  const lowFreqFactor = band("low_freq_factor");
+  const highFreqFactor = band("high_freq_factor");
+  if (highFreqFactor <= lowFreqFactor) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        `${path}.high_freq_factor`,
+        highFreqFactor,
+        `a number > ${path}.low_freq_factor = ${lowFreqFactor}`,
+      ),
+    );
+  }
+  const maxPos = readOptionalMaxPositionEmbeddings(reader);
+  const original = readOriginal(at);
+  let originalMaxPositionEmbeddings: number;
+  if (original) {
+    originalMaxPositionEmbeddings = original.value;
+    if (maxPos !== undefined && originalMaxPositionEmbeddings >= maxPos) {
+      reader.issue(
+        new PosencConfigError(
+          "out_of_range",
+          original.key,
+          originalMaxPositionEmbeddings,
+          `an integer < max_position_embeddings = ${maxPos} (the pre-scaling context length)`,
+        ),
+      );
+    }
+  } else {
+    originalMaxPositionEmbeddings = readMaxPositionEmbeddings(
+      reader,
+      "llama3 falls back to it when original_max_position_embeddings is absent",
+    );
+    reader.issue(
+      new PosencConfigError(
+        "missing_key",
+        `${path}.original_max_position_embeddings`,
+        undefined,
+        `an integer < max_position_embeddings (Llama 3.1: 8192); HF falls back to max_position_embeddings = ${originalMaxPositionEmbeddings}`,
+      ),
+    );
+  }
+  return {
+    ropeType: "llama3",
+    dim,
+    base,
+    factor,
+    lowFreqFactor,
+    highFreqFactor,
+    originalMaxPositionEmbeddings,
+  };
+}
+
+/** HF rope_type "llama3" (`_compute_llama3_parameters`). */
+export const llama3RopeType: RopeTypeEntry<Llama3RopeConfig> = {
+  keys: ["factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
+  read: readLlama3,
+  compute: (resolved) => ({ invFreq: llama3InverseFrequencies(resolved), attentionFactor: 1 }),
+};
 
 const LLAMA3_ROPE_PARAMS = {
   ...ROPE_BASE_PARAMS,

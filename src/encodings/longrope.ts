@@ -17,6 +17,16 @@ import {
   type RopeFrequencySchedule,
   type RopeFrequencyUpdate,
 } from "./rope.js";
+import {
+  checkFactor,
+  isSet,
+  type RopeCommon,
+  type RopeTypeEntry,
+  readAttentionFactor,
+  readMaxPositionEmbeddings,
+  readOriginal,
+  type TypeContext,
+} from "./rope-config-types.js";
 import type { EncodingSpec } from "./types.js";
 
 /** 1 / (rescaleFactors[i] * base^(2i/d)): RoPE frequencies divided pair-wise by the searched factors. */
@@ -118,6 +128,66 @@ export function createLongropeFrequencySwitch(
     },
   };
 }
+
+/** Hugging Face rope_type "longrope" (Phi-3 style), with HF's fallbacks applied. */
+export interface LongropeRopeConfig extends RopeCommon {
+  ropeType: "longrope";
+  shortFactor: number[];
+  longFactor: number[];
+  originalMaxPositionEmbeddings: number;
+  factor: number;
+  attentionFactor: number | null;
+}
+
+function readFactorList(at: TypeContext, name: "short_factor" | "long_factor"): number[] {
+  const { reader, path, dict, dim } = at;
+  const key = `${path}.${name}`;
+  const expected = `a list of rotary dim / 2 = ${dim / 2} numbers > 0`;
+  const value = reader.required(key, dict[name], expected);
+  if (!Array.isArray(value)) throw new PosencConfigError("invalid_type", key, value, expected);
+  if (value.length !== dim / 2) {
+    throw new PosencConfigError("invalid_value", key, value, `${expected} (the list has ${value.length})`);
+  }
+  return value.map((v, i) => reader.number(`${key}[${i}]`, v, "a finite number > 0", (n) => n > 0));
+}
+
+function readLongrope(at: TypeContext): LongropeRopeConfig {
+  const { reader, path, dict, dim, base } = at;
+  const shortFactor = readFactorList(at, "short_factor");
+  const longFactor = readFactorList(at, "long_factor");
+  const original = readOriginal(at);
+  const needMax = "longrope infers original_max_position_embeddings and factor from it";
+  const originalMaxPositionEmbeddings = original?.value ?? readMaxPositionEmbeddings(reader, needMax);
+  const factor = isSet(dict.factor)
+    ? checkFactor(reader, `${path}.factor`, dict.factor)
+    : readMaxPositionEmbeddings(reader, needMax) / originalMaxPositionEmbeddings;
+  return {
+    ropeType: "longrope",
+    dim,
+    base,
+    shortFactor,
+    longFactor,
+    originalMaxPositionEmbeddings,
+    factor,
+    attentionFactor: readAttentionFactor(at),
+  };
+}
+
+/** HF rope_type "longrope" (`_compute_longrope_parameters`, `longrope_frequency_update`). */
+export const longropeRopeType: RopeTypeEntry<LongropeRopeConfig> = {
+  keys: ["short_factor", "long_factor", "factor", "attention_factor", "original_max_position_embeddings"],
+  read: readLongrope,
+  compute: (resolved, seqLen) => ({
+    invFreq: longropeInverseFrequencies({ ...resolved, seqLen }),
+    attentionFactor: longropeAttentionFactor(resolved),
+  }),
+  schedule: (resolved) =>
+    createLongropeFrequencySwitch({ ...resolved, attentionFactor: longropeAttentionFactor(resolved) }),
+  scaleInput: (resolved, seqLen) =>
+    longropeUsesLongFactors(seqLen, resolved.originalMaxPositionEmbeddings)
+      ? { key: "long_factor", value: resolved.longFactor }
+      : { key: "short_factor", value: resolved.shortFactor },
+};
 
 const LONGROPE_PARAMS = {
   ...ROPE_BASE_PARAMS,

@@ -12,7 +12,11 @@
  *   - `partial_rotary_factor` at top level or inside the dict (top level wins, as in standardize_rope_params);
  *   - `original_max_position_embeddings` (yarn, longrope, llama3): top level (Phi-3 style) wins over the dict,
  *     and max_position_embeddings is the fallback;
- *   - rotary dim d = int(head_dim * partial_rotary_factor), head_dim defaulting to hidden_size / num_attention_heads.
+ *   - rotary dim d = int(head_dim * partial_rotary_factor), head_dim defaulting to hidden_size / num_attention_heads;
+ *     d above MAX_ROTARY_DIM is refused before anything of its size is allocated;
+ *   - per-layer-type rope_parameters (transformers v5 hybrid models): {layer type: dict}, keyed by the names in
+ *     `layer_types` (every name needs a dict); the `layerType` option picks one, the top-level rope_theta is only
+ *     the default of those without one (HF's standardize_rope_params, case 2).
  *
  * Every problem is a PosencConfigError naming the dotted key, the value and what is valid. Two severities:
  *   - errors: what HF itself rejects or cannot compute (missing required keys, unknown rope_type, non-numbers,
@@ -25,49 +29,58 @@
  * One deliberate difference: HF's advice to prefer `factor` over a Phi-3-style top-level
  * `original_max_position_embeddings` for LongRoPE is not reported, since every published Phi-3 config uses it.
  *
- * This file: where the keys are and the checks every rope type shares; rope-config-types.ts: each type's keys.
+ * This file: where the keys are, the checks every rope type shares and ROPE_TYPE_TABLE; each type's keys, reader
+ * and frequencies are its RopeTypeEntry (rope-config-types.ts) in its method file.
  */
 import { checkObject, describeValue, PosencConfigError } from "../util/validation.js";
+import { llama3RopeType } from "./llama3-rope.js";
+import { longropeRopeType } from "./longrope.js";
+import { defaultRopeType } from "./rope.js";
 import {
   isSet,
-  type ResolvedRopeConfig,
   type RopeConfigOptions,
   RopeConfigReader,
-  readDynamic,
-  readFactor,
-  readLlama3,
-  readLongrope,
-  readYarn,
+  type RopeTypeEntry,
   sameValue,
 } from "./rope-config-types.js";
+import { dynamicRopeType } from "./rope-dynamic-ntk.js";
+import { linearRopeType } from "./rope-linear.js";
+import { yarnRopeType } from "./yarn.js";
 
-export const ROPE_TYPES = ["default", "linear", "dynamic", "yarn", "longrope", "llama3"] as const;
-export type RopeType = (typeof ROPE_TYPES)[number];
+/**
+ * The one table of Hugging Face rope types (HF's ROPE_INIT_FUNCTIONS, plus "default"): rope_type -> {keys, read,
+ * compute, schedule}. Each entry lives in its method file; reading, computing and scheduling all go through here.
+ */
+export const ROPE_TYPE_TABLE = {
+  default: defaultRopeType,
+  linear: linearRopeType,
+  dynamic: dynamicRopeType,
+  yarn: yarnRopeType,
+  longrope: longropeRopeType,
+  llama3: llama3RopeType,
+} as const;
 
-/** Keys each rope type accepts in rope_scaling / rope_parameters, beside rope_type, type, rope_theta, partial_rotary_factor. */
-export const ROPE_TYPE_KEYS: Readonly<Record<RopeType, readonly string[]>> = {
-  default: [],
-  linear: ["factor"],
-  dynamic: ["factor"],
-  yarn: [
-    "factor",
-    "original_max_position_embeddings",
-    "attention_factor",
-    "beta_fast",
-    "beta_slow",
-    "mscale",
-    "mscale_all_dim",
-    "truncate",
-  ],
-  longrope: ["short_factor", "long_factor", "factor", "attention_factor", "original_max_position_embeddings"],
-  llama3: ["factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
-};
+export type RopeType = keyof typeof ROPE_TYPE_TABLE;
+export const ROPE_TYPES = Object.keys(ROPE_TYPE_TABLE) as readonly RopeType[];
+
+type ResolvedOf<T> = T extends RopeTypeEntry<infer R> ? R : never;
+/** The typed parameters of a validated config, one shape per rope type (discriminated by `ropeType`). */
+export type ResolvedRopeConfig = { [K in RopeType]: ResolvedOf<(typeof ROPE_TYPE_TABLE)[K]> }[RopeType];
+
+/** The table entry of a resolved config, typed to accept it. */
+export function ropeTypeEntry(resolved: ResolvedRopeConfig): RopeTypeEntry<ResolvedRopeConfig> {
+  return ROPE_TYPE_TABLE[resolved.ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
+}
+
+/** The largest rotary dim a config may give: 2^20, checked before anything is allocated. */
+export const MAX_ROTARY_DIM = 2 ** 20;
+
 const COMMON_KEYS = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
 
 /** HF's `RotaryEmbeddingConfigMixin.default_theta`, used when no rope_theta is given (a warning; strict: error). */
 export const DEFAULT_ROPE_THETA = 10000;
 
-export type { ResolvedRopeConfig, RopeConfigOptions } from "./rope-config-types.js";
+export type { RopeConfigOptions } from "./rope-config-types.js";
 
 /** Picks the rope dict and its dotted path; an empty dict (default RoPE) when the config has none. */
 function selectRopeDict(reader: RopeConfigReader): { path: string; dict: Record<string, unknown> } {
@@ -91,6 +104,101 @@ function selectRopeDict(reader: RopeConfigReader): { path: string; dict: Record<
   if (scaling && Object.keys(scaling).length > 0) return { path: "rope_scaling", dict: scaling };
   if (parameters) return { path: "rope_parameters", dict: parameters };
   return { path: scaling ? "rope_scaling" : "rope_parameters", dict: {} };
+}
+
+/** A dict whose values are all dicts: transformers v5's per-layer-type form, {full_attention: {...}, ...}. */
+function isPerLayerType(dict: Record<string, unknown>): boolean {
+  const values = Object.values(dict);
+  return values.length > 0 && values.every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+}
+
+/**
+ * The layer types of a per-layer-type rope dict, validated as HF's standardize_rope_params reads it: every key
+ * of the dict is a name in `layer_types`, and every name in `layer_types` has a dict. In layer_types order.
+ */
+function readLayerTypes(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): string[] {
+  const { layer_types: layerTypes } = reader.config;
+  const listed = `a list of layer type names (per-layer-type ${path} is keyed by them)`;
+  if (!Array.isArray(layerTypes) || layerTypes.length === 0) {
+    const code = isSet(layerTypes) ? "invalid_type" : "missing_key";
+    throw new PosencConfigError(code, "layer_types", layerTypes, listed);
+  }
+  layerTypes.forEach((name, i) => {
+    if (typeof name !== "string")
+      throw new PosencConfigError("invalid_type", `layer_types[${i}]`, name, "a string");
+  });
+  const names = [...new Set(layerTypes as string[])];
+  for (const key of Object.keys(dict)) {
+    if (!names.includes(key)) {
+      throw new PosencConfigError(
+        "unknown_key",
+        `${path}.${key}`,
+        dict[key],
+        `the layer types ${names.join(", ")}`,
+      );
+    }
+  }
+  for (const name of names) {
+    if (!(name in dict)) {
+      throw new PosencConfigError(
+        "missing_key",
+        `${path}.${name}`,
+        undefined,
+        `a rope parameter dict for layer type "${name}" (listed in layer_types)`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * The layer types of a config with per-layer-type rope parameters (transformers v5 hybrid models, e.g.
+ * {"full_attention": {...}, "sliding_attention": {...}} keyed by `layer_types`), in layer_types order; undefined
+ * when one rope dict serves every layer. Throws a PosencConfigError when the per-layer form is malformed.
+ */
+export function ropeLayerTypes(config: unknown, options: RopeConfigOptions = {}): string[] | undefined {
+  const reader = new RopeConfigReader(checkObject("config", config), options);
+  const { path, dict } = selectRopeDict(reader);
+  return isPerLayerType(dict) ? readLayerTypes(reader, path, dict) : undefined;
+}
+
+/** The rope dict for `layerType` (the per-layer-type one, or the single dict every layer shares). */
+function selectLayerDict(
+  reader: RopeConfigReader,
+  selected: { path: string; dict: Record<string, unknown> },
+  layerType: string | undefined,
+): { path: string; dict: Record<string, unknown> } {
+  const { path, dict } = selected;
+  if (!isPerLayerType(dict)) {
+    const { layer_types: layerTypes } = reader.config;
+    if (layerType !== undefined && Array.isArray(layerTypes) && !layerTypes.includes(layerType)) {
+      throw new PosencConfigError(
+        "invalid_value",
+        "layerType",
+        layerType,
+        `one of layer_types: ${[...new Set(layerTypes)].join(", ")}`,
+      );
+    }
+    return selected;
+  }
+  const names = readLayerTypes(reader, path, dict);
+  if (layerType === undefined) {
+    throw new PosencConfigError(
+      "invalid_value",
+      path,
+      dict,
+      `one rope parameter dict; this config has one per layer type (${names.join(", ")}): choose one with the layerType option (posenc: --layer-type)`,
+    );
+  }
+  if (!names.includes(layerType)) {
+    throw new PosencConfigError(
+      "invalid_value",
+      "layerType",
+      layerType,
+      `one of the layer types of ${path}: ${names.join(", ")}`,
+    );
+  }
+  return { path: `${path}.${layerType}`, dict: checkObject(`${path}.${layerType}`, dict[layerType]) };
 }
 
 function readRopeType(reader: RopeConfigReader, path: string, dict: Record<string, unknown>): RopeType {
@@ -162,6 +270,15 @@ function readRotaryDim(reader: RopeConfigReader, path: string, dict: Record<stri
   const prfValue = isSet(top) ? top : isSet(inner) ? inner : 1;
   const prf = reader.number(prfKey, prfValue, "a number > 0 and <= 1", (v) => v > 0 && v <= 1);
   const dim = Math.trunc(headDim * prf);
+  if (dim > MAX_ROTARY_DIM) {
+    const key = isSet(config.head_dim) ? "head_dim" : "hidden_size";
+    throw new PosencConfigError(
+      "out_of_range",
+      key,
+      config[key],
+      `a value giving a rotary dim d <= ${MAX_ROTARY_DIM} (d / 2 frequencies of 8 bytes: at most 4 MiB; published models use 32 .. 512): int(head_dim ${headDim} * partial_rotary_factor ${prf}) = ${dim}`,
+    );
+  }
   if (dim < 2 || dim % 2 !== 0) {
     throw new PosencConfigError(
       "invalid_value",
@@ -178,10 +295,13 @@ function readRopeTheta(
   reader: RopeConfigReader,
   path: string,
   dict: Record<string, unknown>,
+  perLayerType: boolean,
 ): [number, string] {
   const top = reader.config.rope_theta;
   const inner = dict.rope_theta;
-  if (isSet(top) && isSet(inner) && top !== inner) {
+  // Per layer type, the top-level rope_theta is only the default of the layer types that give none (HF's
+  // standardize_rope_params), so a different one inside is no conflict.
+  if (isSet(top) && isSet(inner) && top !== inner && !perLayerType) {
     reader.issue(
       new PosencConfigError(
         "conflict",
@@ -206,27 +326,29 @@ function readRopeTheta(
   return [reader.number(key, isSet(inner) ? inner : top, "a finite number > 0", (v) => v > 0), key];
 }
 
+export interface ReadRopeConfigOptions extends RopeConfigOptions {
+  /** For per-layer-type rope parameters: the layer type to read (a name in the config's `layer_types`). */
+  layerType?: string;
+}
+
 export interface ReadRopeConfigResult {
   resolved: ResolvedRopeConfig;
   /** Warning messages (lax mode), in the order found. */
   warnings: string[];
+  /** Dotted path of the rope dict that was read (`rope_scaling`, `rope_parameters.full_attention`, ...). */
+  path: string;
+  /** The key rope_theta was read from. */
+  baseKey: string;
 }
 
 /** Validates the RoPE part of a HF config.json object and returns the typed parameters of its rope type. */
-export function readRopeConfig(config: unknown, options: RopeConfigOptions = {}): ReadRopeConfigResult {
+export function readRopeConfig(config: unknown, options: ReadRopeConfigOptions = {}): ReadRopeConfigResult {
   const reader = new RopeConfigReader(checkObject("config", config), options);
-  const { path, dict } = selectRopeDict(reader);
-  const values = Object.values(dict);
-  if (values.length > 0 && values.every((v) => typeof v === "object" && v !== null && !Array.isArray(v))) {
-    throw new PosencConfigError(
-      "invalid_value",
-      path,
-      dict,
-      "one rope parameter dict (per-layer-type dicts such as {full_attention: {...}} are not supported: pass one layer type's dict)",
-    );
-  }
+  const selected = selectRopeDict(reader);
+  const { path, dict } = selectLayerDict(reader, selected, options.layerType);
   const ropeType = readRopeType(reader, path, dict);
-  const known = [...COMMON_KEYS, ...ROPE_TYPE_KEYS[ropeType]];
+  const entry = ROPE_TYPE_TABLE[ropeType] as unknown as RopeTypeEntry<ResolvedRopeConfig>;
+  const known = [...COMMON_KEYS, ...entry.keys];
   for (const key of Object.keys(dict)) {
     if (!known.includes(key)) {
       reader.issue(
@@ -240,28 +362,7 @@ export function readRopeConfig(config: unknown, options: RopeConfigOptions = {})
     }
   }
   const dim = readRotaryDim(reader, path, dict);
-  const [base, baseKey] = readRopeTheta(reader, path, dict);
-  const at = { reader, path, dict, dim, base, baseKey };
-  let resolved: ResolvedRopeConfig;
-  switch (ropeType) {
-    case "default":
-      resolved = { ropeType, dim, base };
-      break;
-    case "linear":
-      resolved = { ropeType, dim, base, factor: readFactor(at) };
-      break;
-    case "dynamic":
-      resolved = readDynamic(at);
-      break;
-    case "yarn":
-      resolved = readYarn(at);
-      break;
-    case "longrope":
-      resolved = readLongrope(at);
-      break;
-    case "llama3":
-      resolved = readLlama3(at);
-      break;
-  }
-  return { resolved, warnings: reader.warnings };
+  const [base, baseKey] = readRopeTheta(reader, path, dict, path !== selected.path);
+  const resolved = entry.read({ reader, path, dict, dim, base, baseKey });
+  return { resolved, warnings: reader.warnings, path, baseKey };
 }

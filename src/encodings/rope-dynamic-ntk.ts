@@ -24,6 +24,13 @@ import {
   type RopeFrequencyUpdate,
   ropeInverseFrequencies,
 } from "./rope.js";
+import {
+  type RopeCommon,
+  type RopeTypeEntry,
+  readFactor,
+  readMaxPositionEmbeddings,
+  type TypeContext,
+} from "./rope-config-types.js";
 import type { EncodingSpec } from "./types.js";
 
 // The schedule contract and the encoding that follows it live in rope.ts (LongRoPE and defineRopeVariant use them
@@ -118,6 +125,40 @@ export function createDynamicNtkFrequencyCache(
     },
   };
 }
+
+/** Hugging Face rope_type "dynamic": {factor} and the trained length max_position_embeddings. */
+export interface DynamicRopeConfig extends RopeCommon {
+  ropeType: "dynamic";
+  factor: number;
+  maxPositionEmbeddings: number;
+}
+
+function readDynamic(at: TypeContext): DynamicRopeConfig {
+  const { reader, dim, base } = at;
+  const factor = readFactor(at);
+  const maxPositionEmbeddings = readMaxPositionEmbeddings(reader, "dynamic NTK scales relative to it");
+  if (dim < 4) {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${at.path}.rope_type`,
+      "dynamic",
+      `a rope type other than "dynamic" for a rotary dim of ${dim} (the dynamic NTK exponent d / (d - 2) needs d >= 4)`,
+    );
+  }
+  return { ropeType: "dynamic", dim, base, factor, maxPositionEmbeddings };
+}
+
+/** HF rope_type "dynamic" (`_compute_dynamic_ntk_parameters`, `dynamic_frequency_update`). */
+export const dynamicRopeType: RopeTypeEntry<DynamicRopeConfig> = {
+  keys: ["factor"],
+  read: readDynamic,
+  compute: (resolved, seqLen) => ({
+    invFreq: dynamicNtkInverseFrequencies({ ...resolved, seqLen }),
+    attentionFactor: 1,
+  }),
+  schedule: ({ dim, base, factor, maxPositionEmbeddings }) =>
+    createDynamicNtkFrequencyCache({ dim, base, factor, maxPositionEmbeddings }),
+};
 
 const ROPE_DYNAMIC_NTK_PARAMS = {
   ...ROPE_BASE_PARAMS,

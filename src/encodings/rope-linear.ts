@@ -10,6 +10,7 @@
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { defineRopeVariant, ROPE_BASE_PARAMS, ropeInverseFrequencies } from "./rope.js";
+import { type RopeCommon, type RopeTypeEntry, readFactor } from "./rope-config-types.js";
 import type { EncodingSpec } from "./types.js";
 
 export interface LinearScalingOptions {
@@ -36,6 +37,19 @@ function checkEvenDim(dim: number): void {
   checkNumber("dim", dim, { integer: true, min: 2 });
   if (dim % 2 !== 0) throw new PosencConfigError("invalid_value", "dim", dim, "an even integer >= 2");
 }
+
+/** Hugging Face rope_type "linear": {factor}. */
+export interface LinearRopeConfig extends RopeCommon {
+  ropeType: "linear";
+  factor: number;
+}
+
+/** HF rope_type "linear" (`_compute_linear_scaling_rope_parameters`): theta_i / factor, attention factor 1. */
+export const linearRopeType: RopeTypeEntry<LinearRopeConfig> = {
+  keys: ["factor"],
+  read: (at) => ({ ropeType: "linear", dim: at.dim, base: at.base, factor: readFactor(at) }),
+  compute: (resolved) => ({ invFreq: linearScaledInverseFrequencies(resolved), attentionFactor: 1 }),
+};
 
 const ROPE_LINEAR_PARAMS = {
   ...ROPE_BASE_PARAMS,

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { PosencConfigError } from "../util/validation.js";
+import { maxRelativeError } from "../../test/helpers/arrays.js";
+import { configError } from "../../test/helpers/config-error.js";
+import type { PosencConfigError } from "../util/validation.js";
 import { ropeInverseFrequencies } from "./rope.js";
 import { createRopeFrequencyCache, ROPE_TYPES, ropeParameters } from "./rope-parameters.js";
 
@@ -15,26 +17,6 @@ interface HfCase {
 const cases: HfCase[] = JSON.parse(
   readFileSync(new URL("../../test/fixtures/hf-rope-parameters.json", import.meta.url), "utf8"),
 );
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.abs(expected[i]));
-  }
-  return worst;
-}
-
-/** Runs `fn`, expecting a PosencConfigError; returns it. */
-function configError(fn: () => unknown): PosencConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PosencConfigError);
-    return error as PosencConfigError;
-  }
-  throw new Error("expected a PosencConfigError, nothing was thrown");
-}
 
 const base = { hidden_size: 256, num_attention_heads: 4, max_position_embeddings: 512, rope_theta: 10000 };
 const yarn = (scaling: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -324,14 +306,6 @@ describe("ropeParameters: errors", () => {
     expect(configError(() => ropeParameters(config)).message).toBe(
       'Invalid rope_scaling.rope_type: expected a rope type other than "dynamic" for a rotary dim of 2 (the dynamic NTK exponent d / (d - 2) needs d >= 4), received "dynamic"',
     );
-  });
-
-  it("rejects per-layer-type rope_parameters, which it does not support", () => {
-    const config = {
-      ...base,
-      rope_parameters: { full_attention: { rope_type: "default" }, sliding_attention: {} },
-    };
-    expect(configError(() => ropeParameters(config)).key).toBe("rope_parameters");
   });
 
   it.each([

@@ -14,39 +14,40 @@
  * longrope use it. dynamic: undefined means max_position_embeddings (plain RoPE), shorter lengths are raised to
  * it. longrope: long_factor when seqLen > original_max_position_embeddings, else (or undefined) short_factor.
  * During generation HF recomputes those two as the sequence grows: createRopeFrequencyCache replays that.
+ *
+ * Every returned number is checked (HF checks none): each inverse frequency must be a normal float32 (HF holds
+ * them in float32, as do the cos/sin tables) and the attention factor's square, the scale it puts on the logits,
+ * too. Dynamic NTK with factor >= 1e16 cancels s - (s - 1) to 0 and gives Infinity; factor 1e308 gives denormal
+ * frequencies; attention_factor 0 or 1e308 zeroes or overflows the logits. Strict: a PosencConfigError naming the
+ * key that caused it; lax: a warning, and the values HF would compute.
+ *
+ * Per-layer-type rope parameters (transformers v5 hybrid models): pass `layerType`; ropeLayerTypes lists them.
  */
-import { checkNumber } from "../util/validation.js";
-import { llama3InverseFrequencies } from "./llama3-rope.js";
-import {
-  createLongropeFrequencySwitch,
-  longropeAttentionFactor,
-  longropeInverseFrequencies,
-} from "./longrope.js";
+import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { ropeInverseFrequencies } from "./rope.js";
 import {
+  type ReadRopeConfigOptions,
+  type ReadRopeConfigResult,
   type ResolvedRopeConfig,
-  type RopeConfigOptions,
   type RopeType,
   readRopeConfig,
+  ropeTypeEntry,
 } from "./rope-config.js";
-import {
-  createDynamicNtkFrequencyCache,
-  dynamicNtkInverseFrequencies,
-  type RopeFrequencySchedule,
-  type RopeFrequencyUpdate,
-} from "./rope-dynamic-ntk.js";
-import { linearScaledInverseFrequencies } from "./rope-linear.js";
-import { yarnAttentionFactor, yarnInverseFrequencies } from "./yarn.js";
+import type { RopeFrequencies } from "./rope-config-types.js";
+import type { RopeFrequencySchedule, RopeFrequencyUpdate } from "./rope-dynamic-ntk.js";
 
 export {
+  type ReadRopeConfigOptions,
   type ResolvedRopeConfig,
+  ROPE_TYPE_TABLE,
   ROPE_TYPES,
   type RopeConfigOptions,
   type RopeType,
   readRopeConfig,
+  ropeLayerTypes,
 } from "./rope-config.js";
 
-export interface RopeParametersOptions extends RopeConfigOptions {
+export interface RopeParametersOptions extends ReadRopeConfigOptions {
   /** Current sequence length (max position id + 1), HF's `seq_len`; used by dynamic and longrope. */
   seqLen?: number;
 }
@@ -69,57 +70,79 @@ function checkSeqLen(seqLen: number | undefined): void {
 }
 
 /** Frequencies and attention factor of an already validated config, for sequence length `seqLen`. */
-export function ropeParametersFromResolved(
-  resolved: ResolvedRopeConfig,
-  seqLen?: number,
-): { invFreq: Float64Array; attentionFactor: number } {
+export function ropeParametersFromResolved(resolved: ResolvedRopeConfig, seqLen?: number): RopeFrequencies {
   checkSeqLen(seqLen);
-  const { dim, base } = resolved;
-  switch (resolved.ropeType) {
-    case "default":
-      return { invFreq: ropeInverseFrequencies(dim, base), attentionFactor: 1 };
-    case "linear":
-      return {
-        invFreq: linearScaledInverseFrequencies({ dim, base, factor: resolved.factor }),
-        attentionFactor: 1,
-      };
-    case "dynamic":
-      return {
-        invFreq: dynamicNtkInverseFrequencies({
-          dim,
-          base,
-          factor: resolved.factor,
-          maxPositionEmbeddings: resolved.maxPositionEmbeddings,
-          seqLen,
-        }),
-        attentionFactor: 1,
-      };
-    case "yarn":
-      return {
-        invFreq: yarnInverseFrequencies({
-          dim,
-          base,
-          factor: resolved.factor,
-          originalMaxPositionEmbeddings: resolved.originalMaxPositionEmbeddings,
-          betaFast: resolved.betaFast,
-          betaSlow: resolved.betaSlow,
-          truncate: resolved.truncate,
-        }),
-        attentionFactor: yarnAttentionFactor({
-          factor: resolved.factor,
-          attentionFactor: resolved.attentionFactor,
-          mscale: resolved.mscale,
-          mscaleAllDim: resolved.mscaleAllDim,
-        }),
-      };
-    case "longrope":
-      return {
-        invFreq: longropeInverseFrequencies({ ...resolved, seqLen }),
-        attentionFactor: longropeAttentionFactor(resolved),
-      };
-    case "llama3":
-      return { invFreq: llama3InverseFrequencies(resolved), attentionFactor: 1 };
+  return ropeTypeEntry(resolved).compute(resolved, seqLen);
+}
+
+/** The smallest normal float32, 2^-126, and the largest float32. */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** Attention factors whose square (the logit scale) is a normal float32: [2^-63, 2^63]. */
+export const ATTENTION_FACTOR_RANGE = [2 ** -63, 2 ** 63] as const;
+
+const isNormalFloat32 = (v: number) => v >= FLOAT32_MIN_NORMAL && v <= FLOAT32_MAX;
+
+/**
+ * The first returned number outside its range, as the error to throw (strict) or warn (lax), blaming the input
+ * that caused it: rope_theta when plain RoPE of that base already fails, else the type's scale key (factor, the
+ * LongRoPE list in use); factor for an inferred attention factor (an explicit one is checked when read).
+ */
+export function ropeFrequencyProblem(
+  read: Pick<ReadRopeConfigResult, "resolved" | "path" | "baseKey">,
+  frequencies: RopeFrequencies,
+  seqLen?: number,
+): PosencConfigError | undefined {
+  const { resolved, path, baseKey } = read;
+  const at = seqLen === undefined ? "" : ` at seq len ${seqLen}`;
+  const { attentionFactor } = frequencies;
+  const [lowest, highest] = ATTENTION_FACTOR_RANGE;
+  // An explicit attention_factor out of this range is already an issue of the reader; an inferred one is blamed
+  // on the factor it comes from.
+  const explicit = "attentionFactor" in resolved && resolved.attentionFactor !== null;
+  if (!explicit && !(attentionFactor >= lowest && attentionFactor <= highest)) {
+    return new PosencConfigError(
+      "out_of_range",
+      `${path}.factor`,
+      (resolved as { factor?: number }).factor,
+      `a value giving an attention factor in [2^-63, 2^63] (it multiplies cos and sin, so the logits scale by its square, which must stay a normal float32); this gives ${attentionFactor}${at}`,
+    );
   }
+  const { invFreq } = frequencies;
+  const i = invFreq.findIndex((v) => !isNormalFloat32(v));
+  if (i < 0) return undefined;
+  const range = `normal float32 numbers, ${FLOAT32_MIN_NORMAL.toPrecision(3)} .. ${FLOAT32_MAX.toPrecision(3)}, as HF holds them`;
+  if (!ropeInverseFrequencies(resolved.dim, resolved.base).every(isNormalFloat32)) {
+    return new PosencConfigError(
+      "out_of_range",
+      baseKey,
+      resolved.base,
+      `a base whose rotary dim ${resolved.dim} frequencies base^(-2i/d) are ${range}`,
+    );
+  }
+  const entry = ropeTypeEntry(resolved);
+  const blamed = entry.scaleInput?.(resolved, seqLen) ?? {
+    key: "factor",
+    value: (resolved as { factor?: number }).factor,
+  };
+  return new PosencConfigError(
+    "out_of_range",
+    `${path}.${blamed.key}`,
+    blamed.value,
+    `a value giving inverse frequencies that are ${range}; this gives inv_freq[${i}] = ${invFreq[i]}${at}`,
+  );
+}
+
+/** Strict: throws the problem; lax: records it as a warning (and passes it to onWarning). */
+function reportProblem(
+  problem: PosencConfigError | undefined,
+  options: ReadRopeConfigOptions,
+  warnings: string[],
+): void {
+  if (!problem) return;
+  if (options.strict) throw problem;
+  warnings.push(problem.message);
+  options.onWarning?.(problem);
 }
 
 /**
@@ -130,8 +153,11 @@ export function ropeParametersFromResolved(
  */
 export function ropeParameters(config: object, options: RopeParametersOptions = {}): RopeParameters {
   checkSeqLen(options.seqLen);
-  const { resolved, warnings } = readRopeConfig(config, options);
-  const { invFreq, attentionFactor } = ropeParametersFromResolved(resolved, options.seqLen);
+  const read = readRopeConfig(config, options);
+  const { resolved, warnings } = read;
+  const frequencies = ropeParametersFromResolved(resolved, options.seqLen);
+  reportProblem(ropeFrequencyProblem(read, frequencies, options.seqLen), options, warnings);
+  const { invFreq, attentionFactor } = frequencies;
   return { ropeType: resolved.ropeType, dim: resolved.dim, invFreq, attentionFactor, warnings };
 }
 
@@ -154,25 +180,17 @@ export interface RopeFrequencyCache extends RopeFrequencySchedule {
  */
 export function createRopeFrequencyCache(
   config: object,
-  options: RopeConfigOptions = {},
+  options: ReadRopeConfigOptions = {},
 ): RopeFrequencyCache {
-  const { resolved, warnings } = readRopeConfig(config, options);
-  const { ropeType, dim, base } = resolved;
+  const read = readRopeConfig(config, options);
+  const { resolved, warnings } = read;
+  const { ropeType, dim } = resolved;
+  const entry = ropeTypeEntry(resolved);
   let schedule: RopeFrequencySchedule;
-  if (resolved.ropeType === "dynamic") {
-    schedule = createDynamicNtkFrequencyCache({
-      dim,
-      base,
-      factor: resolved.factor,
-      maxPositionEmbeddings: resolved.maxPositionEmbeddings,
-    });
-  } else if (resolved.ropeType === "longrope") {
-    schedule = createLongropeFrequencySwitch({
-      ...resolved,
-      attentionFactor: longropeAttentionFactor(resolved),
-    });
+  if (entry.schedule) {
+    schedule = entry.schedule(resolved);
   } else {
-    const fixed = ropeParametersFromResolved(resolved);
+    const fixed = entry.compute(resolved, undefined);
     schedule = {
       invFreq: fixed.invFreq,
       attentionFactor: fixed.attentionFactor,
@@ -182,6 +200,7 @@ export function createRopeFrequencyCache(
       },
     };
   }
+  reportProblem(ropeFrequencyProblem(read, schedule), options, warnings);
   return {
     ropeType,
     dim,
@@ -192,6 +211,10 @@ export function createRopeFrequencyCache(
     get attentionFactor() {
       return schedule.attentionFactor;
     },
-    update: (seqLen: number) => schedule.update(seqLen),
+    update(seqLen: number): RopeFrequencyUpdate {
+      const next = schedule.update(seqLen);
+      if (next.changed) reportProblem(ropeFrequencyProblem(read, next, seqLen), options, warnings);
+      return next;
+    },
   };
 }

@@ -15,6 +15,7 @@
  * here), the conversion of weights between layouts in rope-layout.ts.
  */
 import { PosencConfigError } from "../util/validation.js";
+import type { RopeCommon, RopeTypeEntry } from "./rope-config-types.js";
 import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTable } from "./rope-kernel.js";
 import {
   type EncodingSpec,
@@ -47,6 +48,18 @@ export function ropeInverseFrequencies(dim: number, base = 10000): Float64Array 
   for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
   return invFreq;
 }
+
+/** Hugging Face rope_type "default" (`compute_default_rope_parameters`). */
+export interface DefaultRopeConfig extends RopeCommon {
+  ropeType: "default";
+}
+
+/** HF rope_type "default": theta_i = base^(-2i/d), attention factor 1 (the rope type table's first entry). */
+export const defaultRopeType: RopeTypeEntry<DefaultRopeConfig> = {
+  keys: [],
+  read: ({ dim, base }) => ({ ropeType: "default", dim, base }),
+  compute: ({ dim, base }) => ({ invFreq: ropeInverseFrequencies(dim, base), attentionFactor: 1 }),
+};
 
 export interface RopeEncodingOptions {
   id: string;

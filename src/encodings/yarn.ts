@@ -17,6 +17,17 @@
  */
 import { checkBoolean, checkNumber, PosencConfigError } from "../util/validation.js";
 import { defineRopeVariant, ROPE_BASE_PARAMS } from "./rope.js";
+import {
+  checkFactor,
+  isSet,
+  type RopeCommon,
+  type RopeTypeEntry,
+  readAttentionFactor,
+  readMaxPositionEmbeddings,
+  readOptionalMaxPositionEmbeddings,
+  readOriginal,
+  type TypeContext,
+} from "./rope-config-types.js";
 import type { EncodingSpec } from "./types.js";
 
 /** YaRN's attention temperature sqrt(1/t): 1 for scale <= 1, else 0.1 * mscale * ln(scale) + 1. */
@@ -123,6 +134,147 @@ export function yarnInverseFrequencies(options: YarnOptions): Float64Array {
   }
   return invFreq;
 }
+
+/** Hugging Face rope_type "yarn", with HF's fallbacks applied. */
+export interface YarnRopeConfig extends RopeCommon {
+  ropeType: "yarn";
+  factor: number;
+  originalMaxPositionEmbeddings: number;
+  betaFast: number;
+  betaSlow: number;
+  truncate: boolean;
+  attentionFactor: number | null;
+  mscale: number | null;
+  mscaleAllDim: number | null;
+}
+
+/** beta_fast / beta_slow: absent or null -> the default; 0 -> the default with an issue (HF's `or`). */
+function readBeta(at: TypeContext, name: "beta_fast" | "beta_slow", fallback: number): number {
+  const { reader, path, dict } = at;
+  const key = `${path}.${name}`;
+  if (!isSet(dict[name])) return fallback;
+  const value = reader.number(key, dict[name], "a finite number > 0", (v) => v >= 0);
+  if (value === 0) {
+    reader.issue(
+      new PosencConfigError("out_of_range", key, value, `a finite number > 0 (HF replaces 0 by ${fallback})`),
+    );
+    return fallback;
+  }
+  return value;
+}
+
+function readYarn(at: TypeContext): YarnRopeConfig {
+  const { reader, path, dict, dim, base, baseKey } = at;
+  if (base <= 1) {
+    throw new PosencConfigError(
+      "out_of_range",
+      baseKey,
+      base,
+      "a finite number > 1 for yarn (ln(rope_theta) is a divisor)",
+    );
+  }
+  const maxPos = readOptionalMaxPositionEmbeddings(reader);
+  const original = readOriginal(at);
+  const originalMaxPositionEmbeddings =
+    original?.value ??
+    readMaxPositionEmbeddings(reader, "yarn uses it as original_max_position_embeddings when that is absent");
+  const factorKey = `${path}.factor`;
+  let factor: number;
+  if (isSet(dict.factor)) {
+    factor = checkFactor(reader, factorKey, dict.factor);
+    const implicit = maxPos === undefined ? 1 : maxPos / originalMaxPositionEmbeddings;
+    if (original && implicit !== factor && implicit !== 1) {
+      reader.issue(
+        new PosencConfigError(
+          "conflict",
+          factorKey,
+          factor,
+          `max_position_embeddings / original_max_position_embeddings = ${maxPos} / ${originalMaxPositionEmbeddings} = ${implicit} (HF uses the explicit factor and warns)`,
+        ),
+      );
+    }
+  } else if (original && maxPos !== undefined) {
+    factor = maxPos / originalMaxPositionEmbeddings;
+    reader.issue(
+      new PosencConfigError(
+        "missing_key",
+        factorKey,
+        dict.factor,
+        `a number >= 1; inferred as max_position_embeddings / original_max_position_embeddings = ${maxPos} / ${originalMaxPositionEmbeddings} = ${factor}, as HF does`,
+      ),
+    );
+  } else {
+    throw new PosencConfigError(
+      "missing_key",
+      factorKey,
+      dict.factor,
+      "a number >= 1 (or original_max_position_embeddings with max_position_embeddings, from which factor = max / original is inferred)",
+    );
+  }
+  const betaFast = readBeta(at, "beta_fast", 32);
+  const betaSlow = readBeta(at, "beta_slow", 1);
+  if (betaFast < betaSlow) {
+    reader.issue(
+      new PosencConfigError(
+        "conflict",
+        `${path}.beta_fast`,
+        betaFast,
+        `a number >= ${path}.beta_slow = ${betaSlow} (defaults: beta_fast 32, beta_slow 1)`,
+      ),
+    );
+  }
+  const optionalNumber = (name: "mscale" | "mscale_all_dim") =>
+    isSet(dict[name]) ? reader.number(`${path}.${name}`, dict[name], "a finite number") : null;
+  let truncate = true;
+  if (dict.truncate === null) {
+    truncate = false; // HF: `if truncate:` with None -> no rounding
+    reader.issue(
+      new PosencConfigError(
+        "invalid_type",
+        `${path}.truncate`,
+        null,
+        "true or false (HF reads null as false)",
+      ),
+    );
+  } else if (dict.truncate !== undefined) {
+    if (typeof dict.truncate !== "boolean") {
+      throw new PosencConfigError("invalid_type", `${path}.truncate`, dict.truncate, "true or false");
+    }
+    truncate = dict.truncate;
+  }
+  return {
+    ropeType: "yarn",
+    dim,
+    base,
+    factor,
+    originalMaxPositionEmbeddings,
+    betaFast,
+    betaSlow,
+    truncate,
+    attentionFactor: readAttentionFactor(at),
+    mscale: optionalNumber("mscale"),
+    mscaleAllDim: optionalNumber("mscale_all_dim"),
+  };
+}
+
+/** HF rope_type "yarn" (`_compute_yarn_parameters`). */
+export const yarnRopeType: RopeTypeEntry<YarnRopeConfig> = {
+  keys: [
+    "factor",
+    "original_max_position_embeddings",
+    "attention_factor",
+    "beta_fast",
+    "beta_slow",
+    "mscale",
+    "mscale_all_dim",
+    "truncate",
+  ],
+  read: readYarn,
+  compute: (resolved) => ({
+    invFreq: yarnInverseFrequencies(resolved),
+    attentionFactor: yarnAttentionFactor(resolved),
+  }),
+};
 
 const YARN_PARAMS = {
   ...ROPE_BASE_PARAMS,

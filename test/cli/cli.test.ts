@@ -2,39 +2,14 @@
  * The CLI end to end, as a user runs it: exit codes, one-line errors on bad input, JSON contracts.
  * Runs the built CLI (dist/cli/main.js), as installed users do; `npm test` builds it first (pretest).
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { expectInputError, posenc, root, scratchFolder } from "../helpers/cli-process.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "dist/cli/main.js");
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' (npm test does it first)`);
-
-function posenc(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: root });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const scratch = mkdtempSync(join(tmpdir(), "posenc-cli-"));
-function file(name: string, content: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-/** A bad-input failure: exit 2, exactly one line on stderr, no stack trace, mentioning `fragment`. */
-function expectInputError(result: ReturnType<typeof posenc>, fragment: string | RegExp): void {
-  expect(result.code).toBe(2);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-  expect(lines[0]).toMatch(fragment);
-  expect(result.stdout).toBe("");
-}
+const { dir: scratch, file } = scratchFolder("posenc-cli-");
 
 describe("posenc rope", () => {
   it("prints the exact JSON contract for the bundled Llama 3.1 config", () => {

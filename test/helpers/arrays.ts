@@ -32,3 +32,13 @@ export function expectCloseTo(actual: ArrayLike<number>, expected: number[], dig
   expect(actual.length).toBe(expected.length);
   for (const [i, e] of expected.entries()) expect(actual[i]).toBeCloseTo(e, digits);
 }
+
+/** max_i |actual_i - expected_i| / |expected_i|, after asserting the lengths are equal. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.abs(expected[i]));
+  }
+  return worst;
+}
