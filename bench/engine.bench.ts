@@ -24,7 +24,6 @@
  * `--json` prints {"tokensPerSecond", "pytorchTokensPerSecond", "ratio", "matmulGflops", ...}.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +38,7 @@ import {
   trainReferenceModel,
 } from "../src/engine/testing/reference-model.js";
 import { Rng } from "../src/util/rng.js";
+import { findOpenBlasDir, findTorchPython, NETLIB_BLAS_WARNING, torchEnvironment } from "./torch-peer.js";
 
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {
@@ -243,36 +243,11 @@ interface TorchRun {
   maxTokensPerSecond: number;
 }
 
-function findTorchPython(): string | null {
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    try {
-      execFileSync(python, ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
-      return python;
-    } catch {
-      // try the next one
-    }
-  }
-  return null;
-}
-
-function findOpenBlasDir(): string | null {
-  const candidates = [
-    option("--torch-blas"),
-    process.env.POSENC_TORCH_BLAS_DIR,
-    "/usr/lib/x86_64-linux-gnu/openblas-pthread",
-    "/usr/lib/aarch64-linux-gnu/openblas-pthread",
-  ];
-  for (const dir of candidates) if (dir && existsSync(join(dir, "libblas.so.3"))) return dir;
-  return null;
-}
-
 let torchRuns: TorchRun[] = [];
 const python = args.includes("--no-torch") ? null : findTorchPython();
 if (python) {
   const script = join(dirname(fileURLToPath(import.meta.url)), "engine_pytorch.py");
-  const blasDir = findOpenBlasDir();
-  const env = { ...process.env, OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined } as NodeJS.ProcessEnv;
-  if (blasDir) env.LD_LIBRARY_PATH = [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  const blasDir = findOpenBlasDir(option("--torch-blas"));
   // The peer trains the same model: engine_pytorch.py takes its sizes as flags.
   const torchModelFlags = Object.entries({
     layers: config.layers,
@@ -285,7 +260,6 @@ if (python) {
     "rotary-base": config.rotaryBase,
   }).flatMap(([flag, value]) => [`--${flag}`, String(value)]);
   torchRuns = [1, 2].map((t) => {
-    // OpenBLAS threads follow the torch setting (its own pool is separate from torch's OpenMP pool).
     const out = execFileSync(
       python,
       [
@@ -298,16 +272,12 @@ if (python) {
         String(warmup),
         ...torchModelFlags,
       ],
-      { env: { ...env, OPENBLAS_NUM_THREADS: String(t) }, encoding: "utf8", timeout: 30 * 60_000 },
+      { env: torchEnvironment(blasDir, t), encoding: "utf8", timeout: 30 * 60_000 },
     );
     return JSON.parse(out.trim().split("\n").pop()!) as TorchRun;
   });
   if (torchRuns.some((run) => !run.blas.includes("openblas"))) {
-    log(
-      "pytorch: WARNING this torch calls the netlib reference BLAS (about 3 GFLOP/s), so the comparison flatters the " +
-        "engine. Extract Debian's libopenblas0-pthread (e.g. `apt-get download libopenblas0-pthread && dpkg -x " +
-        "libopenblas0-pthread_*.deb /tmp/openblas`) and pass --torch-blas /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread",
-    );
+    log(NETLIB_BLAS_WARNING);
   }
   for (const run of torchRuns) {
     log(

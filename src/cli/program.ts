@@ -12,6 +12,7 @@ import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
 import { evalCommand } from "./commands/eval.js";
 import { extendCommand } from "./commands/extend.js";
+import { fieldsCommand } from "./commands/fields.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   benchCommand,
   reportCommand,
   docsCommand,
+  fieldsCommand,
 ];
 
 /** The package's version, from the package.json two folders up (dist/cli/ or src/cli/). */

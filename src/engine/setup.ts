@@ -23,7 +23,7 @@ import {
   wasmKernelTable,
   wasmSimdSupported,
 } from "./wasm/index.js";
-import { kernelModuleAsync } from "./wasm/module.js";
+import { defaultKernelVariant, type KernelVariant, kernelModuleAsync } from "./wasm/module.js";
 
 export type KernelChoice = "auto" | "reference" | "wasm";
 
@@ -32,6 +32,12 @@ export interface EngineOptions {
   kernels?: KernelChoice;
   /** Threads for large ops, counting the caller's: "auto" (default), 1, 2, ... (WASM kernels only). */
   threads?: number | "auto";
+  /**
+   * Use the relaxed-SIMD build of the WASM kernels (matmul with fused multiply-add) where the WebAssembly engine
+   * supports it; default true. In Node 20 this turns on V8's `--experimental-wasm-relaxed-simd` (see
+   * platform/workers.ts `allowRelaxedSimd`). false: always the plain SIMD128 build.
+   */
+  relaxedSimd?: boolean;
 }
 
 /** What `initEngine` selected. */
@@ -40,9 +46,15 @@ export interface EngineInfo {
   /** Threads large ops may use (1 without a pool). */
   threads: number;
   pool: ThreadPool | null;
+  /** The WASM kernel build ("simd" or "relaxed-simd"); absent for the references. */
+  variant?: KernelVariant;
 }
 
 let current: EngineInfo = { kernels: "reference", threads: 1, pool: null };
+
+function variantOf(options: EngineOptions): KernelVariant {
+  return options.relaxedSimd === false ? "simd" : defaultKernelVariant();
+}
 
 /** The current selection (the references until an init function runs). */
 export function engineInfo(): EngineInfo {
@@ -73,11 +85,11 @@ function useReference(): EngineInfo {
   return current;
 }
 
-function useWasm(pool: ThreadPool | null): EngineInfo {
-  const wasm = createWasmKernels({ pool });
+function useWasm(pool: ThreadPool | null, variant: KernelVariant): EngineInfo {
+  const wasm = createWasmKernels({ pool, variant });
   resetKernels();
   setKernels(wasmKernelTable(wasm));
-  current = { kernels: "wasm", threads: wasm.threads, pool };
+  current = { kernels: "wasm", threads: wasm.threads, pool, variant };
   return current;
 }
 
@@ -85,15 +97,16 @@ function useWasm(pool: ThreadPool | null): EngineInfo {
 export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const { kernels, threads } = checkOptions("initEngine", options);
   if (kernels === "reference" || (kernels === "auto" && !wasmSimdSupported())) return useReference();
-  await kernelModuleAsync();
+  const variant = variantOf(options);
+  await kernelModuleAsync(variant);
   let pool: ThreadPool | null = null;
   if (threads !== 1 && threadPoolSupported()) {
     const wanted = threads === "auto" ? Math.min(2, await hardwareConcurrency()) : threads;
     const running = currentThreadPool();
-    if (running && running.threads !== wanted) await running.close();
-    if (wanted > 1) pool = currentThreadPool() ?? (await startThreadPool({ workers: wanted - 1 }));
+    if (running && (running.threads !== wanted || running.variant !== variant)) await running.close();
+    if (wanted > 1) pool = currentThreadPool() ?? (await startThreadPool({ workers: wanted - 1, variant }));
   }
-  return useWasm(pool);
+  return useWasm(pool, variant);
 }
 
 /**
@@ -103,15 +116,21 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
 export function initEngineSync(options: EngineOptions = {}): EngineInfo {
   const { kernels, threads } = checkOptions("initEngineSync", options);
   if (kernels === "reference" || (kernels === "auto" && !wasmSimdSupported())) return useReference();
+  const variant = variantOf(options);
   const running = currentThreadPool();
   const pool =
-    threads !== 1 && running && (threads === "auto" || running.threads <= threads) ? running : null;
-  return useWasm(pool);
+    threads !== 1 &&
+    running &&
+    running.variant === variant &&
+    (threads === "auto" || running.threads <= threads)
+      ? running
+      : null;
+  return useWasm(pool, variant);
 }
 
 /** Stops the thread pool, if one is running, and falls back to single-threaded kernels of the same family. */
 export async function shutdownEngine(): Promise<void> {
   const running = currentThreadPool();
   if (running) await running.close();
-  if (current.kernels === "wasm") useWasm(null);
+  if (current.kernels === "wasm") useWasm(null, current.variant ?? "simd");
 }

@@ -26,8 +26,34 @@ export function allocStorageUninitialized(length: number): Float32Array {
   return allocFloat32Uninitialized(length);
 }
 
-/** Returns a buffer from `allocStorage` for reuse (float64 buffers are left to the garbage collector). */
+/**
+ * Owners beyond the first of buffers that several tensors share (zero-copy views such as `reshape` outputs). A
+ * buffer absent from the map has exactly one owner. `freeStorage` drops one owner; the last one frees the buffer.
+ */
+const extraOwners = new Map<Float32Array, number>();
+
+/** Adds an owner to `view` (a tensor that shares it); returns it. */
+export function shareStorage(view: Float32Array): Float32Array {
+  extraOwners.set(view, (extraOwners.get(view) ?? 0) + 1);
+  return view;
+}
+
+/** Owners of `view` beyond the first (0 when not shared). */
+export function sharedOwners(view: Float32Array): number {
+  return extraOwners.get(view) ?? 0;
+}
+
+/**
+ * Drops one owner of a buffer from `allocStorage`; the last owner returns it for reuse (float64 buffers are left
+ * to the garbage collector).
+ */
 export function freeStorage(view: Float32Array): void {
+  const extra = extraOwners.get(view);
+  if (extra !== undefined) {
+    if (extra === 1) extraOwners.delete(view);
+    else extraOwners.set(view, extra - 1);
+    return;
+  }
   if ((view as ArrayBufferView) instanceof Float64Array) return;
   freeFloat32(view);
 }

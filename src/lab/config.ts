@@ -165,6 +165,12 @@ export const experimentSchema = z.strictObject({
     checkpointEvery: num({ integer: true, min: 0 }).default(100),
     /** Progress line every N steps when stdout is not a TTY. */
     logEvery: num({ integer: true, min: 1 }).default(100),
+    /**
+     * Length-bucketed batches (decoder layout): sample this many batches at once, sort their examples by length
+     * into that many batches, train them in a seeded order (src/lab/batching.ts). Absent or 1: every batch is
+     * padded to the run's longest sequence.
+     */
+    bucketWindow: num({ integer: true, min: 1, max: 1024 }).optional(),
   }),
   eval: z.strictObject({
     length: lengthRange,

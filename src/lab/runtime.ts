@@ -11,7 +11,8 @@ let configured: string | undefined;
 export function useSingleThreadKernels(): string {
   if (configured) return configured;
   const kernels = process.env.POSENC_KERNELS === "reference" ? "reference" : "auto";
-  const info = initEngineSync({ threads: 1, kernels });
+  // POSENC_RELAXED_SIMD=0: the plain SIMD128 kernels (for A/B timing; the relaxed build rounds products once).
+  const info = initEngineSync({ threads: 1, kernels, relaxedSimd: process.env.POSENC_RELAXED_SIMD !== "0" });
   configured = info.kernels === "wasm" ? "wasm-simd" : "reference";
   return configured;
 }

@@ -14,6 +14,8 @@ export const STREAM = {
   init: 0x1a17,
   /** Training batches and the model's training-time randomness (index = step). */
   train: 0x7a41,
+  /** Length-bucketed training examples, one window of train.bucketWindow batches (index = window). */
+  bucket: 0xb0c7,
   /** Held-out evaluation examples (index = length). */
   eval: 0xe7a1,
 } as const;

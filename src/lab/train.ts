@@ -3,7 +3,8 @@
  *
  *   for step = start .. steps-1:
  *     rng    = Rng(seed, "train", step)                 fresh examples every step, reproducible from (seed, step)
- *     batch  = task.sample(rng, batchSize, train.length), right-padded to a fixed length (batching.ts)
+ *     batch  = task.sample(rng, batchSize, train.length), right-padded to a fixed length (batching.ts), or the
+ *              step's share of a length-sorted window of batches (train.bucketWindow, batching.ts)
  *     loss   = crossEntropy(model(batch), answer tokens + EOS only)
  *     backward; clip the global grad norm; AdamW step at lr = learningRateAt(step)   (warmup, then cosine)
  *     every checkpointEvery steps: checkpoint (weights + AdamW moments + loss history), atomically
@@ -14,13 +15,21 @@
  *
  * Tokens/s counts the non-pad input tokens per second of training (the calibration's definition).
  */
-import { AdamW, clipGradNorm, crossEntropy, learningRateAt, type Parameter, tidy } from "../engine/index.js";
+import {
+  AdamW,
+  clipGradNorm,
+  crossEntropy,
+  learningRateAt,
+  mul,
+  type Parameter,
+  tidy,
+} from "../engine/index.js";
 import { buildVocabulary } from "../tasks/format.js";
 import { createTask } from "../tasks/registry.js";
 import { scoreBatch } from "../tasks/score.js";
 import type { Task, TaskBatch } from "../tasks/types.js";
 import { PosencConfigError } from "../util/validation.js";
-import { padBatch, trainingPadLength } from "./batching.js";
+import { trainingBatches } from "./batching.js";
 import { loadCheckpointInto, readSidecar, saveCheckpoint } from "./checkpoint.js";
 import { type EncodingChoice, type ExperimentConfig, encodingLabel, scheduleOf } from "./config.js";
 import { defaultModelFactory, type LabModel, type ModelFactory, maxSequenceLength } from "./model.js";
@@ -142,7 +151,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
     weightDecay: t.weightDecay,
   });
   const schedule = scheduleOf(t);
-  const padTo = trainingPadLength(task, config.task.layout, t.length);
+  const batchAt = trainingBatches(task, config, seed, pad);
 
   let startStep = 0;
   let lossHistory: number[] = [];
@@ -192,11 +201,11 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
     const stepBegan = performance.now();
     const rng = streamRng(seed, STREAM.train, step);
     const { loss, accuracy, tokens } = tidy(() => {
-      const batch = padBatch(task.sample(rng, t.batchSize, t.length, config.task.layout), padTo, pad);
+      const { batch, lossScale } = batchAt(step, rng);
       optimizer.zeroGrad();
       const logits = model.forward(batch, { rng, training: true });
       const lossTensor = crossEntropy(logits, scoredTargets(batch));
-      lossTensor.backward();
+      (lossScale === 1 ? lossTensor : mul(lossTensor, lossScale)).backward();
       clipGradNorm(params, t.gradClip);
       optimizer.step(learningRateAt(step, schedule));
       const score = scoreBatch(batch, argmaxRows(logits.data, vocabSize));

@@ -30,6 +30,12 @@ vi.mock("../../src/lab/job.js", async (importOriginal) => ({
   ...(await importOriginal<object>()),
   runJob: () => Promise.reject(new WorkStarted("runJob")),
 }));
+vi.mock("../../src/fields/run.js", async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  runFields: () => {
+    throw new WorkStarted("runFields");
+  },
+}));
 vi.mock("../../src/lab/evaluate.js", async (importOriginal) => ({
   ...(await importOriginal<object>()),
   evaluate: () => {

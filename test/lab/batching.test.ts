@@ -1,11 +1,26 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { noGrad, tidy } from "../../src/engine/index.js";
-import { padBatch, trainingPadLength } from "../../src/lab/batching.js";
+import { crossEntropy, noGrad, tidy } from "../../src/engine/index.js";
+import {
+  BUCKET_PAD_MULTIPLE,
+  bucketWindow,
+  padBatch,
+  trainingBatches,
+  trainingPadLength,
+} from "../../src/lab/batching.js";
 import { parseExperimentConfig } from "../../src/lab/config.js";
-import { buildRunModel } from "../../src/lab/train.js";
+import { useSingleThreadKernels } from "../../src/lab/runtime.js";
+import { STREAM, streamRng } from "../../src/lab/seeds.js";
+import { buildRunModel, type RunSpec, scoredTargets, train } from "../../src/lab/train.js";
 import { buildVocabulary } from "../../src/tasks/format.js";
 import { createTask } from "../../src/tasks/registry.js";
+import type { TaskBatch } from "../../src/tasks/types.js";
 import { Rng } from "../../src/util/rng.js";
+import { modelFactory } from "./tiny-model.js";
+
+useSingleThreadKernels();
 
 describe("right-padding of decoder batches", () => {
   it("pads rows with PAD, unscored, and keeps task position ids row by row", () => {
@@ -60,5 +75,147 @@ describe("right-padding of decoder batches", () => {
         for (let i = 0; i < V; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
       }
     }
+  });
+});
+
+/** Row b of a decoder batch as its real tokens and their masks/ids: what identifies an example. */
+function rowKeys(batch: TaskBatch): string[] {
+  const keys: string[] = [];
+  for (let b = 0; b < batch.batchSize; b++) {
+    const n = (batch.tokenCounts as Int32Array)[b];
+    const at = (a: Int32Array | Uint8Array | Float64Array) =>
+      Array.from(a.subarray(b * batch.seqLen, b * batch.seqLen + n));
+    keys.push(
+      JSON.stringify([
+        batch.lengths[b],
+        at(batch.inputs),
+        at(batch.targets),
+        at(batch.mask),
+        batch.positionIds ? at(batch.positionIds) : 0,
+      ]),
+    );
+  }
+  return keys;
+}
+
+function padFraction(batches: TaskBatch[]): number {
+  let real = 0;
+  let total = 0;
+  for (const b of batches) {
+    total += b.batchSize * b.seqLen;
+    for (const n of b.tokenCounts as Int32Array) real += n;
+  }
+  return 1 - real / total;
+}
+
+describe("length-bucketed training batches (train.bucketWindow)", () => {
+  const copy = createTask("copy", { vocabSize: 16 });
+  const pad = buildVocabulary(copy.symbols).pad;
+  const spec = { batchSize: 64, length: { min: 1, max: 20 }, bucketWindow: 8 };
+  const padTo = trainingPadLength(copy, "decoder", spec.length);
+
+  it("trains exactly the window's K*B examples, sorted by length into K batches in a seeded order", () => {
+    const window = bucketWindow(copy, spec, 3, 7, pad, padTo);
+    expect(window).toHaveLength(8);
+    const drawn = copy.sample(streamRng(7, STREAM.bucket, 3), 8 * 64, spec.length);
+    expect(window.flatMap((w) => rowKeys(w.batch)).sort()).toEqual(rowKeys(drawn).sort());
+    // Sorted: the batches' token-count ranges do not overlap, and each is padded to its longest row rounded up.
+    const ranges = window
+      .map((w) => Array.from(w.batch.tokenCounts as Int32Array))
+      .map((c) => [Math.min(...c), Math.max(...c)])
+      .sort((a, b) => a[0] - b[0]);
+    for (let k = 1; k < 8; k++) expect(ranges[k][0]).toBeGreaterThanOrEqual(ranges[k - 1][1]);
+    for (const { batch } of window) {
+      const longest = Math.max(...(batch.tokenCounts as Int32Array));
+      expect(batch.seqLen).toBe(
+        Math.min(Math.ceil(longest / BUCKET_PAD_MULTIPLE) * BUCKET_PAD_MULTIPLE, padTo),
+      );
+      expect(batch.batchSize).toBe(64);
+    }
+    // Not ordered short to long (no curriculum inside the window).
+    const firsts = window.map((w) => (w.batch.tokenCounts as Int32Array)[0]);
+    expect(firsts).not.toEqual([...firsts].sort((a, b) => a - b));
+    // Same (seed, window): the same batches; another window: others.
+    expect(bucketWindow(copy, spec, 3, 7, pad, padTo)).toEqual(window);
+    expect(rowKeys(bucketWindow(copy, spec, 4, 7, pad, padTo)[0].batch)).not.toEqual(
+      rowKeys(window[0].batch),
+    );
+  });
+
+  it("cuts the padding of copy 1..20 at batch 64 from 45% to 19%", () => {
+    const plain = Array.from({ length: 16 }, (_, s) =>
+      padBatch(copy.sample(streamRng(1, STREAM.train, s), 64, spec.length), padTo, pad),
+    );
+    const bucketed = [0, 1].flatMap((w) => bucketWindow(copy, spec, w, 1, pad, padTo).map((x) => x.batch));
+    expect(padFraction(plain)).toBeGreaterThan(0.43);
+    expect(padFraction(plain)).toBeLessThan(0.47);
+    expect(padFraction(bucketed)).toBeCloseTo(0.19, 2);
+  });
+
+  it("weights every scored token of a window as an unbucketed batch does on average (loss scales)", () => {
+    const config = parseExperimentConfig({
+      task: { id: "copy", params: { vocabSize: 16 } },
+      model: { layers: 1, dModel: 8, heads: 2 },
+      encodings: [{ id: "nope" }],
+      train: { length: "1..20", steps: 1, batchSize: 16, bucketWindow: 4 },
+      eval: { length: "1..4" },
+    });
+    const { model } = buildRunModel({ config, encoding: config.encodings[0], seed: 0 });
+    const window = bucketWindow(copy, config.train, 0, 2, pad, padTo);
+    const all = copy.sample(streamRng(2, STREAM.bucket, 0), 4 * 16, config.train.length);
+    const meanLoss = (batch: TaskBatch) =>
+      tidy(() =>
+        noGrad(() =>
+          crossEntropy(
+            model.forward(batch, { rng: new Rng(0), training: false }),
+            scoredTargets(batch),
+          ).item(),
+        ),
+      );
+    // sum_j scale_j * mean_j = K * (mean over every scored token of the window)
+    const weighted = window.reduce((acc, w) => acc + w.lossScale * meanLoss(w.batch), 0);
+    expect(weighted).toBeCloseTo(4 * meanLoss(all), 4);
+    expect(window.reduce((a, w) => a + w.lossScale, 0)).toBeCloseTo(4, 12);
+    expect(Math.min(...window.map((w) => w.lossScale))).toBeLessThan(0.5);
+  });
+
+  it("a bucketed run stopped mid-window and resumed equals the uninterrupted run, bit for bit", async () => {
+    const config = parseExperimentConfig({
+      task: { id: "reverse_string", params: { vocabSize: 8 } },
+      encodings: [{ id: "rope" }],
+      train: { length: "1..8", steps: 30, batchSize: 16, checkpointEvery: 7, lr: 0.05, bucketWindow: 4 },
+      eval: { length: "1..10", samplesPerLength: 4 },
+      seeds: [3],
+    });
+    const run: RunSpec = { config, encoding: config.encodings[0], seed: 3 };
+    const bits = (o: Awaited<ReturnType<typeof train>>) =>
+      o.model.parameters().map((p) => Array.from(new Uint32Array(p.data.slice().buffer)));
+    const whole = await train(run, { modelFactory });
+    const dir = mkdtempSync(join(tmpdir(), "posenc-bucket-resume-"));
+    await train(run, { modelFactory, checkpointDir: dir, stopAfter: 17 });
+    const resumed = await train(run, { modelFactory, checkpointDir: dir, resume: true });
+    expect(resumed.startStep).toBe(14); // inside window 3 (steps 12..15)
+    expect(resumed.lossHistory).toEqual(whole.lossHistory);
+    expect(bits(resumed)).toEqual(bits(whole));
+    expect(whole.lossHistory[29]).toBeLessThan(whole.lossHistory[0]);
+    // And it trains on other batches than the unbucketed run.
+    const plain = await train(
+      { ...run, config: { ...config, train: { ...config.train, bucketWindow: undefined } } },
+      { modelFactory },
+    );
+    expect(plain.lossHistory).not.toEqual(whole.lossHistory);
+  });
+
+  it("is refused for the encoder layout, whose batches hold one length each", () => {
+    const task = createTask("reverse", { vocabSize: 4 });
+    const config = parseExperimentConfig({
+      task: { id: "reverse", params: { vocabSize: 4 }, layout: "encoder" },
+      encodings: [{ id: "nope" }],
+      train: { length: "1..6", steps: 1, bucketWindow: 4 },
+      eval: { length: "1..6" },
+    });
+    expect(() => trainingBatches(task, config, 0, 0)).toThrow(
+      "Invalid train.bucketWindow: expected 1 or nothing for the encoder layout",
+    );
   });
 });

@@ -10,7 +10,7 @@ import { GridProgress } from "../../lab/grid-progress.js";
 import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import type { ResultsFile } from "../../lab/results.js";
-import { parseShard } from "../../lab/results.js";
+import { shardOfFlags } from "../../lab/scheduler-shard.js";
 import { runGrid } from "../../lab/sweep.js";
 import {
   type Command,
@@ -134,7 +134,7 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run the length-generalization benchmark grid (encodings x seeds) and write results and reports.",
   usage:
-    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--force] [--plan]",
+    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n|auto [--shards N]] [--parallel N] [--resume] [--force] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n|auto [--shards N]] [--parallel N] [--resume] [--force] [--plan]",
   flags: {
     config: {
       type: "string",
@@ -178,8 +178,14 @@ export const benchCommand: Command = {
     },
     shard: {
       type: "string",
-      description: "Run only shard i of n (every n-th job); merge with 'posenc report merge'",
-      valueName: "i/n",
+      description:
+        "Run only shard i of n (every n-th job), or 'auto' from a Slurm job array or Kubernetes Indexed Job; merge with 'posenc report merge'",
+      valueName: "i/n|auto",
+    },
+    shards: {
+      type: "string",
+      description: `Shard count for --shard auto where the scheduler exports none (Kubernetes); or set POSENC_SHARD_COUNT`,
+      valueName: "N",
     },
     parallel: {
       type: "string",
@@ -216,7 +222,9 @@ export const benchCommand: Command = {
     } else {
       config = configFromFlags(values);
     }
-    const shard = typeof values.shard === "string" ? parseShard(values.shard) : undefined;
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    const scheduled = shardOfFlags(str(values.shard), str(values.shards), process.env);
+    const shard = scheduled ? { index: scheduled.index, count: scheduled.count } : undefined;
     const parallel =
       typeof values.parallel === "string" ? parseIntegerFlag("bench", "parallel", values.parallel, 1, 64) : 2;
     const outDir =

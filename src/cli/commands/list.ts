@@ -1,4 +1,5 @@
 /** `posenc list`: every registered method, generated from the registry. */
+import { coordinateEncodingRegistry } from "../../encodings/coordinate/registry.js";
 import { encodingAliases, encodingRegistry } from "../../encodings/registry.js";
 import { describeParam } from "../../encodings/types.js";
 import type { Command } from "../args.js";
@@ -47,7 +48,10 @@ export const listCommand: Command = {
       `${spec.name} (arXiv:${spec.paper.arxiv}, ${spec.paper.year})`,
     ]);
     process.stdout.write(
-      `${formatTable(["id", "alias", "family", "hooks", "paper"], rows)}\n\n${rows.length} methods; an id or alias names one in a config or --encodings. 'posenc list --json' gives formulas and parameters, 'posenc tasks' the tasks.\n`,
+      `${formatTable(["id", "alias", "family", "hooks", "paper"], rows)}\n\n${rows.length} methods; an id or alias names one in a config or --encodings. 'posenc list --json' gives formulas and parameters, 'posenc tasks' the tasks.\n\nCoordinate encodings for neural fields ('posenc fields'):\n${formatTable(
+        ["id", "paper"],
+        coordinateEncodingRegistry.map((s) => [s.id, s.citation]),
+      )}\n`,
     );
   },
 };

@@ -150,6 +150,22 @@ export const unaryKernels = {
       for (let i = 0; i < n; i++) dx[i] += dy[i] * Math.sign(x[i]);
     },
   },
+  sinSqrtAbs: {
+    // SPDER's activation (Shah & Sitawarin, arXiv:2306.15242): y = sin(x) sqrt(|x|).
+    forward: (y, x, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.sin(x[i]) * Math.sqrt(Math.abs(x[i]));
+    },
+    // y' = cos(x) sqrt|x| + sin(x) sign(x) / (2 sqrt|x|). The second term tends to 0 at x = 0
+    // (sin(x) / sqrt|x| ~ sqrt|x|), so the derivative there is taken as its limit 0, not 0 * Infinity.
+    backward: (dx, dy, x, _y, n) => {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (v === 0) continue;
+        const r = Math.sqrt(Math.abs(v));
+        dx[i] += dy[i] * (Math.cos(v) * r + (Math.sin(v) * Math.sign(v)) / (2 * r));
+      }
+    },
+  },
 } satisfies Record<string, UnaryKernel>;
 
 export type UnaryName = keyof typeof unaryKernels;

@@ -31,6 +31,8 @@ export const sin = (x: Tensor): Tensor => unary("sin", x);
 export const cos = (x: Tensor): Tensor => unary("cos", x);
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
 export const abs = (x: Tensor): Tensor => unary("abs", x);
+/** sin(x) sqrt(|x|): SPDER's damped sine activation (arXiv:2306.15242); derivative 0 at x = 0 (its limit). */
+export const sinSqrtAbs = (x: Tensor): Tensor => unary("sinSqrtAbs", x);
 
 /** x^p for a constant exponent p. */
 export function pow(x: Tensor, p: number): Tensor {

@@ -1,10 +1,13 @@
 /**
  * Movement ops: reshape, permute/transpose, slice, concat, embedding (row gather), lerpGather (interpolated gather
- * along the last axis). Outputs own their storage
- * (these ops copy), and each gradient is the inverse movement, accumulated.
+ * along the last axis). `reshape` is a zero-copy view: its output shares the input's storage (tensors are
+ * contiguous row-major, so a new shape of the same size reads the same elements in the same order; the storage is
+ * freed when its last owner is disposed, storage.ts). The other ops' outputs own their storage (they copy). Each
+ * gradient is the inverse movement, accumulated.
  */
 import { contiguousStrides, makePlan } from "../kernels/broadcast.js";
 import { kernels } from "../kernels/index.js";
+import { shareStorage } from "../storage.js";
 import {
   formatShape,
   gradOrNull,
@@ -12,7 +15,7 @@ import {
   record,
   type Shape,
   shapeSize,
-  type Tensor,
+  Tensor,
   uninitialized,
 } from "../tensor.js";
 import { normalizeAxis } from "./shapes.js";
@@ -44,8 +47,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
       `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
     );
   }
-  const out = uninitialized(target);
-  out.data.set(x.data);
+  const out = new Tensor(shareStorage(x.data), target);
   return record(out, "reshape", [x], (g) => kernels().affineBackward(inputGrad(x), g, 1, x.size));
 }
 

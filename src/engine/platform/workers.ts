@@ -62,6 +62,23 @@ export function workersAvailable(): boolean {
   return typeof g.Worker === "function" && g.crossOriginIsolated !== false;
 }
 
+/**
+ * Lets this process's WebAssembly engine compile relaxed-SIMD instructions. Browsers ship relaxed SIMD (Chrome
+ * 114+, Firefox 120+); Node 20's V8 has it behind `--experimental-wasm-relaxed-simd`, which `v8.setFlagsFromString`
+ * turns on for modules compiled afterwards (`process.getBuiltinModule`: Node >= 20.16). Returns whether it set the
+ * flag; elsewhere it does nothing.
+ */
+export function allowRelaxedSimd(): boolean {
+  if (!isNode()) return false;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.("node:v8") as
+    | { setFlagsFromString?: (flags: string) => void }
+    | undefined;
+  if (!v8?.setFlagsFromString) return false;
+  v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return true;
+}
+
 /** "node:" + name, built at run time so that browser bundlers do not try to resolve Node built-ins. */
 function nodeModule(name: string): string {
   return `node:${name}`;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../util/rng.js";
-import { unaryKernels } from "../kernels/elementwise.js";
+import { affineBackward, unaryKernels } from "../kernels/elementwise.js";
 import { allocFloat32 } from "../memory.js";
 import { createWasmKernels } from "./index.js";
 
@@ -72,5 +72,35 @@ describe("WASM SIMD gelu", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("WASM SIMD affineBackward (dx += scale dy)", () => {
+  it("matches the reference: bit for bit at scale 1 (reshape's gradient), within 2 ulp otherwise", () => {
+    const rng = new Rng(5);
+    for (const [n, scale] of [
+      [1, 1],
+      [7, 1],
+      [4099, 1],
+      [13, 0.37],
+      [1031, -2.5],
+    ]) {
+      const dy = allocFloat32(n);
+      const dx = allocFloat32(n);
+      for (let i = 0; i < n; i++) {
+        dy[i] = rng.next() * 8 - 4;
+        dx[i] = rng.next() * 2 - 1;
+      }
+      const ref = Float32Array.from(dx);
+      affineBackward(ref, dy, scale, n);
+      wasm.affineBackward(dx, dy, scale, n);
+      for (let i = 0; i < n; i++) {
+        if (scale === 1) expect(dx[i]).toBe(ref[i]);
+        else
+          expect(Math.abs(dx[i] - ref[i])).toBeLessThanOrEqual(
+            2 * 2 ** -23 * (Math.abs(ref[i]) + Math.abs(scale * dy[i])),
+          );
+      }
+    }
   });
 });

@@ -2,6 +2,7 @@
  * WASM SIMD elementwise kernels with the `UnaryKernel` signature of ../kernels/elementwise.ts:
  *   gelu.forward(y, x, n)            y = gelu(x) (tanh approximation, as the reference)
  *   gelu.backward(dx, dy, x, y, n)   dx += gelu'(x) dy
+ *   affineBackward(dx, dy, scale, n)  dx += scale dy   (affine's and reshape's gradient)
  * (AssemblyScript source: ./assembly/elementwise.ts.) Swap in with
  * `setKernels({ unary: { ...referenceKernels.unary, gelu: wasm.gelu } })`.
  */
@@ -11,6 +12,7 @@ import type { KernelExports } from "./module.js";
 
 export interface WasmElementwiseKernels {
   gelu: UnaryKernel;
+  affineBackward(dx: Float32Array, dy: Float32Array, scale: number, n: number): void;
 }
 
 export function createWasmElementwise(kernels: KernelExports): WasmElementwiseKernels {
@@ -29,6 +31,12 @@ export function createWasmElementwise(kernels: KernelExports): WasmElementwiseKe
         checkView("wasm gelu.backward", "x", x, n);
         kernels.geluBackward(dx.byteOffset, dy.byteOffset, x.byteOffset, n);
       },
+    },
+    affineBackward(dx, dy, scale, n) {
+      checkSizes("wasm affineBackward", { n });
+      checkView("wasm affineBackward", "dx", dx, n);
+      checkView("wasm affineBackward", "dy", dy, n);
+      kernels.affineBackward(dx.byteOffset, dy.byteOffset, scale, n);
     },
   };
 }

@@ -15,13 +15,25 @@ import { createWasmBinary, type WasmBinaryKernels } from "./binary.js";
 import { createWasmElementwise, type WasmElementwiseKernels } from "./elementwise.js";
 import { createWasmLayernorm, type WasmLayernormKernels } from "./layernorm.js";
 import { createWasmMatmul, type WasmMatmulOptions } from "./matmul.js";
-import { instantiateKernels, kernelModule, kernelModuleAsync, wasmSimdSupported } from "./module.js";
+import {
+  defaultKernelVariant,
+  instantiateKernels,
+  type KernelVariant,
+  kernelModule,
+  kernelModuleAsync,
+  wasmSimdSupported,
+} from "./module.js";
 import { currentThreadPool, startThreadPool, type ThreadPool, threadPoolSupported } from "./pool.js";
 import { createWasmRows, type WasmRowKernels } from "./rows.js";
 import { createWasmSoftmax, type WasmSoftmaxKernels } from "./softmax.js";
 
 export { DEFAULT_SPLIT_MIN_FLOPS } from "./matmul.js";
-export { wasmSimdSupported } from "./module.js";
+export {
+  defaultKernelVariant,
+  type KernelVariant,
+  relaxedSimdSupported,
+  wasmSimdSupported,
+} from "./module.js";
 export {
   currentThreadPool,
   MAX_WORKERS,
@@ -43,19 +55,29 @@ export interface WasmKernels
   readonly threads: number;
   /** The pool in use, if any. */
   readonly pool: ThreadPool | null;
+  /** The kernel build in use. */
+  readonly variant: KernelVariant;
 }
 
 /** Options for `createWasmKernels`. */
 export interface WasmKernelOptions extends WasmMatmulOptions {
   /** A running thread pool to split large ops across (see `startThreadPool`); default none. */
   pool?: ThreadPool | null;
+  /** The kernel build: default the pool's, else `defaultKernelVariant()` (relaxed SIMD where supported). */
+  variant?: KernelVariant;
 }
 
 /** Creates the kernels synchronously on this thread (compiles the module on first use). */
 export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels {
   if (!wasmSimdSupported()) throw new Error("createWasmKernels: this WebAssembly engine lacks SIMD128");
-  const kernels = instantiateKernels(kernelModule());
   const pool = options.pool ?? null;
+  const variant = options.variant ?? pool?.variant ?? defaultKernelVariant();
+  if (pool && pool.variant !== variant) {
+    throw new Error(
+      `createWasmKernels: variant "${variant}" differs from the running pool's "${pool.variant}" (close the pool first)`,
+    );
+  }
+  const kernels = instantiateKernels(kernelModule(variant));
   const matmul = createWasmMatmul(kernels, pool, options);
   return {
     matmul,
@@ -67,6 +89,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
     ...createWasmRows(kernels),
     threads: pool ? pool.threads : 1,
     pool,
+    variant,
   };
 }
 
@@ -79,12 +102,15 @@ export interface InitWasmKernelOptions extends WasmMatmulOptions {
   threads?: number | "auto";
   /** Microseconds an idle worker spins before sleeping (default 200). */
   spinMicros?: number;
+  /** The kernel build (default `defaultKernelVariant()`). */
+  variant?: KernelVariant;
 }
 
 /** Compiles the module asynchronously, starts a pool when asked and possible, and creates the kernels. */
 export async function initWasmKernels(options: InitWasmKernelOptions = {}): Promise<WasmKernels> {
   if (!wasmSimdSupported()) throw new Error("initWasmKernels: this WebAssembly engine lacks SIMD128");
-  await kernelModuleAsync();
+  const variant = options.variant ?? currentThreadPool()?.variant ?? defaultKernelVariant();
+  await kernelModuleAsync(variant);
   const requested = options.threads ?? "auto";
   let pool: ThreadPool | null = null;
   if (requested !== 1 && threadPoolSupported()) {
@@ -92,10 +118,10 @@ export async function initWasmKernels(options: InitWasmKernelOptions = {}): Prom
     if (threads > 1) {
       pool =
         currentThreadPool() ??
-        (await startThreadPool({ workers: threads - 1, spinMicros: options.spinMicros }));
+        (await startThreadPool({ workers: threads - 1, spinMicros: options.spinMicros, variant }));
     }
   }
-  return createWasmKernels({ ...options, pool });
+  return createWasmKernels({ ...options, pool, variant });
 }
 
 /**
@@ -121,6 +147,7 @@ export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
     sumRows: kernels.sumRows,
     headsToSlabs: kernels.headsToSlabs,
     slabsToHeads: kernels.slabsToHeads,
+    affineBackward: kernels.affineBackward,
     unary: { ...referenceKernels.unary, gelu: kernels.gelu },
   };
 }

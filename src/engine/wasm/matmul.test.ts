@@ -1,12 +1,13 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../util/rng.js";
 import { matmulReference } from "../kernels/matmul.js";
 import type { MatmulShape } from "../kernels/types.js";
 import { allocFloat32, freeFloat32 } from "../memory.js";
-import { createWasmKernels, wasmSimdSupported } from "./index.js";
+import { createWasmKernels, type KernelVariant, relaxedSimdSupported, wasmSimdSupported } from "./index.js";
 
-const kernels = createWasmKernels();
+// Both builds of the kernels: plain SIMD128 (mul then add) and relaxed SIMD (fused multiply-add in the micro-kernel).
+let kernels = createWasmKernels({ variant: "simd" });
 
 function randomArray(rng: Rng, length: number): Float32Array {
   const view = allocFloat32(length);
@@ -74,9 +75,37 @@ function expectMatchesReference(s: MatmulShape, rng: Rng): void {
   for (const view of [a, b, cWasm, cRef]) freeFloat32(view);
 }
 
-describe("WASM SIMD matmul", () => {
+describe("relaxed SIMD", () => {
+  it("is supported on this runtime (Node 20 after allowing it) and the default build", async () => {
+    expect(relaxedSimdSupported()).toBe(true);
+    const { defaultKernelVariant } = await import("./index.js");
+    expect(defaultKernelVariant()).toBe("relaxed-simd");
+  });
+
+  it("fuses the multiply-add: one rounding where the plain build rounds twice", () => {
+    // C = a1 b1 + a2 b2 with a1 b1 = -(1 + 2^-11) and a2 b2 = (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 exactly.
+    // Plain: fl(a2 b2) = 1 + 2^-11 (2^-24 is half an ulp; ties to even), so C = 0. Fused: C = 2^-24.
+    const a = allocFloat32(2);
+    const b = allocFloat32(2);
+    const c = allocFloat32(1);
+    a.set([-(1 + 2 ** -11), 1 + 2 ** -12]);
+    b.set([1, 1 + 2 ** -12]);
+    const shape = shapeOf({ m: 1, n: 1, k: 2 });
+    createWasmKernels({ variant: "simd" }).matmul(a, b, c, shape);
+    expect(c[0]).toBe(0);
+    createWasmKernels({ variant: "relaxed-simd" }).matmul(a, b, c, shape);
+    expect(c[0]).toBe(2 ** -24);
+  });
+});
+
+describe.each<KernelVariant>(["simd", "relaxed-simd"])("WASM SIMD matmul, %s build", (variant) => {
+  beforeAll(() => {
+    kernels = createWasmKernels({ variant });
+  });
+
   it("is supported on this runtime", () => {
     expect(wasmSimdSupported()).toBe(true);
+    expect(kernels.variant).toBe(variant);
   });
 
   it("computes a hand-checked 2x2 product, transposed and accumulating", () => {

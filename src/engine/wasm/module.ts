@@ -3,7 +3,14 @@
  * embedded as base64 in ./generated/kernels.wasm.ts) and instantiating it on the engine's memory.
  */
 import { memory, memoryIsShared } from "../memory.js";
-import { KERNELS_WASM_BASE64 } from "./generated/kernels.wasm.js";
+import { allowRelaxedSimd } from "../platform/workers.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./generated/kernels.wasm.js";
+
+/**
+ * The two builds of the kernels (scripts/build-wasm.mjs): "simd" (SIMD128 only) and "relaxed-simd" (the matmul
+ * micro-kernel uses f32x4.relaxed_madd: a fused multiply-add where the CPU has FMA).
+ */
+export type KernelVariant = "simd" | "relaxed-simd";
 
 /** The functions the kernel module exports. Pointers are byte offsets into the engine's memory. */
 export interface KernelExports {
@@ -25,6 +32,7 @@ export interface KernelExports {
     work: number,
   ): void;
   geluForward(y: number, x: number, n: number): void;
+  affineBackward(dx: number, dy: number, scale: number, n: number): void;
   geluBackward(dx: number, dy: number, x: number, n: number): void;
   layernormForward(
     out: number,
@@ -174,6 +182,50 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
+/** (func (result f32) (f32x4.extract_lane 0 (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0)))) */
+const RELAXED_SIMD_PROBE = (() => {
+  const zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0x00, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 0xfd, 0x1f, 0x00, 0x0b]; // relaxed_madd, lane 0
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7d];
+  return new Uint8Array([
+    ...header,
+    0x03,
+    0x02,
+    0x01,
+    0x00,
+    0x0a,
+    body.length + 2,
+    0x01,
+    body.length,
+    ...body,
+  ]);
+})();
+
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this WebAssembly engine compiles relaxed SIMD, after allowing it where a flag is needed (Node 20: see
+ * `allowRelaxedSimd`). Probed once.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport === undefined) {
+    const valid = () => {
+      try {
+        return typeof WebAssembly === "object" && WebAssembly.validate(RELAXED_SIMD_PROBE);
+      } catch {
+        return false;
+      }
+    };
+    relaxedSupport = wasmSimdSupported() && (valid() || (allowRelaxedSimd() && valid()));
+  }
+  return relaxedSupport;
+}
+
+/** The variant `initEngine` uses by default: "relaxed-simd" where supported, else "simd". */
+export function defaultKernelVariant(): KernelVariant {
+  return relaxedSimdSupported() ? "relaxed-simd" : "simd";
+}
+
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -198,28 +250,46 @@ export function unsharedMemoryVariant(bytes: Uint8Array): Uint8Array {
   throw new Error("wasm kernels: shared memory import not found in the kernel module");
 }
 
-function moduleBytes(): BufferSource {
-  const bytes = decodeBase64(KERNELS_WASM_BASE64);
+function moduleBytes(variant: KernelVariant): BufferSource {
+  const bytes = decodeBase64(variant === "relaxed-simd" ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
   return (memoryIsShared ? bytes : unsharedMemoryVariant(bytes)) as BufferSource;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+function checkVariant(variant: KernelVariant): void {
+  if (variant === "relaxed-simd" && !relaxedSimdSupported()) {
+    throw new Error(
+      "wasm kernels: the relaxed-simd variant needs relaxed SIMD, which this WebAssembly engine lacks",
+    );
+  }
+}
 
 /** The compiled kernel module, compiled synchronously on first use (fine in Node and in browser workers). */
-export function kernelModule(): WebAssembly.Module {
-  if (!compiled) compiled = new WebAssembly.Module(moduleBytes());
-  return compiled;
+export function kernelModule(variant: KernelVariant = "simd"): WebAssembly.Module {
+  let module = compiled.get(variant);
+  if (!module) {
+    checkVariant(variant);
+    module = new WebAssembly.Module(moduleBytes(variant));
+    compiled.set(variant, module);
+  }
+  return module;
 }
 
 /** The compiled kernel module, compiled asynchronously (browsers' main thread limits synchronous compiles). */
-export async function kernelModuleAsync(): Promise<WebAssembly.Module> {
-  if (!compiled) compiled = await WebAssembly.compile(moduleBytes());
-  return compiled;
+export async function kernelModuleAsync(variant: KernelVariant = "simd"): Promise<WebAssembly.Module> {
+  let module = compiled.get(variant);
+  if (!module) {
+    checkVariant(variant);
+    module = await WebAssembly.compile(moduleBytes(variant));
+    compiled.set(variant, module);
+  }
+  return module;
 }
 
 /** The embedded kernel binary, as built (shared memory import). */
-export function kernelBinary(): Uint8Array {
-  return decodeBase64(KERNELS_WASM_BASE64);
+export function kernelBinary(variant: KernelVariant = "simd"): Uint8Array {
+  return decodeBase64(variant === "relaxed-simd" ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
 }
 
 /** A new instance of the kernel module on the engine's memory. */

@@ -26,7 +26,13 @@
  */
 import { allocBytes, memory, memoryIsShared } from "../memory.js";
 import { canBlockThisThread, type EngineWorker, spawnWorker, workersAvailable } from "../platform/workers.js";
-import { instantiateKernels, type KernelExports, kernelModule } from "./module.js";
+import {
+  defaultKernelVariant,
+  instantiateKernels,
+  type KernelExports,
+  type KernelVariant,
+  kernelModule,
+} from "./module.js";
 
 const SEQ = 0;
 const DONE = 1;
@@ -179,6 +185,8 @@ export interface ThreadPoolOptions {
   workers?: number;
   /** How long an idle worker spins before sleeping, microseconds. Default 200. */
   spinMicros?: number;
+  /** Which build of the kernels every thread of the pool runs. Default `defaultKernelVariant()`. */
+  variant?: KernelVariant;
 }
 
 /** A chunked matmul job; see `runChunk`. */
@@ -205,6 +213,8 @@ export interface MatmulJob {
 export interface ThreadPool {
   /** Threads that run a split job: the workers plus the caller. */
   readonly threads: number;
+  /** The kernel build every thread of the pool runs (split products must not mix roundings). */
+  readonly variant: KernelVariant;
   /** Runs the job's chunks on the caller and the workers; returns when all are done. Throws if one failed. */
   runMatmul(job: MatmulJob): void;
   /** Jobs run, and chunks run by the workers and by the caller, since the pool started. */
@@ -239,7 +249,8 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
     );
   }
   if (activePool) throw new Error("startThreadPool: a pool is already running; close() it first");
-  const module = kernelModule();
+  const variant = options.variant ?? defaultKernelVariant();
+  const module = kernelModule(variant);
   const callerKernels = instantiateKernels(module);
   const workBytes = callerKernels.WORKSPACE_BYTES.value;
   const callerWork = allocBytes(workBytes);
@@ -319,6 +330,7 @@ export async function startThreadPool(options: ThreadPoolOptions = {}): Promise<
 
   const pool: ThreadPool = {
     threads: workerCount + 1,
+    variant,
     runMatmul(job) {
       if (closed) throw new Error("thread pool: used after close()");
       if (failure) throw new Error(`thread pool: a worker failed (${String(failure)}); start a new pool`);

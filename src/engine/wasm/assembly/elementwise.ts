@@ -76,3 +76,20 @@ export function geluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
     store<f32>(dx + o, load<f32>(dx + o) + g * load<f32>(dy + o));
   }
 }
+
+/**
+ * dx[i] += scale * dy[i] for i < n: the gradient of affine (y = scale x + shift) and of reshape (scale 1, whose
+ * output is a view, so its gradient is the output's, accumulated into the input's).
+ */
+export function affineBackward(dx: usize, dy: usize, scale: f32, n: i32): void {
+  const s = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, f32x4.add(v128.load(dx + o), f32x4.mul(s, v128.load(dy + o))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(dx + o) + scale * load<f32>(dy + o));
+  }
+}

@@ -1,7 +1,7 @@
 /** The engine's WASM kernels (AssemblyScript). Entry point compiled by scripts/build-wasm.mjs. */
 export { matmul, WORKSPACE_BYTES } from "./matmul";
 export { attentionSoftmax, attentionSoftmaxBackward, softmaxRows, softmaxRowsBackward } from "./softmax";
-export { geluBackward, geluForward } from "./elementwise";
+export { affineBackward, geluBackward, geluForward } from "./elementwise";
 export { layernormBackward, layernormForward } from "./layernorm";
 export { binaryBackwardRows, binaryForwardRows } from "./binary";
 export { fillRows, moveHeads, rotateHalf, sumRows } from "./rows";

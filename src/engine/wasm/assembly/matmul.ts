@@ -6,7 +6,10 @@
  * micro-panels, kc x NR each, so the micro-kernel reads B contiguously whatever its layout); row blocks of MC
  * (op(A) block packed into MR-tall micro-panels, kc x MR); then NR x MR tiles computed by a micro-kernel that
  * keeps the whole MR x NR tile of C in 8 SIMD registers: per depth step it loads two B vectors, splats MR A values
- * and does MR x 2 multiply-adds (no FMA in SIMD128: mul then add).
+ * and does MR x 2 multiply-adds. SIMD128 has no FMA (mul then add, two roundings); the relaxed-SIMD build
+ * (scripts/build-wasm.mjs, `--enable relaxed-simd`) uses f32x4.relaxed_madd instead, which V8 lowers to one
+ * fused multiply-add where the CPU has FMA (one rounding) and to mul + add where not. Only the micro-kernel
+ * differs between the two builds.
  *
  * Summation order for every C element is fixed by (KC blocking, then p ascending) alone, independent of which
  * rows or batches a thread is given, so splitting work across threads gives bit-identical results.
@@ -167,6 +170,14 @@ function packA(dst: usize, a: usize, trans: bool, m: i32, k: i32, ic: i32, mc: i
   }
 }
 
+/** acc + a * b: fused (relaxed_madd) in the relaxed-SIMD build, mul then add otherwise (decided at compile time). */
+// @ts-expect-error: decorator
+@inline
+function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 /**
  * The micro-kernel: the MR x NR tile at c (row stride ldc bytes) (+)= packed A panel (kc x MR) . packed B panel
  * (kc x NR). With `add`, the tile is added to C; otherwise it overwrites C.
@@ -184,17 +195,17 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: boo
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(c00, a, b0);
+    c01 = madd(c01, a, b1);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(c10, a, b0);
+    c11 = madd(c11, a, b1);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(c20, a, b0);
+    c21 = madd(c21, a, b1);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(c30, a, b0);
+    c31 = madd(c31, a, b1);
     pa += 16;
     pb += 32;
   }

@@ -1,0 +1,93 @@
+/**
+ * `npx tsx bench/fields.bench.ts [--size 128] [--hidden 128] [--layers 3] [--activation siren|relu|spder]
+ * [--steps 30] [--no-torch]`: the coordinate MLP's training step (src/fields/mlp.ts: full batch of size^2 pixel
+ * coordinates, RGB output, MSE, Adam) in the engine (WASM kernels, one thread) and the same MLP in PyTorch CPU
+ * (bench/fields_pytorch.py, one thread), side by side in one run. Prints step times (mean, min, max) and the ratio.
+ */
+import { execFileSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getCoordinateEncoding } from "../src/encodings/coordinate/registry.js";
+import { Adam, initEngineSync, mean, mul, sub, tensor, tidy } from "../src/engine/index.js";
+import { pixelCoordinates } from "../src/fields/images.js";
+import { type Activation, CoordinateMlp } from "../src/fields/mlp.js";
+import { Rng } from "../src/util/rng.js";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const size = Number(option("--size", "128"));
+const hidden = Number(option("--hidden", "128"));
+const layers = Number(option("--layers", "3"));
+const activation = option("--activation", "siren") as Activation;
+const steps = Number(option("--steps", "30"));
+const warmup = 5;
+
+initEngineSync({ threads: 1 });
+const rng = new Rng(0);
+const encoder = getCoordinateEncoding("identity").create(2, rng);
+const mlp = new CoordinateMlp(
+  encoder,
+  { hidden, layers, activation, architecture: "plain", outputs: 3 },
+  rng,
+);
+const n = size * size;
+const x = tensor(pixelCoordinates(size, size), [n, 2]);
+const y = tensor(
+  Array.from({ length: n * 3 }, () => rng.next()),
+  [n, 3],
+);
+const opt = new Adam(mlp.parameters, { lr: 1e-4 });
+const times: number[] = [];
+for (let step = 0; step < warmup + steps; step++) {
+  const start = performance.now();
+  tidy(() => {
+    opt.zeroGrad();
+    const d = sub(mlp.forward(x), y);
+    mean(mul(d, d)).backward();
+    opt.step();
+  });
+  if (step >= warmup) times.push(performance.now() - start);
+}
+const engine = {
+  meanMs: times.reduce((s, t) => s + t, 0) / times.length,
+  minMs: Math.min(...times),
+  maxMs: Math.max(...times),
+};
+console.log(
+  `coordinate MLP step: ${size}x${size} points, ${layers} x ${hidden} ${activation}, Adam, 1 thread, ${steps} steps`,
+);
+console.log(
+  `engine   mean ${engine.meanMs.toFixed(1)} ms  (min ${engine.minMs.toFixed(1)}, max ${engine.maxMs.toFixed(1)})`,
+);
+if (!args.includes("--no-torch")) {
+  try {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "fields_pytorch.py");
+    const flags = [
+      "--size",
+      size,
+      "--hidden",
+      hidden,
+      "--layers",
+      layers,
+      "--activation",
+      activation,
+      "--steps",
+      steps,
+    ].map(String);
+    const torch = JSON.parse(
+      execFileSync("python3", [script, ...flags], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim(),
+    );
+    console.log(
+      `pytorch  mean ${torch.meanMs.toFixed(1)} ms  (min ${torch.minMs.toFixed(1)}, max ${torch.maxMs.toFixed(1)}), torch ${torch.torch}`,
+    );
+    console.log(`engine / pytorch step time: ${(engine.meanMs / torch.meanMs).toFixed(2)}`);
+  } catch (error) {
+    console.log(`pytorch: not run (${(error as Error).message.split("\n")[0]})`);
+  }
+}

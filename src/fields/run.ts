@@ -1,0 +1,156 @@
+/**
+ * A fields experiment: every (method, seed) of one task trained in turn into `<out>/<method>/seed-<s>/`, then the
+ * aggregate tables and the HTML report. `<out>/plan.json` records the plan; `resume` continues a folder whose plan
+ * is the same (finished runs are read back from their result.json, interrupted ones resume from their checkpoint);
+ * without `resume` a non-empty folder is refused before any work, so nothing is overwritten.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../lab/files.js";
+import { formatDuration } from "../lab/progress.js";
+import { PosencConfigError } from "../util/validation.js";
+import type { MethodConfig, TaskName } from "./methods.js";
+import { renderFieldsReport, resultsTable } from "./report.js";
+import { createTask } from "./tasks.js";
+import {
+  FIELDS_RESULT_FORMAT,
+  type FieldRunResult,
+  metricFromJson,
+  nonFiniteAsText,
+  readJsonOrFail,
+  trainField,
+} from "./train.js";
+
+export interface FieldsPlan {
+  task: TaskName;
+  /** Image side or SDF grid size (defaults: 64, 256, 48). */
+  size?: number;
+  methods: MethodConfig[];
+  seeds: number[];
+  steps: number;
+  batch: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  budgetSeconds?: number;
+}
+
+export interface RunOptions {
+  resume: boolean;
+  /** Progress lines (one call per line or in-place redraw). */
+  log?: (line: string, inPlace: boolean) => void;
+}
+
+function readResult(path: string): FieldRunResult {
+  const parsed = readJsonOrFail(path, "a result.json written by posenc fields") as FieldRunResult;
+  if (
+    parsed?.format !== FIELDS_RESULT_FORMAT ||
+    typeof parsed.metrics !== "object" ||
+    !Array.isArray(parsed.curve)
+  ) {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${path} format`,
+      parsed?.format,
+      `"${FIELDS_RESULT_FORMAT}"`,
+    );
+  }
+  try {
+    for (const key of Object.keys(parsed.metrics)) parsed.metrics[key] = metricFromJson(parsed.metrics[key]);
+  } catch (error) {
+    throw new PosencConfigError(
+      "invalid_value",
+      `${path} metrics`,
+      parsed.metrics,
+      `numbers (${(error as Error).message})`,
+    );
+  }
+  return parsed;
+}
+
+/** Checks the output folder against `resume` before any work (one clear error otherwise). */
+export function prepareOutput(out: string, plan: FieldsPlan, resume: boolean): void {
+  const planPath = join(out, "plan.json");
+  const text = `${JSON.stringify(plan, null, 1)}\n`;
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    if (!resume) {
+      throw new PosencConfigError(
+        "invalid_value",
+        "--out",
+        out,
+        "an empty or new folder (or pass --resume to continue the run in it)",
+      );
+    }
+    if (!existsSync(planPath) || readFileSync(planPath, "utf8") !== text) {
+      throw new PosencConfigError(
+        "invalid_value",
+        `--resume ${planPath}`,
+        "a different plan",
+        "the same task, methods, seeds and sizes as the run being resumed",
+      );
+    }
+    return;
+  }
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(planPath, text);
+}
+
+export function runFields(plan: FieldsPlan, out: string, options: RunOptions): FieldRunResult[] {
+  prepareOutput(out, plan, options.resume);
+  const task = createTask(plan.task, plan.size);
+  for (const file of task.targetFiles())
+    if (!existsSync(join(out, file.name))) writeFileAtomic(join(out, file.name), file.content);
+  const runs = plan.methods.flatMap((method) => plan.seeds.map((seed) => ({ method, seed })));
+  const results: FieldRunResult[] = [];
+  const started = performance.now();
+  let stepsDone = 0;
+  const totalSteps = runs.length * plan.steps;
+  runs.forEach(({ method, seed }, index) => {
+    const dir = join(out, method.name, `seed-${seed}`);
+    const resultPath = join(dir, "result.json");
+    if (existsSync(resultPath)) {
+      results.push(readResult(resultPath));
+      stepsDone += plan.steps;
+      return;
+    }
+    mkdirSync(dir, { recursive: true });
+    const label = `${plan.task} ${method.name} s${seed} (${index + 1}/${runs.length})`;
+    let last = 0;
+    const { result } = trainField(
+      {
+        task,
+        method,
+        seed,
+        steps: plan.steps,
+        batch: plan.batch,
+        evalEvery: plan.evalEvery,
+        checkpointEvery: plan.checkpointEvery,
+        budgetSeconds: plan.budgetSeconds,
+      },
+      dir,
+      {
+        onStep(step, loss) {
+          const now = performance.now();
+          if (now - last < 1000 && step !== plan.steps) return;
+          last = now;
+          const elapsed = (now - started) / 1000;
+          const done = stepsDone + step;
+          const eta = done > 0 ? ((totalSteps - done) * elapsed) / done : Number.NaN;
+          options.log?.(
+            `${label} step ${step}/${plan.steps}  loss ${loss.toExponential(3)}  ETA ${formatDuration(eta)}`,
+            true,
+          );
+        },
+      },
+    );
+    stepsDone += plan.steps;
+    const metrics = Object.entries(result.metrics)
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join("  ");
+    options.log?.(`${label} done in ${formatDuration(result.trainSeconds)}: ${metrics}`, false);
+    results.push(result);
+  });
+  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, nonFiniteAsText)}\n`);
+  writeFileAtomic(join(out, "results.md"), resultsTable(results));
+  writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, results, out, task.describe));
+  return results;
+}
