@@ -1,6 +1,6 @@
 /**
  * Data flows one way (the project charter): a lower layer never imports an upper one.
- *   util < engine < encodings < model < tasks < lab < cli      (src/index.ts, the package entry, is above all)
+ *   util < engine < encodings < model < tasks < lab < fields < cli   (src/index.ts, the package entry, is above all)
  * The engine knows nothing of positions (it imports util only); encodings use the engine for their trainable forms.
  * Every .ts file under src/ is checked, test files included (a test lives in its layer too): static imports,
  * re-exports and dynamic imports with a literal path.
@@ -19,6 +19,8 @@ const LAYERS: Record<string, number> = {
   model: 3,
   tasks: 4,
   lab: 5,
+  // Neural fields (coordinate encodings on images and shapes): their own lab, built on the lab's files and progress.
+  fields: 5.5,
   cli: 6,
   "index.ts": 7,
 };
