@@ -98,6 +98,26 @@ function runJobInChild(
   });
 }
 
+/**
+ * Before any work (the CLI calls it before its plan's warm-up steps too): a usable output folder, and no other
+ * experiment's results in it or in its job folders unless `force`.
+ */
+export function checkGridOutput(
+  config: ExperimentConfig,
+  options: Pick<GridOptions, "outDir" | "shard" | "force">,
+): void {
+  const shard = options.shard ?? { index: 1, count: 1 };
+  const force = options.force === true;
+  checkOutputFolder("output folder", options.outDir);
+  checkGridFolder(options.outDir, config, [shard], force);
+  for (const job of shardJobs(gridJobs(config), shard)) {
+    const run = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
+    const jobDir = join(options.outDir, "runs", jobDirName(config, job));
+    checkOutputFolder("output folder", jobDir);
+    checkJobFolder(jobDir, run, force);
+  }
+}
+
 /** Runs the grid (or a shard), writes results.json and the reports, and returns the results. */
 export async function runGrid(config: ExperimentConfig, options: GridOptions): Promise<ResultsFile> {
   const shard = options.shard ?? { index: 1, count: 1 };
@@ -107,16 +127,8 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
   let next = 0;
   let completed = 0;
   const emit = options.onEvent ?? (() => {});
-  // Before any work: a usable folder, and no other experiment's results in it or in its job folders.
   const force = options.force === true;
-  checkOutputFolder("output folder", options.outDir);
-  checkGridFolder(options.outDir, config, [shard], force);
-  for (const job of jobs) {
-    const run = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
-    const jobDir = join(options.outDir, "runs", jobDirName(config, job));
-    checkOutputFolder("output folder", jobDir);
-    checkJobFolder(jobDir, run, force);
-  }
+  checkGridOutput(config, options);
 
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {

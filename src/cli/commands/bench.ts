@@ -11,7 +11,7 @@ import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import type { ResultsFile } from "../../lab/results.js";
 import { shardOfFlags } from "../../lab/scheduler-shard.js";
-import { runGrid } from "../../lab/sweep.js";
+import { checkGridOutput, runGrid } from "../../lab/sweep.js";
 import {
   type Command,
   parseIntegerFlag,
@@ -54,6 +54,7 @@ export async function runGridCommand(
   },
 ): Promise<ResultsFile | undefined> {
   checkOutputFolder("--out", options.outDir);
+  checkGridOutput(config, options);
   const plan = await planRuns(config, {
     parallel: options.parallel,
     ...(options.shard ? { shard: options.shard } : {}),

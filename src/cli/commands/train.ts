@@ -7,6 +7,7 @@ import { encodingLabel } from "../../lab/config.js";
 import { loadExperimentConfig } from "../../lab/config-file.js";
 import { checkOutputFolder } from "../../lab/files.js";
 import { runJob } from "../../lab/job.js";
+import { checkJobFolder } from "../../lab/overwrite-guard.js";
 import { formatPlan, planRuns } from "../../lab/plan.js";
 import { ProgressReporter } from "../../lab/progress.js";
 import { renderLengthTable, renderSummaryTable } from "../../lab/report/markdown.js";
@@ -54,6 +55,8 @@ export const trainCommand: Command = {
     const outDir =
       typeof values.out === "string" ? values.out : join("runs", config.name, `${label}-s${seed}`);
     checkOutputFolder("--out", outDir);
+    const encoding = config.encodings[encodingIndex];
+    checkJobFolder(outDir, { config, encoding, seed }, values.force === true);
     const job = { index: 0, encodingIndex, seed };
     const plan = await planRuns(config, { jobs: [job] });
     process.stderr.write(`${formatPlan(config, plan)}\n`); // stderr with the progress; stdout holds the results
