@@ -62,7 +62,9 @@ export function prepareBitsPerChar(
   sidecar: CheckpointSidecar,
 ): ((model: LabModel) => ContextBitsRow[]) | undefined {
   if (!values.bpc) {
-    const stray = Object.keys(BPC_FLAGS).find((name) => values[name] !== undefined);
+    // --passkey (eval-passkey.ts) reads --contexts and --split too.
+    const shared = values.passkey ? ["contexts", "split"] : [];
+    const stray = Object.keys(BPC_FLAGS).find((name) => values[name] !== undefined && !shared.includes(name));
     if (stray) throw new UsageError(`posenc eval: --${stray} needs --bpc`);
     return undefined;
   }

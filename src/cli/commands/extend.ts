@@ -3,8 +3,6 @@
  * context (src/encodings/rope-config-extension.ts), each checked by a strict read-back at the target length, with
  * an SVG of the per-pair frequency scaling against the original and the RoPE base lower bound for the target.
  */
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { ropeLayerTypes } from "../../encodings/rope-config.js";
 import {
   extensionBaseBound,
@@ -18,7 +16,7 @@ import {
 } from "../../encodings/rope-config-extension.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
-import { readJsonFile, writeFileAtomic } from "../io.js";
+import { checkOutputFile, readJsonFile, writeFileAtomic } from "../io.js";
 import { renderScalingChart, type ScalingCurve } from "./extend-chart.js";
 
 const NAME = "extend";
@@ -70,26 +68,6 @@ function readLongropeFactors(path: string): LongropeFactors {
     longFactor: numbers("longFactor", longFactor),
     shortFactor: shortFactor === undefined ? undefined : numbers("shortFactor", shortFactor),
   };
-}
-
-/** Refuses an output file that exists (without --force) or whose folder cannot hold it, before any work. */
-function checkOutputFile(flag: string, path: string, force: boolean): void {
-  const full = resolve(path);
-  if (existsSync(full)) {
-    if (statSync(full).isDirectory()) fail(`--${flag} ${path}: is a directory, expected a file path`);
-    if (!force) fail(`--${flag} ${path}: the file exists; pass --force to replace it`);
-  }
-  let folder = dirname(full);
-  while (!existsSync(folder)) folder = dirname(folder);
-  if (!statSync(folder).isDirectory()) fail(`--${flag} ${path}: ${folder} is a file, not a folder`);
-  if (folder.startsWith("/proc") || folder.startsWith("/sys") || folder.startsWith("/dev")) {
-    fail(`--${flag} ${path}: ${folder} is a special file system; write to a normal folder`);
-  }
-  try {
-    accessSync(folder, constants.W_OK);
-  } catch {
-    fail(`--${flag} ${path}: the folder ${folder} is not writable`);
-  }
 }
 
 const LONGROPE_SKIPPED =
@@ -148,7 +126,7 @@ export const extendCommand: Command = {
     if (hasTarget === hasFactor) fail("give exactly one of --target N and --factor F");
     const methods = parseMethods(values.method as string | undefined);
     const svgPath = typeof values.svg === "string" ? values.svg : undefined;
-    if (svgPath !== undefined) checkOutputFile("svg", svgPath, values.force === true);
+    if (svgPath !== undefined) checkOutputFile(NAME, "svg", svgPath, values.force === true);
     const abfBase =
       typeof values.base === "string" ? parsePositiveNumber("base", values.base, "a number > 1") : undefined;
     const longropePath = values["longrope-factors"];
