@@ -41,18 +41,18 @@ export function renderPasskeyHeatmap(grid: PasskeyGrid, options: HeatmapOptions)
   const { contexts, depths } = grid;
   const cellW = 60;
   const cellH = 30;
-  const margin = { left: 90, right: 110, top: 56, bottom: 56 };
+  const margin = { left: 90, right: 90, top: 72, bottom: 72 };
   const plotW = depths.length * cellW;
   const plotH = contexts.length * cellH;
   const legendH = Math.max(plotH, 100);
-  const width = margin.left + plotW + margin.right;
+  const width = Math.max(margin.left + plotW + margin.right, 440);
   const height = margin.top + legendH + margin.bottom;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
     `<title>${escapeXml(options.title)}</title>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="22" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
-    `<text x="${margin.left}" y="40" fill="#555">passkey retrieval accuracy, ${grid.perCell} examples per cell, ${grid.digits} digits, seed ${grid.seed}</text>`,
+    `<text x="${margin.left}" y="40" fill="#555">passkey accuracy: ${grid.perCell} per cell, ${grid.digits} digits, seed ${grid.seed}</text>`,
   ];
   contexts.forEach((context, row) => {
     // Longest context at the top: the row of contexts[i] sits by rank of its value.
@@ -78,8 +78,13 @@ export function renderPasskeyHeatmap(grid: PasskeyGrid, options: HeatmapOptions)
   });
   parts.push(
     `<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 40}" text-anchor="middle">needle depth (fraction of the filler before the needle)</text>`,
-    `<text transform="translate(18 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">context length (characters)${options.trainedContext === undefined ? "" : "; * = beyond training"}</text>`,
+    `<text transform="translate(18 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">context length (characters)</text>`,
   );
+  if (options.trainedContext !== undefined) {
+    parts.push(
+      `<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 58}" text-anchor="middle" fill="#555">* longer than the trained context ${options.trainedContext}</text>`,
+    );
+  }
   // Legend: ten swatches from 1 (top) to 0 (bottom), ticks at 0, 0.5 and 1.
   const lx = margin.left + plotW + 24;
   const steps = 10;
