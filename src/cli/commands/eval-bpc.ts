@@ -16,6 +16,7 @@ import { formatMebibytes } from "../../lab/progress.js";
 import { STREAM, streamRng } from "../../lab/seeds.js";
 import { buildVocabulary } from "../../tasks/format.js";
 import { createTask, taskEntry } from "../../tasks/registry.js";
+import type { Task } from "../../tasks/types.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 
@@ -54,6 +55,28 @@ export function parseContextList(text: string): number[] {
 }
 
 /**
+ * The checkpoint's text task on the held-out split of --split (validation by default), or one line naming what is
+ * wrong: the split, or a checkpoint of a task that is not a text task (`mode` is the evaluation flag asked for).
+ */
+export function heldOutTextTask(
+  values: Record<string, unknown>,
+  sidecar: CheckpointSidecar,
+  mode: "bpc" | "passkey",
+): { task: Task; split: "validation" | "test" } {
+  const { config } = sidecar;
+  const split = typeof values.split === "string" ? values.split : "validation";
+  if (split !== "validation" && split !== "test") {
+    throw new UsageError(`posenc eval: --split must be validation or test, received "${split}"`);
+  }
+  if (taskEntry(config.task.id).level !== "text") {
+    throw new UsageError(
+      `posenc eval: --${mode} needs a checkpoint of a text task (e.g. brown_chars), this one is of task "${config.task.id}"`,
+    );
+  }
+  return { task: createTask(config.task.id, { ...config.task.params, split }), split };
+}
+
+/**
  * Validates the --bpc flags against the checkpoint (before any model is built) and returns the evaluation to run on
  * the loaded model; undefined without --bpc (its flags alone are an error).
  */
@@ -69,16 +92,7 @@ export function prepareBitsPerChar(
     return undefined;
   }
   const { config } = sidecar;
-  const split = typeof values.split === "string" ? values.split : "validation";
-  if (split !== "validation" && split !== "test") {
-    throw new UsageError(`posenc eval: --split must be validation or test, received "${split}"`);
-  }
-  if (taskEntry(config.task.id).level !== "text") {
-    throw new UsageError(
-      `posenc eval: --bpc needs a checkpoint of a text task (e.g. brown_chars), this one is of task "${config.task.id}"`,
-    );
-  }
-  const task = createTask(config.task.id, { ...config.task.params, split });
+  const { task, split } = heldOutTextTask(values, sidecar, "bpc");
   const tokens = task.textTokens as Int32Array;
   const trained = config.train.length.max;
   const contexts =

@@ -14,13 +14,12 @@ import type { LabModel } from "../../lab/model.js";
 import { renderPasskeyHeatmap } from "../../lab/report/heatmap.js";
 import { checkPasskeyGrid, evaluatePasskeyGrid, type PasskeyGrid } from "../../lab/retrieval.js";
 import { buildVocabulary } from "../../tasks/format.js";
-import { createTask, taskEntry } from "../../tasks/registry.js";
 import { CHAR_SYMBOLS } from "../../tasks/text/char-lm.js";
 import { DEFAULT_PASSKEY_DIGITS, minPasskeyContext } from "../../tasks/text/passkey-haystack.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { checkOutputFile, writeFileAtomic } from "../io.js";
-import { parseContextList } from "./eval-bpc.js";
+import { heldOutTextTask, parseContextList } from "./eval-bpc.js";
 
 /** Flags of --passkey beyond those it shares with --bpc (--contexts, --split). */
 export const PASSKEY_FLAGS: FlagSpec = {
@@ -72,16 +71,7 @@ export function preparePasskeyGrid(
   }
   if (values.bpc) throw new UsageError("posenc eval: --passkey and --bpc are separate evaluations; pass one");
   const { config } = sidecar;
-  const split = typeof values.split === "string" ? values.split : "validation";
-  if (split !== "validation" && split !== "test") {
-    throw new UsageError(`posenc eval: --split must be validation or test, received "${split}"`);
-  }
-  if (taskEntry(config.task.id).level !== "text") {
-    throw new UsageError(
-      `posenc eval: --passkey needs a checkpoint of a text task (e.g. brown_passkey), this one is of task "${config.task.id}"`,
-    );
-  }
-  const task = createTask(config.task.id, { ...config.task.params, split });
+  const { task, split } = heldOutTextTask(values, sidecar, "passkey");
   if (task.symbols.join("") !== CHAR_SYMBOLS.join("")) {
     throw new UsageError(
       `posenc eval: --passkey needs a character-level text task, task "${config.task.id}" has another alphabet`,

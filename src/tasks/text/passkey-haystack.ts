@@ -24,11 +24,10 @@
  */
 import type { Rng } from "../../util/rng.js";
 import { checkChoice, checkNumber, PosencConfigError } from "../../util/validation.js";
-import { buildVocabulary, checkLengthSpec } from "../format.js";
 import { MOHTASHAMI_2023 } from "../papers.js";
-import type { LengthSpec, TaskBatch, TaskDefinition, TaskLayout } from "../types.js";
+import type { TaskBatch, TaskDefinition } from "../types.js";
 import { brownSplitTokens, TEXT_SPLITS } from "./brown-corpus.js";
-import { CHAR_SYMBOLS, charLanguageModelTask, encodeChars } from "./char-lm.js";
+import { charLanguageModelTask, encodeChars } from "./char-lm.js";
 
 export const NEEDLE_PREFIX = " The pass key is ";
 export const NEEDLE_SUFFIX = ". Remember it. ";
@@ -178,50 +177,16 @@ export function passkeyMixTask(
     params.depth === undefined
       ? undefined
       : checkNumber(`${spec.id}.depth`, params.depth, { min: 0, max: 1 });
-  const lm = charLanguageModelTask(spec, text);
-  const pad = buildVocabulary(CHAR_SYMBOLS).pad;
-  /** One row: the window's T + 1 characters (LM window or passkey example), drawn in a fixed order. */
-  const row = (rng: Rng, length: number): Int32Array => {
-    if (rng.next() < fraction) return passkeyExample(rng, text, length, { digits, depth }).sequence;
-    const start = rng.int(text.length - length);
-    return text.subarray(start, start + length + 1);
-  };
-  const definition: TaskDefinition = {
-    ...lm,
-    lengthMeaning: "context length in characters (a passkey row needs at least the needle, query and answer)",
+  return charLanguageModelTask(spec, text, {
+    // One row: a passkey example with probability `fraction` (the coin drawn first), else a plain window.
+    row(rng: Rng, length: number): Int32Array {
+      if (rng.next() < fraction) return passkeyExample(rng, text, length, { digits, depth }).sequence;
+      const start = rng.int(text.length - length);
+      return text.subarray(start, start + length + 1);
+    },
     minLength: fraction > 0 ? minPasskeyContext(digits) : 1,
-    sampleExample(rng: Rng, length: number) {
-      const seq = row(rng, length);
-      return { input: Array.from(seq.subarray(0, length)), output: Array.from(seq.subarray(1)) };
-    },
-    sampleBatch(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout): TaskBatch {
-      if (layout !== "decoder") {
-        throw new PosencConfigError(
-          "conflict",
-          "layout",
-          layout,
-          `"decoder" for task ${spec.id}: it predicts the next character`,
-        );
-      }
-      checkNumber("batchSize", batchSize, { integer: true, min: 1 });
-      const { min, max } = checkLengthSpec(definition, length);
-      const lengths = new Int32Array(batchSize);
-      for (let b = 0; b < batchSize; b++) lengths[b] = min === max ? min : rng.intBetween(min, max);
-      const seqLen = Math.max(...lengths);
-      const inputs = new Int32Array(batchSize * seqLen).fill(pad);
-      const targets = new Int32Array(batchSize * seqLen).fill(pad);
-      const mask = new Uint8Array(batchSize * seqLen);
-      for (let b = 0; b < batchSize; b++) {
-        const len = lengths[b];
-        const seq = row(rng, len);
-        inputs.set(seq.subarray(0, len), b * seqLen);
-        targets.set(seq.subarray(1, len + 1), b * seqLen);
-        mask.fill(1, b * seqLen, b * seqLen + len);
-      }
-      return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts: lengths.slice(), layout };
-    },
-  };
-  return definition;
+    lengthMeaning: "context length in characters (a passkey row needs at least the needle, query and answer)",
+  });
 }
 
 /** Registry factory of `brown_passkey`: Brown Corpus character LM with passkey examples mixed in. */
