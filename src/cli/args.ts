@@ -3,6 +3,12 @@
  * errors). Parse failures become UsageErrors naming the command, so the user sees one line and exit code 2.
  */
 import { parseArgs } from "node:util";
+import {
+  describeIntegerRange,
+  type IntegerRange,
+  type IntegerRangeRule,
+  parseIntegerRange,
+} from "../util/range.js";
 import { UsageError } from "./errors.js";
 
 export type FlagSpec = Record<
@@ -20,6 +26,55 @@ export interface Command {
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void> | void;
 }
 
+/** The `--name` of every option of a command, --help included, for "valid options are ..." messages. */
+function optionNames(command: Command): string {
+  return [...Object.keys(command.flags), "help"].map((name) => `--${name}`).join(", ");
+}
+
+/**
+ * A value that starts with a single dash (`--heads -1`, `--lr -.5`) is taken as the value of the string option
+ * before it, as `--heads=-1`: parseArgs would refuse it as ambiguous. A `--word` after a string option is not
+ * taken (a forgotten value is likelier than a value spelt like an option): parseArgs reports the value missing.
+ */
+function attachDashValues(command: Command, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const name = token.startsWith("--") && !token.includes("=") ? token.slice(2) : undefined;
+    const takesValue = name !== undefined && command.flags[name]?.type === "string";
+    if (takesValue && next !== undefined && /^-(?!-)./.test(next)) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
+}
+
+/** parseArgs' multi-line error as one line saying what is wrong and what is valid. */
+function describeParseError(command: Command, error: Error & { code?: string }): string {
+  const option = /option '([^' ]+)/i.exec(error.message)?.[1] ?? "";
+  const flag = command.flags[option.replace(/^--/, "")];
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return `unknown option ${option}: valid options are ${optionNames(command)}`;
+  }
+  if (/does not take an argument/.test(error.message)) {
+    return `${option} is a switch and takes no value`;
+  }
+  if (/argument missing|ambiguous/.test(error.message)) {
+    return `${option} needs a value ${flag?.valueName ?? "VALUE"}`;
+  }
+  return error.message.split("\n")[0]!.replace(/\. To specify a positional.*$/, "");
+}
+
+/**
+ * Parses a command's argv strictly: unknown options, missing values, a value given to a switch and an option
+ * given twice are UsageErrors (one line naming the option and what is valid, exit code 2).
+ */
 export function parseCommandArgs(
   command: Command,
   argv: string[],
@@ -30,16 +85,32 @@ export function parseCommandArgs(
   for (const [name, flag] of Object.entries(command.flags)) {
     options[name] = flag.short ? { type: flag.type, short: flag.short } : { type: flag.type };
   }
+  const fail = (what: string) =>
+    new UsageError(`posenc ${command.name}: ${what} (see 'posenc ${command.name} --help')`);
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; tokens: true; allowPositionals: true }>>;
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return {
-      values: parsed.values as Record<string, string | boolean | undefined>,
-      positionals: parsed.positionals,
-    };
+    parsed = parseArgs({
+      args: attachDashValues(command, argv),
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, "");
-    throw new UsageError(`posenc ${command.name}: ${message} (see 'posenc ${command.name} --help')`);
+    throw fail(describeParseError(command, error as Error));
   }
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const shown = token.value === undefined ? `--${token.name}` : JSON.stringify(token.value);
+    const first = seen.get(token.name);
+    if (first !== undefined) throw fail(`--${token.name} given twice (${first} and ${shown}): give it once`);
+    seen.set(token.name, shown);
+  }
+  return {
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    positionals: parsed.positionals,
+  };
 }
 
 export function renderCommandHelp(command: Command): string {
@@ -82,26 +153,33 @@ export function parseIntegerFlag(
   return value;
 }
 
-/** Parses `A..B` (inclusive integer range, A <= B) or a single integer `A`. */
+/** A decimal number as a user types it: 0.001, 1e-3, -2.5, .5 (not 0x10, 1_000, Infinity or an empty string). */
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
+/** Parses a number flag > 0 (finite, decimal), or throws a UsageError naming the flag, the value and what is valid. */
+export function parsePositiveNumberFlag(command: string, name: string, text: string): number {
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`posenc ${command}: --${name} must be a number > 0, received "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * Parses a range flag, `A..B` or `N` (the shared parser, src/util/range.ts), or throws a UsageError naming the
+ * flag, the value and what is valid.
+ */
 export function parseRangeFlag(
   command: string,
   name: string,
   text: string,
-  min: number,
-  maxCount: number,
-): { start: number; end: number } {
-  const match = /^\s*(-?\d+)\s*(?:\.\.\s*(-?\d+)\s*)?$/.exec(text);
-  const start = match ? Number(match[1]) : Number.NaN;
-  const end = match ? Number(match[2] ?? match[1]) : Number.NaN;
-  if (!match || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < min || end < start) {
+  rule: IntegerRangeRule,
+): IntegerRange {
+  const range = parseIntegerRange(text, rule);
+  if (!range) {
     throw new UsageError(
-      `posenc ${command}: --${name} must be a range A..B of integers with ${min} <= A <= B, received "${text}"`,
+      `posenc ${command}: --${name} must be ${describeIntegerRange(rule)}, received "${text}"`,
     );
   }
-  if (end - start + 1 > maxCount) {
-    throw new UsageError(
-      `posenc ${command}: --${name} spans ${end - start + 1} positions, at most ${maxCount} are printed, received "${text}"`,
-    );
-  }
-  return { start, end };
+  return range;
 }

@@ -145,7 +145,8 @@ export function biasGridPositions(
 ): { queryPositions: Float64Array; keyPositions: Float64Array } {
   checkNumber("queryLength", queryLength, { integer: true, min: 0 });
   checkNumber("keyLength", keyLength, { integer: true, min: 0 });
-  checkNumber("queryOffset", queryOffset, { integer: true, min: 0 });
+  // Past 2^53 positions are no longer exact integers (and 1e308 would overflow the float32 bias to -Infinity).
+  checkNumber("queryOffset", queryOffset, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
   const queryPositions = new Float64Array(queryLength);
   for (let i = 0; i < queryLength; i++) queryPositions[i] = queryOffset + i;
   const keyPositions = new Float64Array(keyLength);

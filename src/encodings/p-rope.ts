@@ -13,12 +13,14 @@
  * The zero frequencies stay in the table (cos = 1, sin = 0): in the half layout the NoPE pairs are channels
  * (i, i + d/2) for i >= kept, not a contiguous tail, so the whole head goes through the rotation kernel.
  */
-import { PosencConfigError } from "../util/validation.js";
+import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { defineRopeVariant, ROPE_BASE_PARAMS } from "./rope.js";
 import type { EncodingSpec } from "./types.js";
 
 /** Number of rotated (highest-frequency) pairs: floor(p * dim / 2), as in the paper's reference code. */
 export function pRopeRotatedPairs(dim: number, p: number): number {
+  checkNumber("dim", dim, { integer: true, min: 0 });
+  checkNumber("p", p, { min: 0, max: 1 });
   return Math.floor((p * dim) / 2);
 }
 

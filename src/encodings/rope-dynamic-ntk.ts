@@ -22,7 +22,6 @@ import {
   ROPE_BASE_PARAMS,
   type RopeFrequencySchedule,
   type RopeFrequencyUpdate,
-  ropeInverseFrequencies,
 } from "./rope.js";
 import {
   type RopeCommon,
@@ -31,6 +30,7 @@ import {
   readMaxPositionEmbeddings,
   type TypeContext,
 } from "./rope-config-types.js";
+import { inverseFrequencyRow } from "./rope-kernel.js";
 import type { EncodingSpec } from "./types.js";
 
 // The schedule contract and the encoding that follows it live in rope.ts (LongRoPE and defineRopeVariant use them
@@ -78,7 +78,8 @@ export function dynamicNtkBase(options: DynamicNtkOptions): number {
 
 /** theta_i = base'^(-2i/d) with the dynamic NTK base'; attention factor is 1. */
 export function dynamicNtkInverseFrequencies(options: DynamicNtkOptions): Float64Array {
-  return ropeInverseFrequencies(options.dim, dynamicNtkBase(options));
+  // The computed base may cancel to 0 (factor >= 1e16): the strict config reader names rope_scaling.factor.
+  return inverseFrequencyRow(options.dim, dynamicNtkBase(options));
 }
 
 export interface DynamicNtkFrequencyCache extends RopeFrequencySchedule {

@@ -113,6 +113,37 @@ describe("ropeCosSinTable", () => {
     expect(() => ropeCosSinTable([1, Number.POSITIVE_INFINITY], [0])).toThrow(/invFreq\[1\]/);
     expect(() => ropeCosSinTable(invFreq, [0], { attentionFactor: Number.NaN })).toThrow(PosencConfigError);
   });
+
+  it("accepts only a finite attention factor > 0, with the one-line validation error", () => {
+    for (const [factor, shown] of [
+      [-1, "-1"],
+      [0, "0"],
+      [Number.NaN, "NaN"],
+      [Number.POSITIVE_INFINITY, "Infinity"],
+      [Number.NEGATIVE_INFINITY, "-Infinity"],
+    ] as const) {
+      expect(() => ropeCosSinTable(invFreq, [0], { attentionFactor: factor })).toThrow(
+        `Invalid attentionFactor: expected a finite number > 0 and <= 3.4028234663852886e+38, received ${shown}`,
+      );
+    }
+    expect(ropeCosSinTable(invFreq, [0], { attentionFactor: 1e-300 }).cos[0]).toBe(Math.fround(1e-300));
+  });
+
+  it("refuses out.cos and out.sin sharing memory, and reads positions stored in out's memory correctly", () => {
+    const buffer = new Float32Array(positions.length * 4 + 2);
+    const cos = buffer.subarray(0, positions.length * 4);
+    const sin = buffer.subarray(2, 2 + positions.length * 4);
+    expect(() => ropeCosSinTable(invFreq, positions, { out: { cos, sin } })).toThrow(
+      "out.cos and out.sin must not overlap: they hold different values",
+    );
+    // Positions 0..5 stored at the start of the cos output: overwritten by row 0 unless read from a copy.
+    const out = { cos: new Float32Array(6 * 4), sin: new Float32Array(6 * 4) };
+    out.cos.set([0, 1, 2, 3, 4, 5]);
+    ropeCosSinTable(invFreq, out.cos.subarray(0, 6), { out });
+    const expected = ropeCosSinTable(invFreq, [0, 1, 2, 3, 4, 5]);
+    expect(out.cos).toEqual(expected.cos);
+    expect(out.sin).toEqual(expected.sin);
+  });
 });
 
 describe("applyRope", () => {
@@ -232,6 +263,39 @@ describe("applyRope", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("gives the out-of-place result when out partly overlaps x, cos or sin (views of one buffer)", () => {
+    const rng = new Rng(11);
+    const n = seq * numHeads * headDim;
+    for (const layout of ["half", "interleaved"] as const) {
+      for (const rotaryDim of [16, 10]) {
+        const { cos, sin } = ropeCosSinTable(ropeInverseFrequencies(rotaryDim), positions);
+        const options = { numHeads, headDim, rotaryDim, layout };
+        const values = randomArray(rng, n);
+        const expected = applyRope(values, cos, sin, { ...options, out: new Float32Array(n) });
+        for (const shift of [1, 5, -3, -headDim]) {
+          // x and out: n floats each, `shift` floats apart in one buffer (out after x when shift > 0).
+          const buffer = new Float32Array(n + Math.abs(shift));
+          const x = buffer.subarray(Math.max(0, -shift), Math.max(0, -shift) + n);
+          const out = buffer.subarray(Math.max(0, shift), Math.max(0, shift) + n);
+          x.set(values);
+          expect(applyRope(x, cos, sin, { ...options, out })).toBe(out);
+          expect(Array.from(out), `${layout} ${rotaryDim} shift ${shift}`).toEqual(Array.from(expected));
+        }
+        // A different view of x's exact bytes is in place.
+        const x = Float32Array.from(values);
+        applyRope(x, cos, sin, { ...options, out: new Float32Array(x.buffer) });
+        expect(Array.from(x)).toEqual(Array.from(expected));
+        // out sharing memory with the cos table: the table is read from a copy.
+        const shared = new Float32Array(n + cos.length);
+        const tableCos = shared.subarray(n - 4, n - 4 + cos.length);
+        tableCos.set(cos);
+        const out = shared.subarray(0, n);
+        applyRope(values, tableCos, sin, { ...options, out });
+        expect(Array.from(out)).toEqual(Array.from(expected));
+      }
+    }
   });
 
   it("throws RangeErrors that name the bad shape", () => {

@@ -8,7 +8,8 @@
  * (a, b) = (i, i + r/2) in the "half" layout (HF / GPT-NeoX rotate_half), (2i, 2i + 1) in the "interleaved"
  * layout (GPT-J / Meta); channels r .. headDim - 1 (partial rotary, r = rotary dim) pass through unchanged.
  */
-import { PosencConfigError } from "../util/validation.js";
+import { sameBytes, viewsOverlap } from "../util/typed-arrays.js";
+import { checkNumber } from "../util/validation.js";
 
 export type RopeLayout = "half" | "interleaved";
 export const ROPE_LAYOUTS: readonly RopeLayout[] = ["half", "interleaved"];
@@ -20,8 +21,23 @@ export interface RopeTable {
   sin: Float32Array;
 }
 
+/** The largest finite float32, (2 - 2^-23) * 2^127. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Rows between exact re-seeds of the angle-addition recurrence in ropeCosSinTable. */
 const RESEED_INTERVAL = 32;
+
+/**
+ * theta_i = base^(-2i/dim) for i < floor(dim / 2), unchecked. ropeInverseFrequencies validates and calls it; a
+ * method whose base is computed (dynamic NTK) calls it directly, so that a base that cancels to 0 or overflows is
+ * reported by the config reader's range check under the config key that caused it, not as "base".
+ */
+export function inverseFrequencyRow(dim: number, base: number): Float64Array {
+  const half = Math.floor(dim / 2);
+  const invFreq = new Float64Array(half);
+  for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
+  return invFreq;
+}
 
 export interface RopeTableOptions {
   /** Multiplies both cos and sin (HF `attention_scaling`). Default 1. */
@@ -50,29 +66,40 @@ export interface RopeTableOptions {
  */
 export function ropeCosSinTable(
   invFreq: ArrayLike<number>,
-  positions: ArrayLike<number>,
+  positionsIn: ArrayLike<number>,
   options: RopeTableOptions = {},
 ): RopeTable {
-  const attentionFactor = options.attentionFactor ?? 1;
-  if (!Number.isFinite(attentionFactor)) {
-    throw new PosencConfigError("invalid_type", "attentionFactor", attentionFactor, "a finite number");
-  }
+  // HF's attention_scaling is a positive gain (YaRN's mscale, LongRoPE's factor): 0 or less zeroes or flips the
+  // rotation, which no method means; above float32's largest value the float32 table would hold Infinity.
+  const attentionFactor = checkNumber("attentionFactor", options.attentionFactor ?? 1, {
+    min: 0,
+    exclusiveMin: true,
+    max: FLOAT32_MAX,
+  });
   const half = invFreq.length;
-  const seq = positions.length;
   const freqs = Float64Array.from(invFreq);
   for (let i = 0; i < half; i++) {
     if (!Number.isFinite(freqs[i])) {
       throw new RangeError(`invFreq[${i}] must be a finite number, received ${invFreq[i]}`);
     }
   }
-  const size = seq * half;
+  const size = positionsIn.length * half;
   if (options.out && (options.out.cos.length !== size || options.out.sin.length !== size)) {
     throw new RangeError(
       `out.cos and out.sin must hold positions.length * invFreq.length = ${size} values, received ${options.out.cos.length} and ${options.out.sin.length}`,
     );
   }
+  if (options.out && viewsOverlap(options.out.cos, options.out.sin)) {
+    throw new RangeError("out.cos and out.sin must not overlap: they hold different values");
+  }
   const cos = options.out?.cos ?? new Float32Array(size);
   const sin = options.out?.sin ?? new Float32Array(size);
+  // Positions read from the output's own memory would be overwritten row by row: read a copy.
+  const positions =
+    ArrayBuffer.isView(positionsIn) && (viewsOverlap(positionsIn, cos) || viewsOverlap(positionsIn, sin))
+      ? Array.from(positionsIn)
+      : positionsIn;
+  const seq = positions.length;
   // Unscaled float64 cos/sin of the previous row, and of the rotation by `step` positions.
   const rowCos = new Float64Array(half);
   const rowSin = new Float64Array(half);
@@ -129,7 +156,10 @@ export interface ApplyRopeOptions {
   /** Number of leading channels rotated (even, <= headDim); the rest pass through. Default headDim. */
   rotaryDim?: number;
   layout: RopeLayout;
-  /** Destination; omitted (or === x): rotate x in place. */
+  /**
+   * Destination; omitted, or x itself (any view of x's exact bytes): rotate x in place. An `out` that partly
+   * overlaps x, cos or sin is handled: those inputs are copied first.
+   */
   out?: Float32Array;
 }
 
@@ -184,7 +214,7 @@ function checkRopeShapes(
 /**
  * Rotates x, row-major [seq, numHeads, headDim], by the angles of `cos`/`sin` (row-major [seq, rotaryDim / 2],
  * from ropeCosSinTable). In place when `options.out` is omitted or is x; otherwise writes `out` (the channels
- * past rotaryDim are copied) and leaves x untouched; `out` must then not overlap x. Returns the array written.
+ * past rotaryDim are copied) and leaves x untouched, also when `out` partly overlaps x. Returns the array written.
  *
  * Hot loop: one token-major pass reads each x value once and writes it once, and each token's cos/sin row
  * (rotaryDim / 2 values) stays in L1 for all its heads. Arithmetic is float64 on float32 inputs, rounded once on
@@ -201,13 +231,19 @@ export function applyRope(
   const { seq, half, rotaryDim } = checkRopeShapes(x, cos, sin, options);
   const { numHeads, headDim } = options;
   const out = options.out ?? x;
-  if (out !== x && rotaryDim < headDim) {
+  // The kernels read each pair before writing it, so writing the very bytes of x (in place) is exact; any other
+  // overlap would read values already overwritten, so the overlapped inputs are read from copies.
+  const inPlace = sameBytes(out, x);
+  const source = !inPlace && viewsOverlap(out, x) ? x.slice() : x;
+  const cosIn = viewsOverlap(out, cos) ? cos.slice() : cos;
+  const sinIn = viewsOverlap(out, sin) ? sin.slice() : sin;
+  if (!inPlace && rotaryDim < headDim) {
     // Partial rotary, out of place: copy everything once, then overwrite the rotated channels.
-    out.set(x);
+    out.set(source);
   }
   if (half === 0) return out;
-  if (options.layout === "half") rotateHalfLayout(x, out, cos, sin, seq, numHeads, headDim, half);
-  else rotateInterleavedLayout(x, out, cos, sin, seq, numHeads, headDim, half);
+  if (options.layout === "half") rotateHalfLayout(source, out, cosIn, sinIn, seq, numHeads, headDim, half);
+  else rotateInterleavedLayout(source, out, cosIn, sinIn, seq, numHeads, headDim, half);
   return out;
 }
 

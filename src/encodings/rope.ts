@@ -14,9 +14,16 @@
  * with, `defineRopeVariant` that turns "params -> frequencies" into a whole spec, and the `rope` spec. The cos/sin tables and the rotation kernels live in rope-kernel.ts (re-exported
  * here), the conversion of weights between layouts in rope-layout.ts.
  */
-import { PosencConfigError } from "../util/validation.js";
+import { checkNumber, PosencConfigError } from "../util/validation.js";
 import type { RopeCommon, RopeTypeEntry } from "./rope-config-types.js";
-import { applyRope, ROPE_LAYOUTS, type RopeLayout, type RopeTable, ropeCosSinTable } from "./rope-kernel.js";
+import {
+  applyRope,
+  inverseFrequencyRow,
+  ROPE_LAYOUTS,
+  type RopeLayout,
+  type RopeTable,
+  ropeCosSinTable,
+} from "./rope-kernel.js";
 import {
   type EncodingSpec,
   type ParamSchema,
@@ -43,10 +50,10 @@ import { fixedTrainable } from "./trainable.js";
  * Computed in float64 (HF computes them in float32; the two agree to about 1e-7 relative).
  */
 export function ropeInverseFrequencies(dim: number, base = 10000): Float64Array {
-  const half = Math.floor(dim / 2);
-  const invFreq = new Float64Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = 1 / base ** ((2 * i) / dim);
-  return invFreq;
+  // dim 0 is a head with no rotated channels (partial rotary factor 0); a base <= 0 gives NaN or Infinity.
+  checkNumber("dim", dim, { integer: true, min: 0 });
+  checkNumber("base", base, { min: 0, exclusiveMin: true });
+  return inverseFrequencyRow(dim, base);
 }
 
 /** Hugging Face rope_type "default" (`compute_default_rope_parameters`). */

@@ -27,6 +27,7 @@ import {
   ropeCosSinTable,
   ropeInverseFrequencies,
 } from "./rope.js";
+import { FLOAT32_MAX } from "./rope-kernel.js";
 import { fixedTrainable } from "./trainable.js";
 import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
@@ -87,7 +88,6 @@ export function xposScale(
 
 /** The factors multiply float32 tables: they must stay within float32's normal range. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 const XPOS_PARAMS = {
   headDim: ROPE_BASE_PARAMS.headDim,

@@ -22,42 +22,40 @@ import { getEncoding } from "../encodings/registry.js";
 import { checkLengthSpec } from "../tasks/format.js";
 import { createTask, taskEntry } from "../tasks/registry.js";
 import type { Task } from "../tasks/types.js";
+import {
+  checkIntegerRange,
+  formatIntegerRange,
+  type IntegerRange,
+  parseIntegerRange,
+} from "../util/range.js";
 import { describeNumberRule, type NumberRule, PosencConfigError } from "../util/validation.js";
 import { zodIssueToConfigError } from "./zod-issues.js";
 
 /** An inclusive integer range of task lengths. */
-export interface LengthRange {
-  min: number;
-  max: number;
-}
+export type LengthRange = IntegerRange;
 
+/** Task lengths are integers >= 1. */
+const LENGTH_RULE = { min: 1 } as const;
 const RANGE_WORDING = 'a length range "A..B" with 1 <= A <= B, a single integer, or {min, max}';
 
-/** Parses "A..B", "A", an integer or {min, max} into a range; returns undefined when it is none of these. */
+/**
+ * Parses "A..B", "A" (the shared range parser, src/util/range.ts), an integer or {min, max} into a range;
+ * returns undefined when it is none of these.
+ */
 export function parseLengthRange(value: unknown): LengthRange | undefined {
-  let min: number;
-  let max: number;
-  if (typeof value === "number") {
-    min = value;
-    max = value;
-  } else if (typeof value === "string") {
-    const match = /^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$/.exec(value);
-    if (!match) return undefined;
-    min = Number(match[1]);
-    max = Number(match[2] ?? match[1]);
-  } else if (value && typeof value === "object" && !Array.isArray(value)) {
+  if (typeof value === "number") return checkIntegerRange(value, value, LENGTH_RULE);
+  if (typeof value === "string") return parseIntegerRange(value, LENGTH_RULE);
+  if (value && typeof value === "object" && !Array.isArray(value)) {
     const keys = Object.keys(value);
     if (keys.length !== 2 || !keys.includes("min") || !keys.includes("max")) return undefined;
-    ({ min, max } = value as { min: number; max: number });
-  } else return undefined;
-  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 1 || max < min) return undefined;
-  return { min, max };
+    const { min, max } = value as Record<string, unknown>;
+    return checkIntegerRange(min, max, LENGTH_RULE);
+  }
+  return undefined;
 }
 
 /** "1..20" (or "7" for a single length). */
-export function formatLengthRange(range: LengthRange): string {
-  return range.min === range.max ? `${range.min}` : `${range.min}..${range.max}`;
-}
+export const formatLengthRange: (range: LengthRange) => string = formatIntegerRange;
 
 const lengthRange = z.unknown().transform((value, ctx): LengthRange => {
   const range = parseLengthRange(value);

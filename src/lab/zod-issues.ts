@@ -7,59 +7,62 @@
  * built with `.describe(wording)` (see config.ts), so the message says exactly what is valid. The received value
  * is read from the raw input at the same path. Only the first issue is reported: one line, one fix.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { PosencConfigError } from "../util/validation.js";
 
 type AnySchema = z.ZodType;
 type Path = readonly PropertyKey[];
 
-interface SchemaDef {
-  type: string;
-  shape?: Record<string, AnySchema>;
-  innerType?: AnySchema;
-  in?: AnySchema;
-  element?: AnySchema;
-}
-
-function defOf(schema: AnySchema): SchemaDef {
-  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+/**
+ * The schema a wrapper (optional, nullable, default, prefault, a transform's pipe) wraps, or undefined for a node
+ * that wraps nothing. Zod's public classes and accessors only (`unwrap()`, a pipe's `in`): no `_zod` internals.
+ */
+function innerOf(schema: AnySchema): AnySchema | undefined {
+  if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault
+  ) {
+    return schema.unwrap() as AnySchema;
+  }
+  if (schema instanceof z.ZodPipe) return schema.in as AnySchema;
+  return undefined;
 }
 
 /** Unwraps optional/default/nullable/pipe wrappers to the node that carries the shape or the checks. */
 function unwrap(schema: AnySchema): AnySchema {
   let node = schema;
-  for (let i = 0; i < 16; i++) {
-    const def = defOf(node);
-    if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType) {
-      node = def.innerType;
-    } else if (def.type === "pipe" && def.in) {
-      node = def.in;
-    } else break;
-  }
+  for (let inner = innerOf(node); inner; inner = innerOf(node)) node = inner;
   return node;
 }
 
-/** The description of the schema node at `path` (the first described wrapper wins), or undefined. */
+/** The schema node at `path` (objects by key, arrays by element), or undefined. */
 function schemaAt(root: AnySchema, path: Path): AnySchema | undefined {
   let node: AnySchema | undefined = root;
   for (const key of path) {
     if (!node) return undefined;
-    const def = defOf(unwrap(node));
-    if (def.type === "object" && def.shape) node = def.shape[String(key)];
-    else if (def.type === "array" && def.element) node = def.element;
+    const bare = unwrap(node);
+    if (bare instanceof z.ZodObject) node = (bare.shape as Record<string, AnySchema>)[String(key)];
+    else if (bare instanceof z.ZodArray) node = bare.element as AnySchema;
     else return undefined;
   }
   return node;
 }
 
+/** The description of a node (the first described wrapper, outermost first, wins), or undefined. */
 function descriptionOf(schema: AnySchema | undefined): string | undefined {
-  let node = schema;
-  for (let i = 0; node && i < 16; i++) {
+  for (let node = schema; node; node = innerOf(node)) {
     if (node.description) return node.description;
-    const def = defOf(node);
-    node = def.innerType ?? def.in;
   }
   return undefined;
+}
+
+/** The keys of the object schema at `path`, for "valid keys are ..." messages. */
+function knownKeysAt(root: AnySchema, path: Path): string {
+  const node = schemaAt(root, path);
+  const bare = node ? unwrap(node) : undefined;
+  return bare instanceof z.ZodObject ? Object.keys(bare.shape).join(", ") : "(none)";
 }
 
 function valueAt(input: unknown, path: Path): unknown {
@@ -114,9 +117,7 @@ export function zodIssueToConfigError(
   if (!issue) return new PosencConfigError("invalid_value", prefix || "(config)", input, "a valid config");
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
-    const node = schemaAt(schema, issue.path);
-    const def = node ? defOf(unwrap(node)) : undefined;
-    const known = def?.shape ? Object.keys(def.shape).join(", ") : "(none)";
+    const known = knownKeysAt(schema, issue.path);
     const full = formatPath([...issue.path, key], prefix);
     return new PosencConfigError("unknown_key", full, valueAt(input, [...issue.path, key]), known);
   }

@@ -90,7 +90,7 @@ describe("posenc rope", () => {
       posenc("rope", "--config", "examples/llama-3.1-8b.config.json", "--positions", "5..2"),
       /--positions/,
     );
-    expectInputError(posenc("rope", "--bogus"), /Unknown option '--bogus'/);
+    expectInputError(posenc("rope", "--bogus"), /unknown option --bogus: valid options are --config,/);
     expectInputError(posenc("rope", "--config"), /--config/);
   });
 });
@@ -107,6 +107,11 @@ describe("posenc alibi", () => {
   it("rejects a bad head count", () => {
     expectInputError(posenc("alibi", "--heads", "0"), /--heads must be an integer from 1/);
     expectInputError(posenc("alibi"), /missing --heads/);
+  });
+  it("reads a negative head count as a value and refuses it in one line (exit 2), as the installed binary", () => {
+    const result = posenc("alibi", "--heads", "-1");
+    expectInputError(result, /--heads/);
+    expect(result.stderr).toBe('posenc alibi: --heads must be an integer from 1 to 4096, received "-1"\n');
   });
 });
 

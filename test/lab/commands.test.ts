@@ -14,21 +14,14 @@ import { trainCommand } from "../../src/cli/commands/train.js";
 import { isInputError } from "../../src/cli/errors.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../src/lab/config-file.js";
 import { runCommand } from "../helpers/run-command.js";
+import { TINY_EXPERIMENT } from "./tiny-model.js";
 
 vi.setConfig({ testTimeout: 30_000 });
 
 afterEach(() => vi.restoreAllMocks());
 
 const scratch = mkdtempSync(join(tmpdir(), "posenc-lab-cli-"));
-const tiny = {
-  name: "tiny",
-  task: { id: "reverse", params: { vocabSize: 4 } },
-  model: { layers: 1, dModel: 8, heads: 2 },
-  encodings: [{ id: "rope" }, { id: "alibi" }],
-  train: { length: "1..4", steps: 6, batchSize: 8, checkpointEvery: 4 },
-  eval: { length: "1..6", samplesPerLength: 4 },
-  seeds: [0, 1],
-};
+const tiny = TINY_EXPERIMENT;
 const configPath = join(scratch, "tiny.json");
 writeFileSync(configPath, JSON.stringify(tiny));
 
@@ -151,7 +144,7 @@ describe("posenc bench / report merge", () => {
         "9..2",
       ),
     ).toBe(
-      'Invalid eval.length: expected a length range "A..B" with 1 <= A <= B, a single integer, or {min, max}, received "9..2"',
+      'posenc bench: --test-length must be a range "A..B" of integers with 1 <= A <= B, or one integer, received "9..2"',
     );
     expect(
       await bad(

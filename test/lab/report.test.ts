@@ -111,21 +111,81 @@ describe("report summary", () => {
     });
     expectBalancedXml(svg);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    // Plot x from 56 to 56 + 514 for lengths 1..4; the band covers lengths 0.5..2.5, clipped to the plot.
+    // Plot x from 56 to 56 + 514 for lengths 0.84..4.16 (1..4 plus room for the sideways shifts of 2 curves:
+    // 0.12 / 2 + 0.1); the band covers lengths 0.5..2.5, clipped to the plot.
     expect(svg).toMatch(/<rect class="train-range" x="56" y="40" width="257" height="332"/);
     const curves = [
       ...svg.matchAll(/<polyline class="curve" data-encoding="([^"]*)"[^>]* points="([^"]*)"/g),
     ];
     expect(curves.map((c) => c[1])).toEqual(["rope", "alibi &lt;&amp;&gt;"]);
-    // rope's mean exact match at n = 1..4 is 1, 0.75, 0.5, 0.2: y = 40 + (1 - v) * 332.
-    expect(curves[0][2]).toBe("56,40 227.33,123 398.67,206 570,305.6");
+    // rope's mean exact match at n = 1..4 is 1, 0.75, 0.5, 0.2: y = 40 + (1 - v) * 332, drawn at n - 0.06
+    // (first of two curves): x = 56 + (n - 0.06 - 0.84) / 3.32 * 514.
+    expect(curves[0][2]).toBe("71.48,40 226.3,123 381.12,206 535.94,305.6");
     expect(niceTicks(1, 60)).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
+  it("marks every point, so equal curves stay visible, with its own colour, dash and shape per encoding", () => {
+    const svg = renderAccuracyChart(file, {
+      metric: "sequenceAccuracy",
+      title: "t",
+      trainLength: { min: 1, max: 2 },
+    });
+    const groups = [...svg.matchAll(/<g class="markers" data-encoding="([^"]*)">(.*?)<\/g>/g)];
+    expect(groups.map((g) => g[1])).toEqual(["rope", "alibi &lt;&amp;&gt;"]);
+    // One marker per tested length: rope circles, alibi squares, at the same y where both are 1.00 (n = 1) but
+    // 0.12 lengths (0.12 / 3.32 * 514 = 18.58 px) apart.
+    expect(
+      [...groups[0][2].matchAll(/<circle class="marker" cx="([^"]*)" cy="([^"]*)"/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    ).toEqual([
+      ["71.48", "40"],
+      ["226.3", "123"],
+      ["381.12", "206"],
+      ["535.94", "305.6"],
+    ]);
+    const squares = [...groups[1][2].matchAll(/<rect class="marker" x="([^"]*)" y="([^"]*)"/g)];
+    expect(squares).toHaveLength(4);
+    expect(Number(squares[0][1]) + 3.5 * 0.85).toBeCloseTo(71.48 + 18.58, 1);
+    // Okabe-Ito colours and dash patterns differ between the curves.
+    const strokes = [...svg.matchAll(/<polyline class="curve"[^>]* stroke="([^"]*)"/g)].map((m) => m[1]);
+    expect(strokes).toEqual(["#0072B2", "#D55E00"]);
+    expect(svg).toMatch(/data-encoding="alibi &lt;&amp;&gt;"[^>]* stroke-dasharray="6 3"/);
+  });
+
+  it("draws the per-seed spread as a band from the lowest to the highest seed, only with several seeds", () => {
+    const svg = renderAccuracyChart(file, {
+      metric: "sequenceAccuracy",
+      title: "t",
+      trainLength: { min: 1, max: 2 },
+    });
+    const bands = [
+      ...svg.matchAll(/<polygon class="seed-band" data-encoding="([^"]*)"[^>]* points="([^"]*)"/g),
+    ];
+    expect(bands.map((b) => b[1])).toEqual(["rope", "alibi &lt;&amp;&gt;"]);
+    // rope's seeds: max 1, 1, 0.5, 0.3 along the top (n = 1..4), then min 0.1, 0.5, 0.5, 1 back (n = 4..1).
+    const ys = bands[0][2].split(" ").map((p) => Number(p.split(",")[1]));
+    expect(ys).toEqual(
+      [1, 1, 0.5, 0.3, 0.1, 0.5, 0.5, 1].map((v) => Math.round((40 + (1 - v) * 332) * 100) / 100),
+    );
+    expect(svg).toContain("band: lowest to highest seed");
+    const oneSeed: ResultsFile = { ...file, rows: file.rows.filter((r) => r.seed === 0) };
+    const single = renderAccuracyChart(oneSeed, {
+      metric: "sequenceAccuracy",
+      title: "t",
+      trainLength: { min: 1, max: 2 },
+    });
+    expect(single).not.toContain("seed-band");
+    expect(single).not.toContain("band: lowest");
+    expect(single.match(/class="marker"/g)).toHaveLength(2 * 4 + 2); // 4 lengths x 2 encodings + 2 in the legend
   });
 
   it("writes a self-contained HTML report (inline SVG, no external assets)", () => {
     const html = renderHtml(file);
     expectBalancedXml(html.replace(/<!DOCTYPE html>/, "").replace(/<meta [^>]*>/g, ""));
     expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).toContain("figure svg{display:block;width:100%;height:auto}"); // charts span the page width
     expect(html).toContain('class="train-range"');
     expect(html).toContain("<td>0.88 ± 0.18 (1.00/0.75)</td>");
     expect(html).not.toMatch(/<script|<link|<img|\ssrc=|\shref=|url\(|@import/i);

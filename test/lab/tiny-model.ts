@@ -25,3 +25,14 @@ export const modelFactory: ModelFactory = (request, rng) => {
     },
   };
 };
+
+/** A valid experiment config small enough to train in a test: 1 layer of width 8, 6 steps, two encodings, two seeds. */
+export const TINY_EXPERIMENT = {
+  name: "tiny",
+  task: { id: "reverse", params: { vocabSize: 4 } },
+  model: { layers: 1, dModel: 8, heads: 2 },
+  encodings: [{ id: "rope" }, { id: "alibi" }],
+  train: { length: "1..4", steps: 6, batchSize: 8, checkpointEvery: 4 },
+  eval: { length: "1..6", samplesPerLength: 4 },
+  seeds: [0, 1],
+};

@@ -1,6 +1,7 @@
 /** `posenc alibi`: ALiBi head slopes, exactly as the official implementation, and optionally a bias matrix. */
 import { alibiBias, alibiSlopes } from "../../encodings/alibi.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import { formatTable } from "../table.js";
 
 export const alibiCommand: Command = {
   name: "alibi",
@@ -33,11 +34,26 @@ export const alibiCommand: Command = {
       );
       return;
     }
-    const lines = ["head  slope", ...slopes.map((s, h) => `${String(h).padStart(4)}  ${s}`)];
+    const lines = [
+      formatTable(
+        ["head", "slope"],
+        slopes.map((slope, h) => [String(h), String(slope)]),
+        { alignRight: [true, false] },
+      ),
+    ];
     if (matrix) {
-      lines.push("", `head 0 causal bias (slope ${slopes[0]}), rows = queries, columns = keys:`);
-      for (const row of matrix)
-        lines.push(row.map((v) => (Number.isFinite(v) ? v.toFixed(4) : "-inf").padStart(9)).join(""));
+      lines.push(
+        "",
+        `head 0 causal bias (slope ${slopes[0]}): one row per query position, one column per key position`,
+        formatTable(
+          ["query\\key", ...matrix.map((_, j) => String(j))],
+          matrix.map((row, i) => [
+            String(i),
+            ...row.map((v) => (Number.isFinite(v) ? v.toFixed(4) : "-inf")),
+          ]),
+          { alignRight: [true, ...matrix.map(() => true)], gap: 3 },
+        ),
+      );
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   },

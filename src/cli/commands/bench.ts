@@ -6,10 +6,18 @@ import { join } from "node:path";
 import type { ExperimentConfig } from "../../lab/config.js";
 import { checkExperimentConfig, loadExperimentConfig } from "../../lab/config-file.js";
 import { GridProgress } from "../../lab/grid-progress.js";
+import { formatPlan, planRuns } from "../../lab/plan.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
+import type { ResultsFile } from "../../lab/results.js";
 import { parseShard } from "../../lab/results.js";
 import { runGrid } from "../../lab/sweep.js";
-import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import {
+  type Command,
+  parseIntegerFlag,
+  parsePositiveNumberFlag,
+  parseRangeFlag,
+  requireFlag,
+} from "../args.js";
 import { UsageError } from "../errors.js";
 
 const GRID_FLAGS = [
@@ -29,11 +37,28 @@ const GRID_FLAGS = [
   "name",
 ] as const;
 
-/** Runs a grid with progress on stderr, prints the summary table, returns the output folder. */
+/**
+ * Prints the plan (runs and the estimated time from a measured warm-up), then, unless `planOnly`, runs the grid
+ * with progress on stderr and prints the summary table and where the reports are.
+ */
 export async function runGridCommand(
   config: ExperimentConfig,
-  options: { outDir: string; shard?: { index: number; count: number }; parallel: number; resume: boolean },
-): Promise<void> {
+  options: {
+    outDir: string;
+    shard?: { index: number; count: number };
+    parallel: number;
+    resume: boolean;
+    planOnly?: boolean;
+  },
+): Promise<ResultsFile | undefined> {
+  const plan = await planRuns(config, {
+    parallel: options.parallel,
+    ...(options.shard ? { shard: options.shard } : {}),
+  });
+  // With --plan the plan is the output; before a run it goes to stderr with the progress, so that stdout holds
+  // only the results.
+  (options.planOnly ? process.stdout : process.stderr).write(`${formatPlan(config, plan)}\n`);
+  if (options.planOnly) return undefined;
   const progress = new GridProgress(process.stderr, config);
   const started = performance.now();
   const results = await runGrid(config, { ...options, onEvent: progress.handle });
@@ -43,6 +68,7 @@ export async function runGridCommand(
   process.stdout.write(
     `${results.runs.length} runs in ${seconds.toFixed(1)} s. Wrote results.json, report.md, accuracy.svg, token-accuracy.svg and report.html to ${options.outDir}\n`,
   );
+  return results;
 }
 
 function parseJsonFlag(name: string, text: string): Record<string, unknown> {
@@ -55,14 +81,6 @@ function parseJsonFlag(name: string, text: string): Record<string, unknown> {
   throw new UsageError(
     `posenc bench: --${name} must be a JSON object such as '{"vocabSize":16}', received '${text}'`,
   );
-}
-
-function parseNumberFlag(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || text.trim() === "") {
-    throw new UsageError(`posenc bench: --${name} must be a number > 0, received "${text}"`);
-  }
-  return value;
 }
 
 /** The config of the flags: the calibration's setup unless a flag says otherwise. */
@@ -91,13 +109,17 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
     },
     encodings: encodings.map((id) => ({ id })),
     train: {
-      length: requireFlag("bench", values, "train-length", "A..B"),
+      length: parseRangeFlag("bench", "train-length", requireFlag("bench", values, "train-length", "A..B"), {
+        min: 1,
+      }),
       steps: int("steps", 1500),
       batchSize: int("batch", 64, 1, 4096),
-      lr: str("lr") ? parseNumberFlag("lr", str("lr") as string) : 1e-3,
+      lr: str("lr") ? parsePositiveNumberFlag("bench", "lr", str("lr") as string) : 1e-3,
     },
     eval: {
-      length: requireFlag("bench", values, "test-length", "A..B"),
+      length: parseRangeFlag("bench", "test-length", requireFlag("bench", values, "test-length", "A..B"), {
+        min: 1,
+      }),
       samplesPerLength: int("samples", 50, 1, 100_000),
     },
     seeds: Array.from({ length: seedCount }, (_, i) => i),
@@ -109,7 +131,7 @@ export const benchCommand: Command = {
   name: "bench",
   summary: "Run the length-generalization benchmark grid (encodings x seeds) and write results and reports.",
   usage:
-    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume]",
+    "posenc bench [length-gen] --task ID --encodings A,B,... --train-length A..B --test-length A..B [--seeds N] [--steps N] [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]\n       posenc bench [length-gen] --config FILE [--out DIR] [--shard i/n] [--parallel N] [--resume] [--plan]",
   flags: {
     config: {
       type: "string",
@@ -165,6 +187,10 @@ export const benchCommand: Command = {
       type: "boolean",
       description: "Skip finished runs and continue interrupted ones from their checkpoints",
     },
+    plan: {
+      type: "boolean",
+      description: "Print the plan and the estimated time (a few measured steps), then stop",
+    },
   },
   acceptsPositionals: true,
   async run(values, positionals) {
@@ -195,6 +221,7 @@ export const benchCommand: Command = {
       ...(shard ? { shard } : {}),
       parallel,
       resume: values.resume === true,
+      planOnly: values.plan === true,
     });
   },
 };

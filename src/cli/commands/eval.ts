@@ -3,11 +3,11 @@
  * config's test range unless --test-length says otherwise), per token and per sequence.
  */
 import { loadCheckpointInto, readSidecar } from "../../lab/checkpoint.js";
-import { encodingLabel, parseLengthRange } from "../../lab/config.js";
+import { encodingLabel } from "../../lab/config.js";
 import { evaluate } from "../../lab/evaluate.js";
 import { useSingleThreadKernels } from "../../lab/runtime.js";
 import { buildRunModel, type RunSpec } from "../../lab/train.js";
-import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
+import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { BPC_FLAGS, prepareBitsPerChar } from "./eval-bpc.js";
 import { PASSKEY_FLAGS, preparePasskeyGrid } from "./eval-passkey.js";
@@ -59,12 +59,7 @@ export const evalCommand: Command = {
     }
     const eval_ = { ...sidecar.config.eval };
     if (typeof values["test-length"] === "string") {
-      const range = parseLengthRange(values["test-length"]);
-      if (!range) {
-        throw new UsageError(
-          `posenc eval: --test-length must be a range A..B with 1 <= A <= B, received "${values["test-length"]}"`,
-        );
-      }
+      const range = parseRangeFlag("eval", "test-length", values["test-length"], { min: 1 });
       eval_.length = range;
     }
     if (typeof values.samples === "string")

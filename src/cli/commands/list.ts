@@ -1,7 +1,15 @@
 /** `posenc list`: every registered method, generated from the registry. */
-import { encodingRegistry } from "../../encodings/registry.js";
+import { encodingAliases, encodingRegistry } from "../../encodings/registry.js";
 import { describeParam } from "../../encodings/types.js";
 import type { Command } from "../args.js";
+import { formatTable } from "../table.js";
+
+/** The aliases of `id` ("t5" for "t5-bias"). */
+function aliasesOf(id: string): string[] {
+  return Object.entries(encodingAliases)
+    .filter(([, target]) => target === id)
+    .map(([alias]) => alias);
+}
 
 export const listCommand: Command = {
   name: "list",
@@ -14,6 +22,7 @@ export const listCommand: Command = {
     if (values.json) {
       const rows = encodingRegistry.map((spec) => ({
         id: spec.id,
+        aliases: aliasesOf(spec.id),
         name: spec.name,
         family: spec.family,
         slots: spec.slots,
@@ -30,18 +39,15 @@ export const listCommand: Command = {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
     }
-    const header = ["id", "family", "hooks", "paper"];
     const rows = encodingRegistry.map((spec) => [
       spec.id,
+      aliasesOf(spec.id).join(", ") || "-",
       spec.family,
-      spec.slots.join(","),
+      spec.slots.join(",") || "-",
       `${spec.name} (arXiv:${spec.paper.arxiv}, ${spec.paper.year})`,
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c)).join("  ");
     process.stdout.write(
-      `${line(header)}\n${rows.map(line).join("\n")}\n\n${rows.length} methods. 'posenc list --json' gives formulas and parameters.\n`,
+      `${formatTable(["id", "alias", "family", "hooks", "paper"], rows)}\n\n${rows.length} methods; an id or alias names one in a config or --encodings. 'posenc list --json' gives formulas and parameters, 'posenc tasks' the tasks.\n`,
     );
   },
 };

@@ -10,6 +10,7 @@ import {
 import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { readJsonFile } from "../io.js";
+import { formatTable } from "../table.js";
 
 const MAX_PRINTED_POSITIONS = 4096;
 
@@ -46,7 +47,7 @@ function formatBytes(bytes: number): string {
 export const ropeCommand: Command = {
   name: "rope",
   summary:
-    "Compute RoPE inverse frequencies and attention factor from a Hugging Face config.json (rope_scaling or rope_parameters,\nincluding per-layer-type rope_parameters), exactly as transformers v5 does, in strict mode (what transformers only warns\nabout is an error here).",
+    "Compute RoPE inverse frequencies and attention factor from a Hugging Face config.json (rope_scaling or rope_parameters, including per-layer-type rope_parameters), exactly as transformers v5 does, in strict mode (what transformers only warns about is an error here).",
   usage: "posenc rope --config FILE [--layer-type NAME] [--seq-len N] [--positions A..B] [--json] [--lax]",
   flags: {
     config: { type: "string", description: "Path of a Hugging Face config.json", valueName: "FILE" },
@@ -84,7 +85,10 @@ export const ropeCommand: Command = {
         : undefined;
     const range =
       typeof values.positions === "string"
-        ? parseRangeFlag("rope", "positions", values.positions, 0, MAX_PRINTED_POSITIONS)
+        ? parseRangeFlag("rope", "positions", values.positions, {
+            min: 0,
+            maxCount: MAX_PRINTED_POSITIONS,
+          })
         : undefined;
     const strict = !values.lax;
     const chosen = typeof values["layer-type"] === "string" ? values["layer-type"] : undefined;
@@ -93,7 +97,7 @@ export const ropeCommand: Command = {
 
     // Size check before any table is built: reading the config allocates nothing of the rotary dim's size.
     const { dim } = readRopeConfig(config, { strict: false, layerType: names[0] }).resolved;
-    const count = range ? range.end - range.start + 1 : 0;
+    const count = range ? range.max - range.min + 1 : 0;
     const needed = ropeOutputBytes(dim, count, values.json === true, names.length);
     const limit = ropeOutputMemoryLimit();
     if (needed > limit) {
@@ -102,7 +106,7 @@ export const ropeCommand: Command = {
       );
     }
 
-    const positions = range ? Array.from({ length: count }, (_, i) => range.start + i) : [];
+    const positions = range ? Array.from({ length: count }, (_, i) => range.min + i) : [];
     const outputs = names.map((layerType) => {
       const warnings: string[] = [];
       const result = ropeParameters(config, {
@@ -164,23 +168,25 @@ function textOf(result: RopeParameters, positions: number[], seqLen: number | un
     `attention factor  ${result.attentionFactor}`,
     `seq len           ${seqLen ?? "(not given)"}`,
     "",
-    "  i  inv_freq            wavelength (tokens)",
-    ...invFreq.map(
-      (f, i) =>
-        `${String(i).padStart(3)}  ${f.toExponential(10).padEnd(18)}  ${((2 * Math.PI) / f).toPrecision(8)}`,
+    formatTable(
+      ["i", "inv_freq", "wavelength (tokens)"],
+      invFreq.map((f, i) => [String(i), f.toExponential(10), ((2 * Math.PI) / f).toPrecision(8)]),
     ),
   ];
   if (positions.length > 0) {
     const shown = Math.min(invFreq.length, 6);
     lines.push(
       "",
-      `cos/sin (scaled by the attention factor), first ${shown} of ${invFreq.length} frequencies; --json prints all`,
-      `position  ${Array.from({ length: shown }, (_, i) => `cos/sin ${i}`.padEnd(17)).join("  ")}`.trimEnd(),
+      `cos/sin (scaled by the attention factor) per position, first ${shown} of ${invFreq.length} frequencies; --json prints all`,
+      formatTable(
+        ["position", ...Array.from({ length: shown }, (_, i) => `cos/sin i=${i}`)],
+        positions.map((position, p) => [
+          String(position),
+          ...cos[p]!.slice(0, shown).map((c, i) => `${c.toFixed(6)}/${sin[p]![i]!.toFixed(6)}`),
+        ]),
+        { alignRight: [true, ...Array.from({ length: shown }, () => true)] },
+      ),
     );
-    positions.forEach((position, p) => {
-      const pairs = cos[p]!.slice(0, shown).map((c, i) => `${c.toFixed(6)}/${sin[p]![i]!.toFixed(6)}`);
-      lines.push(`${String(position).padStart(8)}  ${pairs.join("  ")}`);
-    });
   }
   return lines;
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { encodingLabel } from "../../lab/config.js";
 import { loadExperimentConfig } from "../../lab/config-file.js";
 import { runJob } from "../../lab/job.js";
+import { formatPlan, planRuns } from "../../lab/plan.js";
 import { ProgressReporter } from "../../lab/progress.js";
 import { renderLengthTable, renderSummaryTable } from "../../lab/report/markdown.js";
 import { RESULTS_FORMAT, type ResultsFile } from "../../lab/results.js";
@@ -47,12 +48,15 @@ export const trainCommand: Command = {
         : config.seeds[0];
     const outDir =
       typeof values.out === "string" ? values.out : join("runs", config.name, `${label}-s${seed}`);
+    const job = { index: 0, encodingIndex, seed };
+    const plan = await planRuns(config, { jobs: [job] });
+    process.stderr.write(`${formatPlan(config, plan)}\n`); // stderr with the progress; stdout holds the results
     const reporter = new ProgressReporter(process.stderr, config.train.logEvery);
-    const result = await runJob(
-      config,
-      { index: 0, encodingIndex, seed },
-      { jobDir: outDir, resume: values.resume === true, onProgress: (e) => reporter.update(e) },
-    );
+    const result = await runJob(config, job, {
+      jobDir: outDir,
+      resume: values.resume === true,
+      onProgress: (e) => reporter.update(e),
+    });
     reporter.done();
     const file: ResultsFile = {
       format: RESULTS_FORMAT,

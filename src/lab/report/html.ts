@@ -31,10 +31,10 @@ export function markdownTableToHtml(markdown: string): string {
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows}\n</tbody>\n</table>`;
 }
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}pre{background:#f7f7f7;padding:1rem;overflow:auto;font-size:.8rem}
-figure{margin:1.5rem 0}svg{max-width:100%;height:auto}.note{color:#555}`;
+figure{margin:1.5rem 0;width:100%}figure svg{display:block;width:100%;height:auto}.note{color:#555}`;
 
 export function renderHtml(file: ResultsFile): string {
   const c = file.config;

@@ -105,11 +105,18 @@ export function summarize(file: ResultsFile): EncodingSummary[] {
   });
 }
 
-/** Mean over seeds of `metric` at each length, per encoding: the chart's curves. */
-export function meanCurves(
-  file: ResultsFile,
-  metric: Metric,
-): { encoding: string; points: { length: number; value: number }[] }[] {
+/** One point of a chart curve: the mean over seeds at a length, and the lowest and highest seed. */
+export interface CurvePoint {
+  length: number;
+  value: number;
+  min: number;
+  max: number;
+  /** Seeds with a row at this length. */
+  seeds: number;
+}
+
+/** Mean, lowest and highest over seeds of `metric` at each length, per encoding: the chart's curves. */
+export function meanCurves(file: ResultsFile, metric: Metric): { encoding: string; points: CurvePoint[] }[] {
   return encodingsOf(file).map((encoding) => {
     const byLength = new Map<number, number[]>();
     for (const r of file.rows) {
@@ -120,7 +127,13 @@ export function meanCurves(
     }
     const points = [...byLength.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([length, values]) => ({ length, value: values.reduce((a, b) => a + b, 0) / values.length }));
+      .map(([length, values]) => ({
+        length,
+        value: values.reduce((a, b) => a + b, 0) / values.length,
+        min: Math.min(...values),
+        max: Math.max(...values),
+        seeds: values.length,
+      }));
     return { encoding, points };
   });
 }

@@ -1,13 +1,18 @@
 /**
  * The accuracy-against-length chart as a standalone SVG (no fonts or scripts to fetch): one line per encoding
- * (mean over seeds), the training range shaded, axes with ticks, a legend. Written by hand rather than through a
+ * (mean over seeds) with a marker at every tested length, a band from the lowest to the highest seed when there
+ * are several, the training range shaded, axes with ticks, a legend. Written by hand rather than through a
  * plotting library: a line chart is a few dozen elements, and the output stays byte-for-byte deterministic.
+ *
+ * Curves that coincide (two encodings both at 1.00 inside the training range, or both at 0 far past it) must not
+ * hide each other: each encoding has its own colour (Okabe-Ito), dash pattern and marker shape, and encoding i of
+ * k is drawn shifted sideways by (i - (k - 1) / 2) * DODGE lengths, so equal points sit side by side.
  */
 import type { LengthRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
 import { type Metric, meanCurves } from "./summary.js";
 
-/** Colorblind-safe palette (Okabe & Ito 2008), then greys. */
+/** Colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), then greys. */
 const PALETTE = [
   "#0072B2",
   "#D55E00",
@@ -29,6 +34,15 @@ export function escapeXml(text: string): string {
     .replace(/'/g, "&apos;");
 }
 
+/** Dash patterns, solid first, so curves differ without colour too. */
+const DASHES = ["", "6 3", "2 3", "9 3 2 3", "4 4", "1 2"];
+
+/** Marker shapes, one per encoding (cycled). */
+const MARKERS = ["circle", "square", "triangle", "diamond", "triangle-down", "cross"] as const;
+
+/** Sideways shift between neighbouring encodings, in lengths. */
+const DODGE = 0.12;
+
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
 /** "Nice" tick values covering [min, max] (1, 2 or 5 times a power of ten apart). */
@@ -43,6 +57,32 @@ export function niceTicks(min: number, max: number, target = 8): number[] {
   return ticks;
 }
 
+/** An SVG element drawing marker `shape` of radius r centred at (cx, cy). */
+export function markerElement(
+  shape: (typeof MARKERS)[number],
+  cx: number,
+  cy: number,
+  r: number,
+  color: string,
+): string {
+  const p = (dx: number, dy: number) => `${fmt(cx + dx)},${fmt(cy + dy)}`;
+  const style = `fill="${color}" stroke="#ffffff" stroke-width="0.8"`;
+  switch (shape) {
+    case "circle":
+      return `<circle class="marker" cx="${fmt(cx)}" cy="${fmt(cy)}" r="${fmt(r)}" ${style}/>`;
+    case "square":
+      return `<rect class="marker" x="${fmt(cx - r * 0.85)}" y="${fmt(cy - r * 0.85)}" width="${fmt(r * 1.7)}" height="${fmt(r * 1.7)}" ${style}/>`;
+    case "triangle":
+      return `<polygon class="marker" points="${p(0, -r * 1.15)} ${p(r * 1.05, r * 0.75)} ${p(-r * 1.05, r * 0.75)}" ${style}/>`;
+    case "triangle-down":
+      return `<polygon class="marker" points="${p(0, r * 1.15)} ${p(r * 1.05, -r * 0.75)} ${p(-r * 1.05, -r * 0.75)}" ${style}/>`;
+    case "diamond":
+      return `<polygon class="marker" points="${p(0, -r * 1.2)} ${p(r * 1.2, 0)} ${p(0, r * 1.2)} ${p(-r * 1.2, 0)}" ${style}/>`;
+    default:
+      return `<path class="marker" d="M${p(-r, -r)}L${p(r, r)}M${p(-r, r)}L${p(r, -r)}" stroke="${color}" stroke-width="2" fill="none"/>`;
+  }
+}
+
 export interface ChartOptions {
   metric: Metric;
   title: string;
@@ -53,15 +93,17 @@ export interface ChartOptions {
 
 /** The chart of `file` (mean over seeds per length and encoding). */
 export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): string {
-  const width = options.width ?? 720;
+  const width = options.width ?? 760;
   const height = options.height ?? 420;
-  const margin = { left: 56, right: 150, top: 40, bottom: 48 };
+  const margin = { left: 56, right: 190, top: 40, bottom: 48 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const curves = meanCurves(file, options.metric);
   const lengths = curves.flatMap((c) => c.points.map((p) => p.length));
-  const xMin = Math.min(...lengths, options.trainLength.min);
-  const xMax = Math.max(...lengths, options.trainLength.max, xMin + 1);
+  // Room for the sideways shifts of the outermost encodings.
+  const pad = (DODGE * Math.max(curves.length - 1, 0)) / 2 + (curves.length > 1 ? 0.1 : 0);
+  const xMin = Math.min(...lengths, options.trainLength.min) - pad;
+  const xMax = Math.max(...lengths, options.trainLength.max, xMin + 1) + pad;
   const x = (n: number) => margin.left + ((n - xMin) / (xMax - xMin)) * plotW;
   const y = (v: number) => margin.top + (1 - v) * plotH;
   const parts: string[] = [];
@@ -84,7 +126,7 @@ export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): s
       `<text x="${margin.left - 8}" y="${fmt(y(v) + 4)}" text-anchor="end">${v.toFixed(2)}</text>`,
     );
   }
-  for (const n of niceTicks(xMin, xMax)) {
+  for (const n of niceTicks(Math.ceil(xMin), Math.floor(xMax))) {
     parts.push(
       `<line x1="${fmt(x(n))}" x2="${fmt(x(n))}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#333"/>`,
       `<text x="${fmt(x(n))}" y="${margin.top + plotH + 18}" text-anchor="middle">${n}</text>`,
@@ -96,20 +138,42 @@ export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): s
     `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${options.metric === "sequenceAccuracy" ? "exact match" : "token accuracy"}</text>`,
     `<text x="${margin.left}" y="22" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
   );
-  // Curves and legend.
+  // Curves: seed band (lowest to highest seed), line through the means, a marker per tested length; legend.
+  const multiSeed = curves.some((c) => c.points.some((p) => p.seeds > 1));
   curves.forEach((curve, i) => {
     const color = PALETTE[i % PALETTE.length];
-    const points = curve.points.map((p) => `${fmt(x(p.length))},${fmt(y(p.value))}`).join(" ");
+    const dash = DASHES[i % DASHES.length];
+    const shape = MARKERS[i % MARKERS.length];
+    const shift = (i - (curves.length - 1) / 2) * DODGE;
+    const px = (n: number) => x(n + shift);
+    const name = escapeXml(curve.encoding);
+    if (curve.points.some((p) => p.seeds > 1)) {
+      const upper = curve.points.map((p) => `${fmt(px(p.length))},${fmt(y(p.max))}`);
+      const lower = curve.points.map((p) => `${fmt(px(p.length))},${fmt(y(p.min))}`).reverse();
+      parts.push(
+        `<polygon class="seed-band" data-encoding="${name}" fill="${color}" fill-opacity="0.15" stroke="none" points="${[...upper, ...lower].join(" ")}"/>`,
+      );
+    }
+    const points = curve.points.map((p) => `${fmt(px(p.length))},${fmt(y(p.value))}`).join(" ");
     parts.push(
-      `<polyline class="curve" data-encoding="${escapeXml(curve.encoding)}" fill="none" stroke="${color}" stroke-width="2" points="${points}"/>`,
+      `<polyline class="curve" data-encoding="${name}" fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""} points="${points}"/>`,
+      `<g class="markers" data-encoding="${name}">${curve.points.map((p) => markerElement(shape, px(p.length), y(p.value), 3.5, color)).join("")}</g>`,
     );
     const ly = margin.top + 10 + i * 20;
     const lx = margin.left + plotW + 16;
     parts.push(
-      `<line x1="${lx}" x2="${lx + 22}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
-      `<text x="${lx + 28}" y="${ly + 4}">${escapeXml(curve.encoding)}</text>`,
+      `<line x1="${lx}" x2="${lx + 26}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
+      markerElement(shape, lx + 13, ly, 3.5, color),
+      `<text x="${lx + 32}" y="${ly + 4}">${name}</text>`,
     );
   });
+  if (multiSeed) {
+    const ly = margin.top + 10 + curves.length * 20 + 6;
+    parts.push(
+      `<text x="${margin.left + plotW + 16}" y="${ly + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
+      `<text x="${margin.left + plotW + 16}" y="${ly + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
+    );
+  }
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
