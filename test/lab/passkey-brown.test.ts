@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
-import { UsageError } from "../../src/cli/errors.js";
+import { isInputError } from "../../src/cli/errors.js";
 import { loadBrownCorpus } from "../../src/tasks/text/brown-corpus.js";
 import { decodeChars, encodeChars } from "../../src/tasks/text/char-lm.js";
 import { NEEDLE_PREFIX, passkeyExample } from "../../src/tasks/text/passkey-haystack.js";
@@ -115,12 +115,12 @@ describe("posenc train on brown_passkey, then eval --passkey", () => {
       [["--passkey", "--force"], "posenc eval: --force needs --svg"],
       [
         ["--passkey", "--svg", scratch],
-        `posenc eval: --svg ${scratch}: is a directory, expected a file path`,
+        `Invalid --svg: expected a file path (it is a directory), received "${scratch}"`,
       ],
     ];
     for (const [argv, message] of cases) {
       const error = await run(...argv).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(UsageError);
+      expect(isInputError(error)).toBe(true);
       expect((error as Error).message).toContain(message);
       expect((error as Error).message).not.toContain("\n");
     }
