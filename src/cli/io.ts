@@ -1,6 +1,6 @@
 /** File input for the CLI: clear one-line errors. (Atomic writes live in the lab: src/lab/files.ts.) */
-import { readFileSync, statSync } from "node:fs";
-import { describeErrno, MAX_INPUT_BYTES } from "../lab/files.js";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { checkOutputFile as checkOutputPath, describeErrno, MAX_INPUT_BYTES } from "../lab/files.js";
 import { UsageError } from "./errors.js";
 
 /**
@@ -28,5 +28,16 @@ export function readJsonFile(flag: string, path: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${flag} ${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Refuses an output file that exists (without --force) or whose folder cannot hold it (src/lab/files.ts: a
+ * directory, a file in the path, not writable, a special file system), before any work.
+ */
+export function checkOutputFile(command: string, flag: string, path: string, force: boolean): void {
+  checkOutputPath(`--${flag}`, path);
+  if (existsSync(path) && !force) {
+    throw new UsageError(`posenc ${command}: --${flag} ${path}: the file exists; pass --force to replace it`);
   }
 }

@@ -90,9 +90,10 @@ export function sequenceLengthModel(
   layout: TaskLayout,
   range: LengthRange,
 ): { base: number; slope: number; at(n: number): number } {
-  const lo = Math.max(range.min, task.minLength);
-  const n1 = Math.min(lo, range.max);
-  const n2 = Math.min(range.max, n1 + 32, task.maxLength ?? Number.POSITIVE_INFINITY);
+  // Measured at two small lengths and extrapolated (T is affine in n): sampling at the range itself would build
+  // the very sequences whose size is being checked (a test length of 3,000,000 ran out of memory here).
+  const n1 = Math.max(1, task.minLength, Math.min(range.min, 64));
+  const n2 = Math.max(n1, Math.min(n1 + 32, task.maxLength ?? Number.POSITIVE_INFINITY));
   const rng = new Rng(0xe57);
   const t1 = task.sample(rng, 8, n1, layout).seqLen;
   const t2 = n2 === n1 ? t1 : task.sample(rng, 8, n2, layout).seqLen;

@@ -99,10 +99,13 @@ function runJobInChild(
 }
 
 /**
- * Before any work (and before the plan is printed): a usable output folder, and no other experiment's results in
- * it or in its job folders (unless options.force).
+ * Before any work (the CLI calls it before its plan's warm-up steps too): a usable output folder, and no other
+ * experiment's results in it or in its job folders unless `force`.
  */
-export function checkGridOutput(config: ExperimentConfig, options: GridOptions): void {
+export function checkGridOutput(
+  config: ExperimentConfig,
+  options: Pick<GridOptions, "outDir" | "shard" | "force">,
+): void {
   const shard = options.shard ?? { index: 1, count: 1 };
   const force = options.force === true;
   checkOutputFolder("output folder", options.outDir);
@@ -124,6 +127,7 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
   let next = 0;
   let completed = 0;
   const emit = options.onEvent ?? (() => {});
+  const force = options.force === true;
   checkGridOutput(config, options);
 
   const worker = async (): Promise<void> => {
@@ -134,7 +138,7 @@ export async function runGrid(config: ExperimentConfig, options: GridOptions): P
       const jobOptions = {
         jobDir: join(options.outDir, "runs", label),
         resume: options.resume === true,
-        force: options.force === true,
+        force,
         ...(options.modelModule ? { modelModule: options.modelModule } : {}),
       };
       const onProgress = (event: ProgressEvent) => emit({ type: "progress", job, event });

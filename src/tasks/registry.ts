@@ -46,6 +46,7 @@ import { passkeyTask } from "./synthetic/passkey.js";
 import { selectiveCopyTask } from "./synthetic/selective-copy.js";
 import { defineTask } from "./task.js";
 import { brownCharsTask } from "./text/brown-corpus.js";
+import { brownPasskeyTask } from "./text/passkey-haystack.js";
 import type { Task, TaskDefinition, TaskLevel, TaskPaper } from "./types.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: factories take their own typed params; the registry validates keys.
@@ -114,6 +115,14 @@ export const TASK_REGISTRY: readonly TaskEntry[] = [
     "filler",
   ]),
   entry("brown_chars", "text", PRESS_2022, brownCharsTask, ["split"], { split: "train" }),
+  entry(
+    "brown_passkey",
+    "text",
+    MOHTASHAMI_2023,
+    brownPasskeyTask,
+    ["split", "passkeyFraction", "passkeyDigits", "depth"],
+    { split: "train" },
+  ),
 ];
 
 /** Every registered task id, in registry order (DeepMind's 15 first). */

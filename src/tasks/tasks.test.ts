@@ -48,7 +48,10 @@ describe("registry", () => {
     const levels = DEEPMIND_IDS.map((id) => createTask(id).level);
     expect(levels).toEqual([...Array(4).fill("regular"), ...Array(4).fill("dcf"), ...Array(7).fill("cs")]);
     for (const id of EXAMPLE_TASK_IDS.slice(15)) expect(createTask(id).level).toBe("synthetic");
-    expect(taskIds().filter((id) => taskEntry(id).level === "text")).toEqual(["brown_chars"]);
+    expect(taskIds().filter((id) => taskEntry(id).level === "text")).toEqual([
+      "brown_chars",
+      "brown_passkey",
+    ]);
     expect(taskIds()).toEqual(
       expect.arrayContaining(["copy", "reverse", "sort", "addition", "addition_coupled"]),
     );

@@ -30,6 +30,10 @@ vi.mock("../../src/lab/job.js", async (importOriginal) => ({
   ...(await importOriginal<object>()),
   runJob: () => Promise.reject(new WorkStarted("runJob")),
 }));
+vi.mock("../../src/lab/plan.js", async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  planRuns: () => Promise.reject(new WorkStarted("planRuns")),
+}));
 vi.mock("../../src/fields/run.js", async (importOriginal) => ({
   ...(await importOriginal<object>()),
   runFields: () => {

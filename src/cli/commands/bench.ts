@@ -54,7 +54,7 @@ export async function runGridCommand(
   },
 ): Promise<ResultsFile | undefined> {
   checkOutputFolder("--out", options.outDir);
-  if (!options.planOnly) checkGridOutput(config, options); // refuse before printing the plan
+  checkGridOutput(config, options);
   const plan = await planRuns(config, {
     parallel: options.parallel,
     ...(options.shard ? { shard: options.shard } : {}),

@@ -17,6 +17,7 @@ import { checkRunFits } from "../../lab/resources.js";
 import { STREAM, streamRng } from "../../lab/seeds.js";
 import { buildVocabulary } from "../../tasks/format.js";
 import { createTask, taskEntry } from "../../tasks/registry.js";
+import type { Task } from "../../tasks/types.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -56,6 +57,28 @@ export function parseContextList(text: string): number[] {
 }
 
 /**
+ * The checkpoint's text task on the held-out split of --split (validation by default), or one line naming what is
+ * wrong: the split, or a checkpoint of a task that is not a text task (`mode` is the evaluation flag asked for).
+ */
+export function heldOutTextTask(
+  values: Record<string, unknown>,
+  sidecar: CheckpointSidecar,
+  mode: "bpc" | "passkey",
+): { task: Task; split: "validation" | "test" } {
+  const { config } = sidecar;
+  const split = typeof values.split === "string" ? values.split : "validation";
+  if (split !== "validation" && split !== "test") {
+    throw new UsageError(`posenc eval: --split must be validation or test, received "${split}"`);
+  }
+  if (taskEntry(config.task.id).level !== "text") {
+    throw new UsageError(
+      `posenc eval: --${mode} needs a checkpoint of a text task (e.g. brown_chars), this one is of task "${config.task.id}"`,
+    );
+  }
+  return { task: createTask(config.task.id, { ...config.task.params, split }), split };
+}
+
+/**
  * Validates the --bpc flags against the checkpoint (before any model is built) and returns the evaluation to run on
  * the loaded model; undefined without --bpc (its flags alone are an error).
  */
@@ -64,21 +87,14 @@ export function prepareBitsPerChar(
   sidecar: CheckpointSidecar,
 ): ((model: LabModel) => ContextBitsRow[]) | undefined {
   if (!values.bpc) {
-    const stray = Object.keys(BPC_FLAGS).find((name) => values[name] !== undefined);
+    // --passkey (eval-passkey.ts) reads --contexts and --split too.
+    const shared = values.passkey ? ["contexts", "split"] : [];
+    const stray = Object.keys(BPC_FLAGS).find((name) => values[name] !== undefined && !shared.includes(name));
     if (stray) throw new UsageError(`posenc eval: --${stray} needs --bpc`);
     return undefined;
   }
   const { config } = sidecar;
-  const split = typeof values.split === "string" ? values.split : "validation";
-  if (split !== "validation" && split !== "test") {
-    throw new UsageError(`posenc eval: --split must be validation or test, received "${split}"`);
-  }
-  if (taskEntry(config.task.id).level !== "text") {
-    throw new UsageError(
-      `posenc eval: --bpc needs a checkpoint of a text task (e.g. brown_chars), this one is of task "${config.task.id}"`,
-    );
-  }
-  const task = createTask(config.task.id, { ...config.task.params, split });
+  const { task, split } = heldOutTextTask(values, sidecar, "bpc");
   const tokens = task.textTokens as Int32Array;
   const trained = config.train.length.max;
   const contexts =

@@ -11,12 +11,13 @@ import { buildRunModel, type RunSpec } from "../../lab/train.js";
 import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { BPC_FLAGS, prepareBitsPerChar } from "./eval-bpc.js";
+import { PASSKEY_FLAGS, preparePasskeyGrid } from "./eval-passkey.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "Evaluate a training checkpoint per length (exact match and token accuracy on held-out examples).",
   usage:
-    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]",
+    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]\n       posenc eval --checkpoint DIR --passkey [--contexts N,N,...] [--depths F,F,...] [--per-cell N] [--split validation|test] [--svg FILE [--force]] [--json]",
   flags: {
     checkpoint: {
       type: "string",
@@ -35,13 +36,23 @@ export const evalCommand: Command = {
     },
     json: { type: "boolean", description: "Print the result rows as JSON" },
     ...BPC_FLAGS,
+    ...PASSKEY_FLAGS,
   },
   run(values) {
     const dir = requireFlag("eval", values, "checkpoint", "DIR");
     const sidecar = readSidecar(dir);
     if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
     const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
+    const passkeyGrid = preparePasskeyGrid(values, sidecar);
     const bitsPerChar = prepareBitsPerChar(values, sidecar);
+    if (passkeyGrid) {
+      useSingleThreadKernels();
+      const { model } = buildRunModel(built);
+      loadCheckpointInto(dir, sidecar, model.parameters());
+      const grid = passkeyGrid(model);
+      if (values.json) process.stdout.write(`${JSON.stringify(grid, null, 1)}\n`);
+      return;
+    }
     if (bitsPerChar) {
       useSingleThreadKernels();
       const { model } = buildRunModel(built);

@@ -3,7 +3,6 @@
  * context (src/encodings/rope-config-extension.ts), each checked by a strict read-back at the target length, with
  * an SVG of the per-pair frequency scaling against the original and the RoPE base lower bound for the target.
  */
-import { existsSync } from "node:fs";
 import { ropeLayerTypes } from "../../encodings/rope-config.js";
 import {
   extensionBaseBound,
@@ -15,10 +14,10 @@ import {
   ropeExtensionBlock,
   ropeExtensionOrigin,
 } from "../../encodings/rope-config-extension.js";
-import { checkOutputFile, writeFileAtomic } from "../../lab/files.js";
+import { writeFileAtomic } from "../../lab/files.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
-import { readJsonFile } from "../io.js";
+import { checkOutputFile, readJsonFile } from "../io.js";
 import { renderScalingChart, type ScalingCurve } from "./extend-chart.js";
 
 const NAME = "extend";
@@ -70,15 +69,6 @@ function readLongropeFactors(path: string): LongropeFactors {
     longFactor: numbers("longFactor", longFactor),
     shortFactor: shortFactor === undefined ? undefined : numbers("shortFactor", shortFactor),
   };
-}
-
-/**
- * Refuses an output file that exists (without --force) or whose folder cannot hold it (src/lab/files.ts: not a
- * file in the path, writable, not a special file system), before any work.
- */
-function checkNewOutputFile(flag: string, path: string, force: boolean): void {
-  checkOutputFile(`--${flag}`, path);
-  if (existsSync(path) && !force) fail(`--${flag} ${path}: the file exists; pass --force to replace it`);
 }
 
 const LONGROPE_SKIPPED =
@@ -137,7 +127,7 @@ export const extendCommand: Command = {
     if (hasTarget === hasFactor) fail("give exactly one of --target N and --factor F");
     const methods = parseMethods(values.method as string | undefined);
     const svgPath = typeof values.svg === "string" ? values.svg : undefined;
-    if (svgPath !== undefined) checkNewOutputFile("svg", svgPath, values.force === true);
+    if (svgPath !== undefined) checkOutputFile(NAME, "svg", svgPath, values.force === true);
     const abfBase =
       typeof values.base === "string" ? parsePositiveNumber("base", values.base, "a number > 1") : undefined;
     const longropePath = values["longrope-factors"];

@@ -55,13 +55,9 @@ export const trainCommand: Command = {
     const outDir =
       typeof values.out === "string" ? values.out : join("runs", config.name, `${label}-s${seed}`);
     checkOutputFolder("--out", outDir);
+    const encoding = config.encodings[encodingIndex];
+    checkJobFolder(outDir, { config, encoding, seed }, values.force === true);
     const job = { index: 0, encodingIndex, seed };
-    // Refuse another run's folder before printing the plan (runJob checks again).
-    checkJobFolder(
-      outDir,
-      { config, encoding: config.encodings[encodingIndex], seed },
-      values.force === true,
-    );
     const plan = await planRuns(config, { jobs: [job] });
     process.stderr.write(`${formatPlan(config, plan)}\n`); // stderr with the progress; stdout holds the results
     const reporter = new ProgressReporter(process.stderr, config.train.logEvery);

@@ -50,19 +50,38 @@ export function decodeChars(ids: ArrayLike<number>): string {
   return out;
 }
 
-/** A character language-modelling task over `tokens` (the ids of one split's text). */
+/** What a task built on the character LM may change: how a row is drawn, and the lengths it needs. */
+export interface CharRowSampler {
+  /** The T + 1 characters of one row of length T (inputs are the first T, targets the last T). */
+  row(rng: Rng, length: number): Int32Array;
+  minLength: number;
+  lengthMeaning: string;
+}
+
+/**
+ * A character language-modelling task over `tokens` (the ids of one split's text); `sampler` replaces the plain
+ * window of the text (passkey-haystack.ts mixes passkey examples in).
+ */
 export function charLanguageModelTask(
   spec: Pick<TaskDefinition, "id" | "level" | "paper" | "description">,
   tokens: Int32Array,
+  sampler?: CharRowSampler,
 ): TaskDefinition {
   if (tokens.length < 2) {
     throw new PosencConfigError("invalid_value", `${spec.id}.text`, tokens.length, "at least 2 characters");
   }
   const n = tokens.length;
+  // The plain window: start uniform in [0, N - T - 1], T + 1 characters.
+  const row =
+    sampler?.row ??
+    ((rng: Rng, length: number) => {
+      const start = rng.int(n - length);
+      return tokens.subarray(start, start + length + 1);
+    });
   const definition: TaskDefinition = {
     ...spec,
-    lengthMeaning: "context length in characters",
-    minLength: 1,
+    lengthMeaning: sampler?.lengthMeaning ?? "context length in characters",
+    minLength: sampler?.minLength ?? 1,
     maxLength: n - 1,
     symbols: CHAR_SYMBOLS,
     terminated: false,
@@ -70,11 +89,8 @@ export function charLanguageModelTask(
     textTokens: tokens,
     encoderOutputLength: (length) => length,
     sampleExample(rng: Rng, length: number) {
-      const start = rng.int(n - length);
-      return {
-        input: Array.from(tokens.subarray(start, start + length)),
-        output: Array.from(tokens.subarray(start + 1, start + length + 1)),
-      };
+      const window = row(rng, length);
+      return { input: Array.from(window.subarray(0, length)), output: Array.from(window.subarray(1)) };
     },
     sampleBatch(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout): TaskBatch {
       if (layout !== "decoder") {
@@ -96,9 +112,9 @@ export function charLanguageModelTask(
       const mask = new Uint8Array(batchSize * seqLen);
       for (let b = 0; b < batchSize; b++) {
         const len = lengths[b];
-        const start = rng.int(n - len);
-        inputs.set(tokens.subarray(start, start + len), b * seqLen);
-        targets.set(tokens.subarray(start + 1, start + len + 1), b * seqLen);
+        const window = row(rng, len);
+        inputs.set(window.subarray(0, len), b * seqLen);
+        targets.set(window.subarray(1, len + 1), b * seqLen);
         mask.fill(1, b * seqLen, b * seqLen + len);
       }
       return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts: lengths.slice(), layout };
