@@ -187,7 +187,7 @@ const [_, twinResult] = await Promise.all([posenc, twin]);
 const ours = JSON.parse(readFileSync(join(work, "posenc", "result.json"), "utf8")) as JobResult;
 rmSync(work, { recursive: true, force: true });
 
-const what = `${config.name}: ${label}, seed ${seed}, ${config.train.steps} steps, ${config.model.layers} layers, d_model ${config.model.dModel}${bucket > 1 ? `, length-bucketed (window ${bucket})` : ""}`;
+const what = `${config.name}: ${label}, seed ${seed}, ${config.train.steps} steps, ${config.model.numLayers} layers, d_model ${config.model.dModel}${bucket > 1 ? `, length-bucketed (window ${bucket})` : ""}`;
 log(`bench:lab ${what}; one thread each, started together`);
 log(
   `posenc:  ${ours.summary.tokensPerSecond.toFixed(0)} tokens/s, final loss ${ours.summary.finalLoss.toFixed(4)}`,

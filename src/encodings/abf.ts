@@ -34,7 +34,7 @@ const ABF_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const abfSpec: EncodingSpec = defineRopeVariant({
+export const abfSpec = defineRopeVariant({
   id: "abf",
   name: "RoPE ABF (adjusted base frequency)",
   family: "context-extension",
@@ -48,5 +48,5 @@ export const abfSpec: EncodingSpec = defineRopeVariant({
   summary:
     "Plain RoPE with its base raised from 10,000 to 500,000, which slows the decay of attention with distance before long-context continual pretraining.",
   params: ABF_PARAMS,
-  frequencies: (p, dim) => ({ invFreq: abfInverseFrequencies(dim, p.base as number) }),
+  frequencies: (p, dim) => ({ invFreq: abfInverseFrequencies(dim, p.base) }),
 });

@@ -25,8 +25,8 @@
  * This file also holds the position-grid helpers the other attention-bias methods (t5-bias.ts, kerple.ts) share.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { biasVariantOf, fixedTrainable, type TrainableEncoding } from "./trainable.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Correctly rounded powers. Python's `**` on floats is C's pow (glibc: correctly rounded in practice), V8's `**`
@@ -264,7 +264,7 @@ const ALIBI_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const alibiSpec: EncodingSpec = {
+export const alibiSpec = defineEncoding({
   id: "alibi",
   name: "ALiBi",
   family: "attention-bias",
@@ -278,11 +278,12 @@ export const alibiSpec: EncodingSpec = {
   summary:
     "Adds a fixed per-head linear distance penalty to attention logits instead of position embeddings, which lets models trained short run on longer inputs.",
   slots: ["attentionBias"],
+  modelParams: (dims) => ({ variant: biasVariantOf(dims) }),
   params: ALIBI_PARAMS,
-  trainable: (params, dims) => fixedTrainable(alibiSpec, params, dims),
-  create(params): PositionalEncoding {
-    const p = resolveParams("alibi", ALIBI_PARAMS, params);
-    const custom = p.slopes as number[];
+  trainable: (params, dims, _rng, path): TrainableEncoding => fixedTrainable(alibiSpec, params, dims, path),
+  create(params, path = "alibi"): PositionalEncoding {
+    const p = resolveParams(path, ALIBI_PARAMS, params);
+    const custom = p.slopes;
     const causal = p.variant === "causal";
     return {
       id: "alibi",
@@ -292,7 +293,7 @@ export const alibiSpec: EncodingSpec = {
         if (custom.length > 0 && custom.length !== numHeads) {
           throw new PosencConfigError(
             "invalid_value",
-            "alibi.slopes",
+            `${path}.slopes`,
             custom,
             `one slope per head: ${numHeads} values for this model (or [] for the official slopes)`,
           );
@@ -302,4 +303,4 @@ export const alibiSpec: EncodingSpec = {
       },
     };
   },
-};
+});

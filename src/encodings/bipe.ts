@@ -27,7 +27,9 @@ import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { type ModelDims, PerForward, type TrainableEncoding } from "./trainable.js";
 import {
+  defineEncoding,
   type EncodingSpec,
+  type ParamValues,
   type PositionalEncoding,
   type PositionIdContext,
   resolveParams,
@@ -75,7 +77,7 @@ export function bipePositionIds(
   return { segmentIds, intraSegmentIds };
 }
 
-const BIPE_PARAMS = {
+export const BIPE_PARAMS = {
   separatorTokens: {
     type: "number[]",
     description:
@@ -115,8 +117,8 @@ function tokensFromContext(length: number, context: PositionIdContext | undefine
 
 export function createBipeEncoding(params?: Record<string, unknown>): BipeEncoding {
   const p = resolveParams("bipe", BIPE_PARAMS, params);
-  const separators = p.separatorTokens as number[];
-  const maxIntraPosition = p.maxIntraPosition as number;
+  const separators = p.separatorTokens;
+  const maxIntraPosition = p.maxIntraPosition;
   separators.forEach((s, i) => {
     checkNumber(`bipe.separatorTokens[${i}]`, s, { integer: true, min: 0 });
   });
@@ -140,9 +142,13 @@ export function createBipeEncoding(params?: Record<string, unknown>): BipeEncodi
  * INTRA-segment ids, N(0, 1) init like learned-absolute (the official table's init was not checked). The intra ids
  * of a forward pass are those computed by its positionIds call, which the model makes first.
  */
-function bipeTrainable(params: Record<string, unknown>, dims: ModelDims, rng: Rng): TrainableEncoding {
+export function bipeTrainable(
+  params: ParamValues<typeof BIPE_PARAMS>,
+  dims: ModelDims,
+  rng: Rng,
+): TrainableEncoding {
   const encoding = createBipeEncoding(params);
-  const rows = params.maxIntraPosition as number;
+  const rows = params.maxIntraPosition;
   const table = normalParameter(rng, [rows, dims.dModel], 1, "bipe.intraTable");
   let intra: Int32Array | null = null;
   const perForward = new PerForward<Tensor>();
@@ -171,7 +177,7 @@ function bipeTrainable(params: Record<string, unknown>, dims: ModelDims, rng: Rn
   };
 }
 
-export const bipeSpec: EncodingSpec = {
+export const bipeSpec = defineEncoding({
   id: "bipe",
   name: "BiPE (bilevel positional encoding)",
   family: "position-ids",
@@ -188,4 +194,4 @@ export const bipeSpec: EncodingSpec = {
   params: BIPE_PARAMS,
   trainable: bipeTrainable,
   create: createBipeEncoding,
-};
+});

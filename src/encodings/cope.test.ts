@@ -188,7 +188,8 @@ describe("CoPE trainable form", () => {
       const q = tensor(qValues, [B, H, T, D]);
       const k = tensor(kValues, [B, H, T, D]);
       const v = tensor(randomValues(13, B * H * T * D), [B, H, T, D]);
-      const bias = cope.contextualBias(q, k, 1);
+      const bias = cope.contentAttention({ x: q, q: q, k: k, positionIds: new Float64Array(0), layer: 1 })
+        .bias!;
       expect(bias.toArray().every((x) => x === 0)).toBe(true); // zero table, zero bias
       sum(attention(q, k, v, { causal: true, bias })).backward();
     });
@@ -214,7 +215,8 @@ describe("CoPE trainable form", () => {
       v,
       optimizer: opt,
       steps: 60,
-      bias: () => cope.contextualBias(q, q, 0),
+      bias: () =>
+        cope.contentAttention({ x: q, q: q, k: q, positionIds: new Float64Array(0), layer: 0 }).bias!,
     });
     expect(losses[0]).toBeGreaterThan(0.3);
     expect(losses[59]).toBeLessThan(0.02);
@@ -228,7 +230,16 @@ describe("CoPE trainable form", () => {
     const shared = createCopeTrainable({ shareAcrossLayers: true, numPositions: 5 }, dims, new Rng(1));
     expect(shared.parameters().map((p) => p.shape)).toEqual([[4, 5]]);
     const q = tensor(new Array(2 * 4).fill(0.1), [1, 1, 2, 4]);
-    expect(() => createCopeTrainable({}, dims, new Rng(1)).contextualBias(q, q, 3)).toThrow(/layer 3/);
+    expect(
+      () =>
+        createCopeTrainable({}, dims, new Rng(1)).contentAttention({
+          x: q,
+          q: q,
+          k: q,
+          positionIds: new Float64Array(0),
+          layer: 3,
+        }).bias!,
+    ).toThrow(/layer 3/);
     q.dispose();
   });
 });
@@ -237,11 +248,16 @@ describe("copeSpec", () => {
   it("declares the contextual slot and validates params", () => {
     expect(copeSpec.id).toBe("cope");
     expect(copeSpec.slots).toEqual(["contextual"]);
-    const enc = copeSpec.create({ numPositions: 17 });
-    expect(enc.params.numPositions).toBe(17);
+    const enc = copeSpec.create({ maxPositions: 17 });
+    expect(enc.params.maxPositions).toBe(17);
     expect(enc.attentionBias).toBeUndefined();
-    expect(() => copeSpec.create({ numPositions: -1 })).toThrow(/Invalid cope.numPositions/);
-    expect(() => copeSpec.create({ numPositions: 2.5 })).toThrow(PosencConfigError);
+    expect(() => copeSpec.create({ maxPositions: -1 })).toThrow(/Invalid cope.maxPositions/);
+    expect(() => copeSpec.create({ maxPositions: 2.5 })).toThrow(PosencConfigError);
+    // The earlier name still parses (old configs), and cannot be given beside the new one.
+    expect(copeSpec.create({ numPositions: 17 }).params.maxPositions).toBe(17);
+    expect(() => copeSpec.create({ numPositions: 17, maxPositions: 17 })).toThrow(
+      /cope\.numPositions.*only one of/,
+    );
     expect(() => copeSpec.create({ scalePositionLogits: "yes" })).toThrow(/cope.scalePositionLogits/);
     expect(() => copeSpec.create({ npos: 3 })).toThrow(/Unknown key cope.npos/);
   });

@@ -23,7 +23,7 @@
  *     z / sqrt(d); `--cope-nodiv` adds z after it (bias z).
  *
  * CoPE needs q and k, so it has no framework-free hook: this file gives the math over plain arrays (for tests,
- * analysis and plots) and the trainable form (hook e, `contextualBias`) through engine ops.
+ * analysis and plots) and the trainable form (hook e, `contentAttention`, returning a bias) through engine ops.
  */
 import {
   constantParameter,
@@ -39,7 +39,7 @@ import {
 import type { Rng } from "../util/rng.js";
 import { checkBoolean, checkNumber } from "../util/validation.js";
 import type { ModelDims, TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 /** Sizes of q or k laid out row-major [slices, seqLen, headDim] (a slice = one head of one example). */
 function sliceCount(name: string, values: ArrayLike<number>, seqLen: number, headDim: number): number {
@@ -261,30 +261,31 @@ export function createCopeTrainable(
   params: Record<string, unknown>,
   dims: ModelDims,
   _rng: Rng,
+  path = "cope",
 ): TrainableEncoding & {
   tables: readonly Parameter[];
-  contextualBias: NonNullable<TrainableEncoding["contextualBias"]>;
+  contentAttention: NonNullable<TrainableEncoding["contentAttention"]>;
 } {
-  const p = resolveParams("cope", COPE_PARAMS, params);
+  const p = resolveParams(path, COPE_PARAMS, params);
   checkNumber("dims.headDim", dims.headDim, { integer: true, min: 1 });
   checkNumber("dims.numLayers", dims.numLayers, { integer: true, min: 1 });
   const numPositions =
-    (p.numPositions as number) === 0
+    p.maxPositions === 0
       ? checkNumber("dims.maxSeqLen", dims.maxSeqLen, { integer: true, min: 1 }) + 1
-      : (p.numPositions as number);
+      : p.maxPositions;
   const count = p.shareAcrossLayers ? 1 : dims.numLayers;
   const tables = Array.from({ length: count }, (_, l) =>
     constantParameter([dims.headDim, numPositions], 0, `cope.layer${l}.positionEmbedding`),
   );
-  const options = { causal: dims.causal, scalePositionLogits: p.scalePositionLogits as boolean };
+  const options = { causal: dims.causal, scalePositionLogits: p.scalePositionLogits };
   return {
     id: "cope",
     tables,
     parameters: () => [...tables],
-    contextualBias(q, k, layer) {
+    contentAttention({ q, k, layer }) {
       const table = tables[p.shareAcrossLayers ? 0 : layer];
-      if (!table) throw new RangeError(`cope.contextualBias: layer ${layer} is not in 0..${count - 1}`);
-      return copeBiasTensor(q, k, table, options);
+      if (!table) throw new RangeError(`cope.contentAttention: layer ${layer} is not in 0..${count - 1}`);
+      return { bias: copeBiasTensor(q, k, table, options) };
     },
   };
 }
@@ -294,10 +295,11 @@ export function createCopeTrainable(
 // ---------------------------------------------------------------------------------------------------------------
 
 const COPE_PARAMS = {
-  numPositions: {
+  maxPositions: {
     type: "integer",
     description:
-      "Size npos of the position-embedding table; contextual positions are clamped to npos - 1. 0 (default): the model's maxSeqLen + 1, as the official block_size + 1.",
+      "Size npos of the position-embedding table; contextual positions are clamped to npos - 1. 0 (default): the model's maxSeqLen + 1, as the official block_size + 1. Earlier name: numPositions.",
+    aliases: ["numPositions"],
     default: 0,
     min: 0,
   },
@@ -314,7 +316,7 @@ const COPE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const copeSpec: EncodingSpec = {
+export const copeSpec = defineEncoding({
   id: "cope",
   name: "CoPE (contextual position encoding)",
   family: "attention-bias",
@@ -329,10 +331,10 @@ export const copeSpec: EncodingSpec = {
     "Counts positions with learned gates on the keys, so a query can measure distance in words, sentences or any tokens it finds relevant, and adds the interpolated position logit to attention.",
   slots: ["contextual"],
   params: COPE_PARAMS,
-  create(params): PositionalEncoding {
-    const p = resolveParams("cope", COPE_PARAMS, params);
+  create(params, path = "cope"): PositionalEncoding {
+    const p = resolveParams(path, COPE_PARAMS, params);
     // No framework-free hook: the positions depend on q and k (see copeBias for the math over arrays).
     return { id: "cope", params: Object.freeze(p) };
   },
   trainable: createCopeTrainable,
-};
+});

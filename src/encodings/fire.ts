@@ -47,13 +47,14 @@ import type { Rng } from "../util/rng.js";
 import { checkBoolean, checkNumber, PosencConfigError } from "../util/validation.js";
 import { checkPositions } from "./alibi.js";
 import {
+  biasVariantOf,
   checkPositionIds,
   type ModelDims,
   PerForward,
   rowsShareIds,
   type TrainableEncoding,
 } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 /** The paper's module's constants: c0, L0, MLP width and the normaliser's epsilon. */
 export const FIRE_DEFAULTS = { c: 0.1, threshold: 512, mlpWidth: 32, eps: 1e-6 } as const;
@@ -301,19 +302,20 @@ export function createFireTrainable(
   params: Record<string, unknown>,
   dims: ModelDims,
   rng: Rng,
+  path = "fire",
 ): TrainableEncoding & {
   layers: readonly FireTensors[];
   attentionBias: NonNullable<TrainableEncoding["attentionBias"]>;
 } {
-  const p = resolveParams("fire", FIRE_PARAMS, params);
+  const p = resolveParams(path, FIRE_PARAMS, params);
   checkNumber("dims.numHeads", dims.numHeads, { integer: true, min: 1 });
   checkNumber("dims.numLayers", dims.numLayers, { integer: true, min: 1 });
-  const width = p.mlpWidth as number;
+  const width = p.mlpWidth;
   const count = p.shareAcrossLayers ? 1 : dims.numLayers;
   const layers = Array.from({ length: count }, (_, l) =>
-    createFireLayer(`fire.layer${l}`, dims.numHeads, width, p.c as number, rng),
+    createFireLayer(`fire.layer${l}`, dims.numHeads, width, p.c, rng),
   );
-  const threshold0 = p.threshold as number;
+  const threshold0 = p.threshold;
   // Per forward pass (the model passes one ids array per forward): the ids-only tensors serve every layer, and
   // with shared parameters the bias itself does.
   const positionsCache = new PerForward<Tensor[]>();
@@ -405,7 +407,7 @@ export function unflattenFireWeights(
   };
 }
 
-export const fireSpec: EncodingSpec = {
+export const fireSpec = defineEncoding({
   id: "fire",
   name: "FIRE (functional interpolation for relative positions)",
   family: "attention-bias",
@@ -419,12 +421,13 @@ export const fireSpec: EncodingSpec = {
   summary:
     "Adds a learned function (a small MLP, one output per head) of the log-scaled distance normalised by the query position, so any length maps into the trained range.",
   slots: ["attentionBias"],
+  modelParams: (dims) => ({ variant: biasVariantOf(dims) }),
   params: FIRE_PARAMS,
-  create(params): PositionalEncoding {
-    const p = resolveParams("fire", FIRE_PARAMS, params);
-    const flat = p.weights as number[];
-    const width = p.mlpWidth as number;
-    const options = { c: p.c as number, threshold: p.threshold as number, causal: p.variant === "causal" };
+  create(params, path = "fire"): PositionalEncoding {
+    const p = resolveParams(path, FIRE_PARAMS, params);
+    const flat = p.weights;
+    const width = p.mlpWidth;
+    const options = { c: p.c, threshold: p.threshold, causal: p.variant === "causal" };
     return {
       id: "fire",
       params: Object.freeze(p),
@@ -440,4 +443,4 @@ export const fireSpec: EncodingSpec = {
     };
   },
   trainable: createFireTrainable,
-};
+});

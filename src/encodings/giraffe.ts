@@ -105,7 +105,7 @@ const GIRAFFE_PAPER = {
   year: 2023,
 } as const;
 
-export const giraffePowerSpec: EncodingSpec = defineRopeVariant({
+export const giraffePowerSpec = defineRopeVariant({
   id: "giraffe-power",
   name: "Giraffe power-scaled RoPE basis",
   family: "context-extension",
@@ -115,11 +115,11 @@ export const giraffePowerSpec: EncodingSpec = defineRopeVariant({
     "Shrinks each RoPE frequency by (1 - 2i/d)^k, stretching the low frequencies most while the highest stays at one radian per token.",
   params: GIRAFFE_POWER_PARAMS,
   frequencies: (p, dim) => ({
-    invFreq: giraffePowerInverseFrequencies(dim, p.base as number, p.power as number),
+    invFreq: giraffePowerInverseFrequencies(dim, p.base, p.power),
   }),
 });
 
-export const giraffeTruncatedSpec: EncodingSpec = defineRopeVariant({
+export const giraffeTruncatedSpec = defineRopeVariant({
   id: "giraffe-truncated",
   name: "Giraffe truncated RoPE basis",
   family: "context-extension",
@@ -130,10 +130,6 @@ export const giraffeTruncatedSpec: EncodingSpec = defineRopeVariant({
     "Keeps the RoPE frequencies that complete a cycle within T tokens, replaces slower ones by one small constant or by 0 (no rotation).",
   params: GIRAFFE_TRUNCATED_PARAMS,
   frequencies: (p, dim) => ({
-    invFreq: giraffeTruncatedInverseFrequencies(
-      dim,
-      p.base as number,
-      giraffeTruncationThresholds(p.truncateLength as number),
-    ),
+    invFreq: giraffeTruncatedInverseFrequencies(dim, p.base, giraffeTruncationThresholds(p.truncateLength)),
   }),
 });

@@ -35,8 +35,14 @@ import {
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { type BiasGridOptions, biasGridPositions, checkPositions } from "./alibi.js";
-import { type ModelDims, PerForward, RowTableCache, type TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  biasVariantOf,
+  type ModelDims,
+  PerForward,
+  RowTableCache,
+  type TrainableEncoding,
+} from "./trainable.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export type KerpleKernel = "log" | "power";
 
@@ -201,29 +207,30 @@ function createKerple(
   kernel: KerpleKernel,
   id: string,
   params?: Record<string, unknown>,
+  path = id,
 ): PositionalEncoding {
   const schema = kerpleParams(kernel);
   // A bare number means "the same value for every head".
   const given = { ...(params ?? {}) };
   for (const key of ["r1", "r2"]) if (typeof given[key] === "number") given[key] = [given[key]];
-  const p = resolveParams(id, schema, given);
-  const r1 = p.r1 as number[];
-  const r2 = p.r2 as number[];
+  const p = resolveParams(path, schema, given);
+  const r1 = p.r1;
+  const r2 = p.r2;
   for (const [which, values] of [
     ["r1", r1],
     ["r2", r2],
   ] as const) {
     if (values.length === 0) {
-      throw new PosencConfigError("invalid_value", `${id}.${which}`, values, "at least one value");
+      throw new PosencConfigError("invalid_value", `${path}.${which}`, values, "at least one value");
     }
-    for (const [h, v] of values.entries()) checkKerpleValue(kernel, which, `${id}.${which}[${h}]`, v);
+    for (const [h, v] of values.entries()) checkKerpleValue(kernel, which, `${path}.${which}[${h}]`, v);
   }
   if (r1.length > 1 && r2.length > 1 && r1.length !== r2.length) {
     throw new PosencConfigError(
       "conflict",
-      `${id}.r2`,
+      `${path}.r2`,
       r2,
-      `a single value or as many values as ${id}.r1 (${r1.length})`,
+      `a single value or as many values as ${path}.r1 (${r1.length})`,
     );
   }
   const causal = p.variant === "causal";
@@ -232,7 +239,7 @@ function createKerple(
     params: Object.freeze(p),
     attentionBias(queryPositions, keyPositions, numHeads) {
       checkNumber("numHeads", numHeads, { integer: true, min: 1 });
-      const heads = { r1: perHead(`${id}.r1`, r1, numHeads), r2: perHead(`${id}.r2`, r2, numHeads) };
+      const heads = { r1: perHead(`${path}.r1`, r1, numHeads), r2: perHead(`${path}.r2`, r2, numHeads) };
       return kerpleBiasAt(kernel, heads, queryPositions, keyPositions, { causal });
     },
   };
@@ -301,7 +308,7 @@ export function kerpleBiasFromParameters(
  * are clamped in place to >= 0.01 (and the power exponent to <= 2), outside the gradient.
  */
 function kerpleTrainable(kernel: KerpleKernel, id: string) {
-  return (params: Record<string, unknown>, dims: ModelDims, rng: Rng): TrainableEncoding => {
+  return (params: { variant: string }, dims: ModelDims, rng: Rng): TrainableEncoding => {
     const causal = params.variant === "causal";
     const init = kerpleInitialParameters(kernel, dims.numHeads, rng);
     const r1: Parameter = parameter(init.r1, [dims.numHeads], `${id}.r1`);
@@ -335,7 +342,7 @@ const KERPLE_PAPER = {
   year: 2022,
 };
 
-export const kerpleLogSpec: EncodingSpec = {
+export const kerpleLogSpec = defineEncoding({
   id: "kerple-log",
   name: "KERPLE (logarithmic)",
   family: "attention-bias",
@@ -344,12 +351,13 @@ export const kerpleLogSpec: EncodingSpec = {
   summary:
     "Adds a per-head logarithmic distance penalty, a conditionally positive definite kernel, to attention logits for length extrapolation.",
   slots: ["attentionBias"],
+  modelParams: (dims) => ({ variant: biasVariantOf(dims) }),
   params: kerpleParams("log"),
   trainable: kerpleTrainable("log", "kerple-log"),
-  create: (params) => createKerple("log", "kerple-log", params),
-};
+  create: (params, path) => createKerple("log", "kerple-log", params, path),
+});
 
-export const kerplePowerSpec: EncodingSpec = {
+export const kerplePowerSpec = defineEncoding({
   id: "kerple-power",
   name: "KERPLE (power)",
   family: "attention-bias",
@@ -358,7 +366,8 @@ export const kerplePowerSpec: EncodingSpec = {
   summary:
     "Adds a per-head power-law distance penalty (ALiBi when r2 = 1) to attention logits for length extrapolation.",
   slots: ["attentionBias"],
+  modelParams: (dims) => ({ variant: biasVariantOf(dims) }),
   params: kerpleParams("power"),
   trainable: kerpleTrainable("power", "kerple-power"),
-  create: (params) => createKerple("power", "kerple-power", params),
-};
+  create: (params, path) => createKerple("power", "kerple-power", params, path),
+});

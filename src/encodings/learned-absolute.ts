@@ -18,7 +18,13 @@ import { embedding, normalParameter, type Parameter, parameter, type Tensor } fr
 import type { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { type ModelDims, PerForward, rowsShareIds, type TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  defineEncoding,
+  type EncodingSpec,
+  type ParamValues,
+  type PositionalEncoding,
+  resolveParams,
+} from "./types.js";
 
 /**
  * The table rows of `positions`: each must be an integer in [0, maxPositions). A PosencConfigError names the id, its
@@ -85,30 +91,26 @@ const LEARNED_ABSOLUTE_PARAMS = {
 } as const satisfies EncodingSpec["params"];
 
 function learnedAbsoluteTrainable(
-  params: Record<string, unknown>,
+  params: ParamValues<typeof LEARNED_ABSOLUTE_PARAMS>,
   dims: ModelDims,
   rng: Rng,
+  path = "learned-absolute",
 ): TrainableEncoding {
-  const maxPositions = params.maxPositions as number;
-  const initial = params.table as number[];
+  const maxPositions = params.maxPositions;
+  const initial = params.table;
   let table: Parameter;
   if (initial.length > 0) {
     if (initial.length !== maxPositions * dims.dModel) {
       throw new PosencConfigError(
         "invalid_value",
-        "learned-absolute.table",
+        `${path}.table`,
         initial,
         `maxPositions * dModel = ${maxPositions * dims.dModel} values, or [] for a random init`,
       );
     }
     table = parameter(initial, [maxPositions, dims.dModel], "learned-absolute.table");
   } else {
-    table = normalParameter(
-      rng,
-      [maxPositions, dims.dModel],
-      params.initStd as number,
-      "learned-absolute.table",
-    );
+    table = normalParameter(rng, [maxPositions, dims.dModel], params.initStd, "learned-absolute.table");
   }
   const perForward = new PerForward<Tensor>();
   return {
@@ -124,7 +126,7 @@ function learnedAbsoluteTrainable(
   };
 }
 
-export const learnedAbsoluteSpec: EncodingSpec = {
+export const learnedAbsoluteSpec = defineEncoding({
   id: "learned-absolute",
   name: "Learned absolute",
   family: "absolute",
@@ -137,12 +139,13 @@ export const learnedAbsoluteSpec: EncodingSpec = {
   summary:
     "Adds a learned vector per absolute position to the token embeddings; it has no row for positions beyond its table.",
   slots: ["embedding"],
+  modelParams: (dims) => ({ maxPositions: dims.maxSeqLen }),
   params: LEARNED_ABSOLUTE_PARAMS,
   trainable: learnedAbsoluteTrainable,
-  create(params): PositionalEncoding {
-    const p = resolveParams("learned-absolute", LEARNED_ABSOLUTE_PARAMS, params);
-    const maxPositions = p.maxPositions as number;
-    const table = p.table as number[];
+  create(params, path = "learned-absolute"): PositionalEncoding {
+    const p = resolveParams(path, LEARNED_ABSOLUTE_PARAMS, params);
+    const maxPositions = p.maxPositions;
+    const table = p.table;
     return {
       id: "learned-absolute",
       params: Object.freeze(p),
@@ -163,4 +166,4 @@ export const learnedAbsoluteSpec: EncodingSpec = {
       },
     };
   },
-};
+});

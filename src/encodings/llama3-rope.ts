@@ -180,7 +180,7 @@ const LLAMA3_ROPE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const llama3RopeSpec: EncodingSpec = defineRopeVariant({
+export const llama3RopeSpec = defineRopeVariant({
   id: "llama3-rope",
   name: "Llama 3.1 RoPE scaling",
   family: "context-extension",
@@ -191,8 +191,8 @@ export const llama3RopeSpec: EncodingSpec = defineRopeVariant({
     "Keeps short-wavelength RoPE pairs, divides long-wavelength ones by the scale and blends between, extending Llama 3 from 8K to 128K.",
   params: LLAMA3_ROPE_PARAMS,
   frequencies(p, dim) {
-    const lowFreqFactor = p.lowFreqFactor as number;
-    const highFreqFactor = p.highFreqFactor as number;
+    const lowFreqFactor = p.lowFreqFactor;
+    const highFreqFactor = p.highFreqFactor;
     if (highFreqFactor <= lowFreqFactor) {
       throw new PosencConfigError(
         "conflict",
@@ -203,11 +203,11 @@ export const llama3RopeSpec: EncodingSpec = defineRopeVariant({
     }
     const invFreq = llama3InverseFrequencies({
       dim,
-      base: p.base as number,
-      factor: p.factor as number,
+      base: p.base,
+      factor: p.factor,
       lowFreqFactor,
       highFreqFactor,
-      originalMaxPositionEmbeddings: p.originalMaxPositionEmbeddings as number,
+      originalMaxPositionEmbeddings: p.originalMaxPositionEmbeddings,
     });
     return { invFreq };
   },

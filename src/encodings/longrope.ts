@@ -232,7 +232,7 @@ const LONGROPE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const longropeSpec: EncodingSpec = defineRopeVariant({
+export const longropeSpec = defineRopeVariant({
   id: "longrope",
   name: "LongRoPE",
   family: "context-extension",
@@ -246,11 +246,10 @@ export const longropeSpec: EncodingSpec = defineRopeVariant({
   summary:
     "Rescales each RoPE frequency by its own searched factor, with separate factor lists within and beyond the trained length.",
   params: LONGROPE_PARAMS,
-  stateful: true,
   frequencies(p, dim) {
     const ones = new Array<number>(dim / 2).fill(1);
     const factorList = (key: "shortFactor" | "longFactor") => {
-      const list = p[key] as number[];
+      const list = p[key];
       if (list.length === 0) return ones;
       if (list.length !== dim / 2) {
         throw new PosencConfigError(
@@ -262,20 +261,20 @@ export const longropeSpec: EncodingSpec = defineRopeVariant({
       }
       return list;
     };
-    const originalMaxPositionEmbeddings = p.originalMaxPositionEmbeddings as number;
+    const originalMaxPositionEmbeddings = p.originalMaxPositionEmbeddings;
     const options = {
       dim,
-      base: p.base as number,
+      base: p.base,
       shortFactor: factorList("shortFactor"),
       longFactor: factorList("longFactor"),
       originalMaxPositionEmbeddings,
     };
     const attentionFactor = longropeAttentionFactor({
-      factor: p.factor as number,
+      factor: p.factor,
       originalMaxPositionEmbeddings,
-      attentionFactor: (p.attentionFactor as number) > 0 ? (p.attentionFactor as number) : undefined,
+      attentionFactor: p.attentionFactor > 0 ? p.attentionFactor : undefined,
     });
-    const seqLen = p.seqLen as number;
+    const seqLen = p.seqLen;
     return seqLen > 0
       ? { invFreq: longropeInverseFrequencies({ ...options, seqLen }), attentionFactor }
       : createLongropeFrequencySwitch({ ...options, attentionFactor });

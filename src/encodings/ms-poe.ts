@@ -29,6 +29,7 @@
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import {
+  defineEncoding,
   type EncodingSpec,
   type PositionalEncoding,
   type PositionIdContext,
@@ -204,8 +205,8 @@ export interface MsPoeEncoding extends PositionalEncoding {
 
 export function createMsPoeEncoding(params?: Record<string, unknown>): MsPoeEncoding {
   const p = resolveParams("ms-poe", MS_POE_PARAMS, params);
-  const numHeads = p.numHeads as number;
-  if ((p.maxRatio as number) < (p.minRatio as number)) {
+  const numHeads = p.numHeads;
+  if (p.maxRatio < p.minRatio) {
     throw new PosencConfigError(
       "conflict",
       "ms-poe.maxRatio",
@@ -213,11 +214,11 @@ export function createMsPoeEncoding(params?: Record<string, unknown>): MsPoeEnco
       `a number >= ms-poe.minRatio = ${p.minRatio}`,
     );
   }
-  const order = p.headOrder as number[];
+  const order = p.headOrder;
   if (order.length > 0) checkPermutation("ms-poe.headOrder", order, numHeads);
   const ratios = msPoeScalingRatios(numHeads, {
-    minRatio: p.minRatio as number,
-    maxRatio: p.maxRatio as number,
+    minRatio: p.minRatio,
+    maxRatio: p.maxRatio,
     spacing: p.ratioSpacing as MsPoeRatioSpacing,
     headOrder: order.length > 0 ? order : undefined,
   });
@@ -237,7 +238,7 @@ export function createMsPoeEncoding(params?: Record<string, unknown>): MsPoeEnco
   };
 }
 
-export const msPoeSpec: EncodingSpec = {
+export const msPoeSpec = defineEncoding({
   id: "ms-poe",
   name: "Ms-PoE (multi-scale positional encoding)",
   family: "position-ids",
@@ -254,4 +255,4 @@ export const msPoeSpec: EncodingSpec = {
   slots: ["positionIds"],
   params: MS_POE_PARAMS,
   create: createMsPoeEncoding,
-};
+});

@@ -14,11 +14,11 @@
  * conflict rules apply uniformly).
  */
 import type { TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 const NOPE_PARAMS = {} as const satisfies EncodingSpec["params"];
 
-export const nopeSpec: EncodingSpec = {
+export const nopeSpec = defineEncoding({
   id: "nope",
   name: "NoPE (no positional encoding)",
   family: "absolute",
@@ -34,8 +34,8 @@ export const nopeSpec: EncodingSpec = {
   slots: [],
   params: NOPE_PARAMS,
   trainable: (): TrainableEncoding => ({ id: "nope", parameters: () => [] }),
-  create(params): PositionalEncoding {
-    const p = resolveParams("nope", NOPE_PARAMS, params);
+  create(params, path = "nope"): PositionalEncoding {
+    const p = resolveParams(path, NOPE_PARAMS, params);
     return { id: "nope", params: Object.freeze(p) };
   },
-};
+});

@@ -54,7 +54,7 @@ const NTK_AWARE_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ntkAwareSpec: EncodingSpec = defineRopeVariant({
+export const ntkAwareSpec = defineRopeVariant({
   id: "ntk-aware",
   name: "NTK-aware scaled RoPE",
   family: "context-extension",
@@ -78,6 +78,6 @@ export const ntkAwareSpec: EncodingSpec = defineRopeVariant({
         `a factor giving a rotary dimension >= 4 (headDim = ${p.headDim} gives ${dim}; d = 2 makes d/(d-2) infinite)`,
       );
     }
-    return { invFreq: ntkAwareInverseFrequencies(dim, p.base as number, p.factor as number) };
+    return { invFreq: ntkAwareInverseFrequencies(dim, p.base, p.factor) };
   },
 });

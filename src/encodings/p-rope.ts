@@ -56,7 +56,7 @@ const P_ROPE_PARAMS = {
   layout: ROPE_BASE_PARAMS.layout,
 } as const satisfies EncodingSpec["params"];
 
-export const pRopeSpec: EncodingSpec = defineRopeVariant({
+export const pRopeSpec = defineRopeVariant({
   id: "p-rope",
   name: "p-RoPE",
   family: "rotary",
@@ -72,6 +72,6 @@ export const pRopeSpec: EncodingSpec = defineRopeVariant({
   params: P_ROPE_PARAMS,
   // No partialRotaryFactor: d = headDim (even), and the NoPE pairs are the zero frequencies.
   frequencies: (p, headDim) => ({
-    invFreq: pRopeInverseFrequencies(headDim, p.base as number, p.p as number),
+    invFreq: pRopeInverseFrequencies(headDim, p.base, p.p),
   }),
 });

@@ -10,11 +10,16 @@
  *
  * Addition a_1 + a_2 (+ ...) = c, as in the official code (HanseulJo/position-coupling, src/data/addition.py,
  * `AdditionDatasetWithCoupledPositions.__getitem__`, config configs/task/addition_coupled.yaml: zero-padded
- * operands, answer zero-padded to L + 1 digits and reversed, max_position 132). With L = the longest operand:
+ * operands, answer zero-padded to L + 1 digits and reversed, max_position 132), pinned at commit e050132
+ * (2024-09-28), the numbering of the paper's figures. From commit e35e9de (2024-10-16, "A Bit Polished Codes") to
+ * the current HEAD (b9cad94) the repository mirrors it ("least significant digit has least position ID": '+' and
+ * '=' at the start, units digits at start + 1, ..., g' = L + 1 - g), with the start drawn from
+ * [1, maxPosition - L - 1]; both couple the same tokens, only the direction of the ids differs. With L = the
+ * longest operand:
  *   digit of significance s (s = 0 for units), in any operand or in the answer:  g = L - s
  *   every '+' and the '=':                                                         g = L + 1
  * So digits of equal significance share an id, the answer's carry digit (s = L) gets the start itself, and the
- * operators sit one past the most significant operand digit. The official code computes
+ * operators sit one past the most significant operand digit. The official code (at e050132) computes
  * end = start + L + 1, operand digits at end - len(a) .. end - 1, '+'/'=' at end, answer digits at
  * end - 1 - s: the same ids. Its random start is `randint(1, max_position - L)` (upper bound exclusive), i.e.
  * [1, maxPosition - (L + 1)]: exactly [1, maxPosition - maxGroup]. Unpadded operands couple the same way
@@ -35,7 +40,13 @@
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import { fixedTrainable, type ModelDims, type TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  defineEncoding,
+  type EncodingSpec,
+  type ParamValues,
+  type PositionalEncoding,
+  resolveParams,
+} from "./types.js";
 
 /** id_i = start + groups[i]. Groups must be integers >= 0; start an integer >= 0. */
 export function coupledPositionIds(groups: ArrayLike<number>, start = 1): Float64Array {
@@ -233,7 +244,10 @@ const POSITION_COUPLING_PARAMS = {
  * when the batch carries them; otherwise every example is read as a bare addition sequence (no BOS/EOS) by the
  * framework-free form, whose errors name what does not parse.
  */
-function positionCouplingTrainable(params: Record<string, unknown>, dims: ModelDims): TrainableEncoding {
+function positionCouplingTrainable(
+  params: ParamValues<typeof POSITION_COUPLING_PARAMS>,
+  dims: ModelDims,
+): TrainableEncoding {
   const fromTokens = fixedTrainable(positionCouplingSpec, params, dims).positionIds;
   return {
     id: "position-coupling",
@@ -246,7 +260,7 @@ function positionCouplingTrainable(params: Record<string, unknown>, dims: ModelD
   };
 }
 
-export const positionCouplingSpec: EncodingSpec = {
+export const positionCouplingSpec = defineEncoding({
   id: "position-coupling",
   name: "Position coupling",
   family: "position-ids",
@@ -263,14 +277,14 @@ export const positionCouplingSpec: EncodingSpec = {
   slots: ["positionIds"],
   params: POSITION_COUPLING_PARAMS,
   trainable: positionCouplingTrainable,
-  create(params): PositionalEncoding {
-    const p = resolveParams("position-coupling", POSITION_COUPLING_PARAMS, params);
-    const maxPosition = p.maxPosition as number;
-    const codes = { plusToken: p.plusToken as number, equalsToken: p.equalsToken as number };
+  create(params, path = "position-coupling"): PositionalEncoding {
+    const p = resolveParams(path, POSITION_COUPLING_PARAMS, params);
+    const maxPosition = p.maxPosition;
+    const codes = { plusToken: p.plusToken, equalsToken: p.equalsToken };
     if (codes.plusToken === codes.equalsToken) {
       throw new PosencConfigError(
         "conflict",
-        "position-coupling.equalsToken",
+        `${path}.equalsToken`,
         codes.equalsToken,
         `a token id different from position-coupling.plusToken = ${codes.plusToken}`,
       );
@@ -293,12 +307,12 @@ export const positionCouplingSpec: EncodingSpec = {
             `context.tokens.length must equal length = ${length}, received ${tokens.length}`,
           );
         }
-        const layout = parseAdditionTokens(tokens, codes, p.reversedAnswer as boolean);
+        const layout = parseAdditionTokens(tokens, codes, p.reversedAnswer);
         const maxGroup = additionMaxGroup(layout.operandDigits);
         if (maxGroup > maxPosition - 1) {
           throw new PosencConfigError(
             "out_of_range",
-            "position-coupling.maxPosition",
+            `${path}.maxPosition`,
             maxPosition,
             `an integer >= longest operand + 2 = ${maxGroup + 1} for this sequence`,
           );
@@ -319,4 +333,4 @@ export const positionCouplingSpec: EncodingSpec = {
       },
     };
   },
-};
+});

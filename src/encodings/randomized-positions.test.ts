@@ -170,7 +170,7 @@ describe("randomizedPositionsSpec", () => {
 
   it("samples from context.rng by default, matching the pure function", () => {
     const encoding = randomizedPositionsSpec.create();
-    expect(encoding.params).toEqual({ maxPosition: 2048, mode: "sampled" });
+    expect(encoding.params).toEqual({ maxPositions: 2048, mode: "sampled" });
     const ids = encoding.positionIds!(30, { rng: new Rng(42) });
     expect(Array.from(ids)).toEqual(Array.from(randomizedPositionIds(30, 2048, new Rng(42))));
   });

@@ -23,8 +23,8 @@
  */
 import type { Rng } from "../util/rng.js";
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 /** Rng.int accepts bounds up to 2^32, so L is capped there. */
 export const MAX_RANDOMIZED_RANGE = 4294967296;
@@ -101,10 +101,11 @@ export function sequentialPositionIds(length: number): Float64Array {
 }
 
 const RANDOMIZED_POSITIONS_PARAMS = {
-  maxPosition: {
+  maxPositions: {
     type: "integer",
     description:
-      "L: ids are drawn from [0, L) (the official noise_max_length, 2048 in their example). Must be >= the longest test sequence.",
+      "L: ids are drawn from [0, L) (the official noise_max_length, 2048 in their example). Must be >= the longest test sequence. Earlier name: maxPosition.",
+    aliases: ["maxPosition"],
     default: 2048,
     min: 1,
     max: MAX_RANDOMIZED_RANGE,
@@ -118,7 +119,7 @@ const RANDOMIZED_POSITIONS_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const randomizedPositionsSpec: EncodingSpec = {
+export const randomizedPositionsSpec = defineEncoding({
   id: "randomized-positions",
   name: "Randomized positions",
   family: "position-ids",
@@ -128,15 +129,16 @@ export const randomizedPositionsSpec: EncodingSpec = {
     year: 2023,
   },
   formula:
-    "ids = sort(S), S a uniform random n-subset of {0, ..., L-1} without replacement (L = maxPosition)",
+    "ids = sort(S), S a uniform random n-subset of {0, ..., L-1} without replacement (L = maxPositions)",
   summary:
     "Replaces 0..n-1 with a sorted random subset of a much larger range, so positions met at test lengths are already in distribution during training.",
   slots: ["positionIds"],
   params: RANDOMIZED_POSITIONS_PARAMS,
-  trainable: (params, dims) => fixedTrainable(randomizedPositionsSpec, params, dims),
-  create(params): PositionalEncoding {
-    const p = resolveParams("randomized-positions", RANDOMIZED_POSITIONS_PARAMS, params);
-    const maxPosition = p.maxPosition as number;
+  trainable: (params, dims, _rng, path): TrainableEncoding =>
+    fixedTrainable(randomizedPositionsSpec, params, dims, path),
+  create(params, path = "randomized-positions"): PositionalEncoding {
+    const p = resolveParams(path, RANDOMIZED_POSITIONS_PARAMS, params);
+    const maxPosition = p.maxPositions;
     const mode = p.mode as RandomizedPositionsMode;
     return {
       id: "randomized-positions",
@@ -156,4 +158,4 @@ export const randomizedPositionsSpec: EncodingSpec = {
       },
     };
   },
-};
+});

@@ -26,9 +26,10 @@ describe("randomized variants", () => {
   it.each(specs.map((s) => s.id))("%s is registered, with positionIds plus its base's slots", (id) => {
     const spec = getEncoding(id);
     expect(spec.slots[0]).toBe("positionIds");
-    expect(spec.params.maxPosition).toBeDefined();
+    // One key for the id range, shared with a learned table's rows; the earlier name is an alias.
+    expect(spec.params.maxPositions?.aliases).toEqual(["maxPosition"]);
     expect(spec.params.mode).toBeDefined();
-    expect(spec.params.maxPositions).toBeUndefined();
+    expect(spec.params.maxPosition).toBeUndefined();
     expect(spec.paper.arxiv).toBe("2305.16843");
   });
 
@@ -70,12 +71,14 @@ describe("randomized variants", () => {
     expect(bias).toEqual([3, 2, 6, 6]);
   });
 
-  it("randomized-learned sizes its table to maxPosition", () => {
-    const params = resolveParams("randomized-learned", randomizedLearnedSpec.params, { maxPosition: 30 });
-    const trainable = randomizedLearnedSpec.trainable?.(params, dims, new Rng(1));
-    expect(trainable?.parameters()[0].shape).toEqual([30, 8]);
-    expect(() => createEncoding("randomized-learned", { maxPositions: 30 })).toThrow(
-      /randomized-learned\.maxPositions/,
+  it("randomized-learned sizes its table to maxPositions (earlier name maxPosition)", () => {
+    for (const given of [{ maxPositions: 30 }, { maxPosition: 30 }]) {
+      const params = resolveParams("randomized-learned", randomizedLearnedSpec.params, given);
+      const trainable = randomizedLearnedSpec.trainable?.(params, dims, new Rng(1));
+      expect(trainable?.parameters()[0].shape).toEqual([30, 8]);
+    }
+    expect(() => createEncoding("randomized-learned", { maxPositions: 30, maxPosition: 30 })).toThrow(
+      /randomized-learned\.maxPosition: expected only one of maxPositions/,
     );
   });
 });

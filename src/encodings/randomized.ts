@@ -7,14 +7,14 @@
  *   then the base encoding reads ids instead of 0 .. T-1:
  *     randomized-sinusoidal   x_t += PE(ids_t)              randomized-rope     rotate by ids_t * theta_i
  *     randomized-learned      x_t += P[ids_t], P: L rows    randomized-t5       bias = table[bucket(ids_j - ids_i)]
- *     randomized-alibi        bias = -m_h (ids_i - ids_j)
+ *     alibi-at-randomized-ids bias = -m_h (ids_i - ids_j)     (not the paper's noisy ALiBi: see noisy-alibi.ts)
  * A model trained on short sequences has then seen every position (and gap) up to L by the time it is tested on
  * long ones. Evaluation samples ids too: the official evaluation applies the same noisy modules with a fresh key per
- * batch (see randomized-positions.ts); `mode: "sequential"` gives plain 0..T-1 for ablations. L is `maxPosition`
+ * batch (see randomized-positions.ts); `mode: "sequential"` gives plain 0..T-1 for ablations. L is `maxPositions`
  * (official noise_max_length 2048; the PyTorch calibration used 256).
  *
- * Each variant's parameters are its base encoding's plus `maxPosition` and `mode` (the learned table gets exactly
- * maxPosition rows, so its own maxPositions is not a parameter).
+ * Each variant's parameters are its base encoding's plus `maxPositions` (earlier name `maxPosition`) and `mode`;
+ * a learned table gets exactly maxPositions rows (the same key: the number of positions ids are drawn from).
  */
 import { alibiSpec } from "./alibi.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
@@ -25,14 +25,14 @@ import { t5BiasSpec } from "./t5-bias.js";
 import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
 import { type EncodingSpec, type ParamSchema, type PositionalEncoding, resolveParams } from "./types.js";
 
-const OWN_KEYS = ["maxPosition", "mode"] as const;
+/** The id scheme's keys; maxPositions is shared with a learned table (its rows are the id range L). */
+const OWN_KEYS = ["maxPositions", "mode"] as const;
 
-/** Base params (own keys removed; the learned table sized to maxPosition) and the id scheme's params. */
+/** Base params (own keys removed; a learned table sized to maxPositions) and the id scheme's params. */
 function splitParams(base: EncodingSpec, p: Record<string, unknown>) {
   const baseParams: Record<string, unknown> = {};
   for (const key of Object.keys(base.params)) if (key in p) baseParams[key] = p[key];
-  if ("maxPositions" in base.params) baseParams.maxPositions = p.maxPosition;
-  return { baseParams, idParams: { maxPosition: p.maxPosition, mode: p.mode } };
+  return { baseParams, idParams: { maxPositions: p.maxPositions, mode: p.mode } };
 }
 
 function randomizedSpec(base: EncodingSpec, id: string, name: string): EncodingSpec {
@@ -40,11 +40,12 @@ function randomizedSpec(base: EncodingSpec, id: string, name: string): EncodingS
   delete baseSchema.maxPositions;
   const params: ParamSchema = {
     ...baseSchema,
-    maxPosition: randomizedPositionsSpec.params.maxPosition,
+    maxPositions: randomizedPositionsSpec.params.maxPositions,
     mode: randomizedPositionsSpec.params.mode,
   };
   for (const key of OWN_KEYS) {
-    if (key in base.params) throw new RangeError(`${id}: base parameter ${key} clashes with the id scheme's`);
+    if (key in base.params && key !== "maxPositions")
+      throw new RangeError(`${id}: base parameter ${key} clashes with the id scheme's`);
   }
   const spec: EncodingSpec = {
     id,
@@ -52,20 +53,26 @@ function randomizedSpec(base: EncodingSpec, id: string, name: string): EncodingS
     family: "position-ids",
     paper: randomizedPositionsSpec.paper,
     formula: `${base.id} at ids = sort(T distinct draws from [0, maxPosition)), drawn at training and evaluation`,
-    summary: `${base.name} read at randomized ordered position ids, so positions up to maxPosition are all seen in training.`,
+    summary: `${base.name} read at randomized ordered position ids, so positions up to maxPositions are all seen in training.`,
     slots: ["positionIds", ...base.slots],
     params,
-    create(given): PositionalEncoding {
-      const p = resolveParams(id, params, given);
+    // The base's model-owned parameters, except the learned table's size (maxPositions is the id range).
+    modelParams(dims) {
+      const owned = { ...base.modelParams?.(dims) };
+      delete owned.maxPositions;
+      return owned;
+    },
+    create(given, path = id): PositionalEncoding {
+      const p = resolveParams(path, params, given);
       const { baseParams, idParams } = splitParams(base, p);
-      const encoding = base.create(baseParams);
+      const encoding = base.create(baseParams, path);
       const ids = randomizedPositionsSpec.create(idParams);
       return { ...encoding, id, params: Object.freeze(p), positionIds: ids.positionIds };
     },
-    trainable(p, dims, rng): TrainableEncoding {
+    trainable(p, dims, rng, path = id): TrainableEncoding {
       const { baseParams, idParams } = splitParams(base, p);
       if (!base.trainable) throw new RangeError(`${id}: ${base.id} has no trainable form`);
-      const encoding = base.trainable(resolveParams(base.id, base.params, baseParams), dims, rng);
+      const encoding = base.trainable(resolveParams(path, base.params, baseParams), dims, rng, path);
       const ids = fixedTrainable(randomizedPositionsSpec, idParams, dims);
       return { ...encoding, id, positionIds: ids.positionIds };
     },
@@ -85,4 +92,13 @@ export const randomizedLearnedSpec = randomizedSpec(
   "Randomized learned absolute",
 );
 export const randomizedT5Spec = randomizedSpec(t5BiasSpec, "randomized-t5", "Randomized T5 bias");
-export const randomizedAlibiSpec = randomizedSpec(alibiSpec, "randomized-alibi", "Randomized ALiBi");
+/**
+ * ALiBi read at randomized ids: this library's own combination, NOT the paper's noisy ALiBi (./noisy-alibi.ts,
+ * which randomizes the distances, depends on i - j only and is non-causal). Registered before under
+ * `randomized-alibi`, which stays an alias so old configs keep their meaning.
+ */
+export const randomizedAlibiSpec = randomizedSpec(
+  alibiSpec,
+  "alibi-at-randomized-ids",
+  "ALiBi at randomized ids",
+);

@@ -7,6 +7,7 @@ import { PosencConfigError } from "../util/validation.js";
 import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
+import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -15,9 +16,11 @@ import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
 import { msPoeSpec } from "./ms-poe.js";
+import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
 import { ntkAwareSpec } from "./ntk-aware.js";
 import { pRopeSpec } from "./p-rope.js";
+import { pathSpec } from "./path.js";
 import { positionCouplingSpec } from "./position-coupling.js";
 import {
   randomizedAlibiSpec,
@@ -58,15 +61,18 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   giraffeTruncatedSpec,
   // attention biases
   alibiSpec,
+  noisyAlibiSpec,
   t5BiasSpec,
   kerpleLogSpec,
   kerplePowerSpec,
   fireSpec,
   copeSpec,
+  pathSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,
   bipeSpec,
+  bipeAlibiSpec,
   msPoeSpec,
   randomizedSinusoidalSpec,
   randomizedRopeSpec,
@@ -78,7 +84,11 @@ export const encodingRegistry: readonly EncodingSpec[] = [
 ];
 
 /** Short names accepted wherever an id is (the lab's command line uses `t5`). */
-export const encodingAliases: Readonly<Record<string, string>> = { t5: "t5-bias" };
+export const encodingAliases: Readonly<Record<string, string>> = {
+  t5: "t5-bias",
+  // The earlier id of ALiBi at randomized ids (it is not the paper's noisy ALiBi, which is "noisy-alibi").
+  "randomized-alibi": "alibi-at-randomized-ids",
+};
 
 function describeAliases(): string {
   return Object.entries(encodingAliases)
@@ -86,14 +96,17 @@ function describeAliases(): string {
     .join(", ");
 }
 
-/** The spec registered under `id` (or an alias); an unknown id throws a PosencConfigError listing the valid ids. */
-export function getEncoding(id: string): EncodingSpec {
+/**
+ * The spec registered under `id` (or an alias); an unknown id throws a PosencConfigError naming `path` (where the
+ * id sits in the caller's config) and listing the valid ids.
+ */
+export function getEncoding(id: string, path = "encoding"): EncodingSpec {
   const resolved = Object.hasOwn(encodingAliases, id) ? encodingAliases[id] : id;
   const spec = encodingRegistry.find((s) => s.id === resolved);
   if (!spec) {
     throw new PosencConfigError(
       "invalid_value",
-      "encoding",
+      path,
       id,
       `one of ${encodingRegistry.map((s) => `"${s.id}"`).join(", ")} (aliases: ${describeAliases()})`,
     );

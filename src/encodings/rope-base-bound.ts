@@ -368,7 +368,7 @@ const ROPE_BASE_BOUND_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeBaseBoundSpec: EncodingSpec = defineRopeVariant({
+export const ropeBaseBoundSpec = defineRopeVariant({
   id: "rope-base-bound",
   name: "RoPE with the base lower bound for a context length",
   family: "analysis",
@@ -382,7 +382,7 @@ export const ropeBaseBoundSpec: EncodingSpec = defineRopeVariant({
   frequencies(p, headDim) {
     let base: number;
     try {
-      base = ropeBaseLowerBound(p.contextLength as number, headDim, { gridRatio: p.gridRatio as number });
+      base = ropeBaseLowerBound(p.contextLength, headDim, { gridRatio: p.gridRatio });
     } catch (error) {
       if (!(error instanceof PosencConfigError)) throw error;
       throw new PosencConfigError(error.code, `rope-base-bound.${error.key}`, error.received, error.expected);

@@ -186,7 +186,7 @@ const ROPE_DYNAMIC_NTK_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeDynamicNtkSpec: EncodingSpec = defineRopeVariant({
+export const ropeDynamicNtkSpec = defineRopeVariant({
   id: "rope-dynamic-ntk",
   name: "Dynamic NTK-aware RoPE scaling",
   family: "context-extension",
@@ -199,7 +199,6 @@ export const ropeDynamicNtkSpec: EncodingSpec = defineRopeVariant({
   summary:
     "Raises the RoPE base with the current sequence length so short sequences keep plain RoPE and longer ones are stretched just enough (Dynamic NTK, /u/emozilla).",
   params: ROPE_DYNAMIC_NTK_PARAMS,
-  stateful: true,
   frequencies(p, dim) {
     if (dim < 4) {
       throw new PosencConfigError(
@@ -211,11 +210,11 @@ export const ropeDynamicNtkSpec: EncodingSpec = defineRopeVariant({
     }
     const ntk = {
       dim,
-      base: p.base as number,
-      factor: p.factor as number,
-      maxPositionEmbeddings: p.maxPositionEmbeddings as number,
+      base: p.base,
+      factor: p.factor,
+      maxPositionEmbeddings: p.maxPositionEmbeddings,
     };
-    const seqLen = p.seqLen as number;
+    const seqLen = p.seqLen;
     return seqLen > 0
       ? { invFreq: dynamicNtkInverseFrequencies({ ...ntk, seqLen }) }
       : createDynamicNtkFrequencyCache(ntk);

@@ -62,7 +62,7 @@ const ROPE_LINEAR_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const ropeLinearSpec: EncodingSpec = defineRopeVariant({
+export const ropeLinearSpec = defineRopeVariant({
   id: "rope-linear",
   name: "RoPE + Position Interpolation (linear scaling)",
   family: "context-extension",
@@ -76,6 +76,6 @@ export const ropeLinearSpec: EncodingSpec = defineRopeVariant({
     "Divides every RoPE frequency by the extension factor so positions up to s * L map into the trained range [0, L).",
   params: ROPE_LINEAR_PARAMS,
   frequencies: (p, dim) => ({
-    invFreq: linearScaledInverseFrequencies({ dim, base: p.base as number, factor: p.factor as number }),
+    invFreq: linearScaledInverseFrequencies({ dim, base: p.base, factor: p.factor }),
   }),
 });

@@ -27,8 +27,9 @@ import {
 import {
   type EncodingSpec,
   type ParamSchema,
-  type ParamSpec,
+  type ParamValues,
   type PositionalEncoding,
+  type RotaryForm,
   resolveParams,
 } from "./types.js";
 
@@ -43,7 +44,7 @@ export {
   ropeCosSinTable,
 } from "./rope-kernel.js";
 
-import { fixedTrainable } from "./trainable.js";
+import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
 
 /**
  * Inverse frequencies theta_i = base^(-2i/d) for i = 0 .. d/2 - 1, the `inv_freq` of Hugging Face transformers.
@@ -126,9 +127,16 @@ export function ropeEncodingFromFrequencies(options: RopeEncodingOptions): Posit
     cachedPositions = Float64Array.from(positions);
     return cachedTable;
   };
+  const frequencies = { invFreq, attentionFactor };
   return {
     id: options.id,
     params,
+    rotary: {
+      layout,
+      pairs: invFreq.length,
+      frequencies: () => frequencies,
+      tables: (positions) => ropeCosSinTable(invFreq, positions, { attentionFactor }),
+    },
     transformQK(x, positions, numHeads, headDim, _role) {
       if (rotaryDim > headDim) {
         throw new RangeError(
@@ -179,14 +187,33 @@ export function ropeEncodingFollowingSequenceLength(options: {
   params: Record<string, unknown>;
   schedule: RopeFrequencySchedule;
   layout: RopeLayout;
+  /** A new schedule in its initial state: the rotary form's frequencies(seqLen) are those of a fresh sequence. */
+  freshSchedule: () => RopeFrequencySchedule;
 }): PositionalEncoding {
-  const { id, params, schedule, layout } = options;
+  const { id, params, schedule, layout, freshSchedule } = options;
+  // Stateless: the frequencies a fresh schedule uses for a sequence of seqLen tokens (each example its own).
+  const frequencies = (seqLen: number) => {
+    const step = freshSchedule().update(seqLen);
+    return { invFreq: step.invFreq, attentionFactor: step.attentionFactor };
+  };
+  const rotary: RotaryForm = {
+    layout,
+    pairs: schedule.invFreq.length,
+    frequencies,
+    tables(positions) {
+      let seqLen = 0;
+      for (let t = 0; t < positions.length; t++) seqLen = Math.max(seqLen, positions[t] + 1);
+      const { invFreq, attentionFactor } = frequencies(seqLen);
+      return ropeCosSinTable(invFreq, positions, { attentionFactor });
+    },
+  };
   const build = (invFreq: Float64Array, attentionFactor: number) =>
     ropeEncodingFromFrequencies({ id, params, invFreq, attentionFactor, layout });
   let inner = build(schedule.invFreq, schedule.attentionFactor);
   return {
     id,
     params: inner.params,
+    rotary,
     transformQK(x, positions, numHeads, headDim, role) {
       if (positions.length === 0) return;
       let maxPosition = -Infinity;
@@ -276,49 +303,89 @@ export interface RopeVariantFrequencies {
   derivedParams?: Record<string, unknown>;
 }
 
+/** The schema every rotary variant declares: headDim and layout (the model fills headDim). */
+export type RopeVariantSchema = ParamSchema & {
+  readonly headDim: { type: "integer"; description: string; default?: number; min?: number };
+  readonly layout: { type: "string"; description: string; default?: string; choices: readonly RopeLayout[] };
+};
+
 /**
  * A rotary method that differs from RoPE only in its frequencies and attention factor: the spec's descriptive
  * fields, its schema, and how params become frequencies.
  */
-export interface RopeVariantDefinition
+export interface RopeVariantDefinition<S extends RopeVariantSchema>
   extends Pick<EncodingSpec, "id" | "name" | "family" | "paper" | "formula" | "summary"> {
   /** Must declare headDim and layout; with partialRotaryFactor the rotary dim is a fraction of headDim. */
-  params: ParamSchema & { readonly headDim: ParamSpec; readonly layout: ParamSpec };
+  params: S;
   /**
-   * The frequencies for validated params `p` and rotary dimension d: fixed ones, or a RopeFrequencySchedule that
-   * follows each call's sequence length (dynamic NTK, LongRoPE). Validation beyond the schema goes here.
+   * The frequencies for validated params `p` and rotary dimension d (HF's init functions: inv_freq and
+   * attention_factor): fixed ones, or a RopeFrequencySchedule that follows each call's sequence length (dynamic
+   * NTK, LongRoPE). Validation beyond the schema goes here, with keys under `path`.
    */
-  frequencies(p: Record<string, unknown>, rotaryDim: number): RopeVariantFrequencies | RopeFrequencySchedule;
-  /** The frequencies depend on the sequence length seen (passed to fixedTrainable). Default false. */
-  stateful?: boolean;
+  frequencies(
+    p: ParamValues<S>,
+    rotaryDim: number,
+    path: string,
+  ): RopeVariantFrequencies | RopeFrequencySchedule;
+}
+
+/** The model fills the head size: every rotary method rotates the model's heads. */
+export const rotaryModelParams = (dims: { headDim: number }) => ({ headDim: dims.headDim });
+
+/** A rotary method's head size given explicitly must be the model's (the config key named by `path`). */
+export function checkModelHeadDim(headDim: number, dims: { headDim: number }, path = "headDim"): void {
+  if (headDim !== dims.headDim) {
+    throw new PosencConfigError(
+      "conflict",
+      path,
+      headDim,
+      `the model's head size dModel / numHeads = ${dims.headDim} (or leave it out: the model fills it in)`,
+    );
+  }
 }
 
 /**
  * The EncodingSpec of a RoPE variant. create(params) validates params against the schema, takes the rotary
  * dimension d = floor(headDim * partialRotaryFactor) (or d = headDim, which must be even, when the schema has no
  * partialRotaryFactor), asks `frequencies(p, d)` for theta' (and the attention factor), rotates with them in
- * params.layout and checks the model's head size against params.headDim. The trainable form is the fixed one.
+ * params.layout and checks the model's head size against params.headDim. The trainable form is the fixed one: its
+ * tables come straight from the frequencies (the encoding's `rotary` form).
  */
-export function defineRopeVariant(definition: RopeVariantDefinition): EncodingSpec {
-  const { params: schema, frequencies, stateful = false, ...descriptive } = definition;
+export function defineRopeVariant<S extends RopeVariantSchema>(
+  definition: RopeVariantDefinition<S>,
+): EncodingSpec<S> {
+  const { params: schema, frequencies, ...descriptive } = definition;
   const id = descriptive.id;
-  const spec: EncodingSpec = {
+  const spec: EncodingSpec<S> = {
     ...descriptive,
     slots: ["transformQK"],
     params: schema,
-    trainable: (params, dims) => fixedTrainable(spec, params, dims, { stateful }),
-    create(params) {
-      const p = resolveParams(id, schema, params);
-      const headDim = p.headDim as number;
-      const layout = p.layout as RopeLayout;
+    modelParams: (dims) => rotaryModelParams(dims) as Partial<ParamValues<S>>,
+    trainable(params, dims, _rng, path = id): TrainableEncoding {
+      const headDim: number = params.headDim;
+      checkModelHeadDim(headDim, dims, `${path}.headDim`);
+      return fixedTrainable(spec, params, dims, path);
+    },
+    create(params, path = id) {
+      const p = resolveParams(path, schema, params);
+      const headDim: number = p.headDim;
+      const layout: RopeLayout = p.layout;
+      // Schemas without partialRotaryFactor rotate the whole head (the key is then absent from p).
+      const factor = (p as Record<string, unknown>).partialRotaryFactor;
       const rotaryDim =
-        "partialRotaryFactor" in schema
-          ? ropeRotaryDim(headDim, p.partialRotaryFactor as number, `${id}.partialRotaryFactor`)
-          : evenHeadDim(id, headDim);
-      const computed = frequencies(p, rotaryDim);
+        typeof factor === "number"
+          ? ropeRotaryDim(headDim, factor, `${path}.partialRotaryFactor`)
+          : evenHeadDim(path, headDim);
+      const computed = frequencies(p, rotaryDim, path);
       const encoding =
         "update" in computed
-          ? ropeEncodingFollowingSequenceLength({ id, params: p, schedule: computed, layout })
+          ? ropeEncodingFollowingSequenceLength({
+              id,
+              params: p,
+              schedule: computed,
+              layout,
+              freshSchedule: () => frequencies(p, rotaryDim, path) as RopeFrequencySchedule,
+            })
           : ropeEncodingFromFrequencies({
               id,
               params: computed.derivedParams ? { ...p, ...computed.derivedParams } : p,
@@ -339,7 +406,7 @@ function evenHeadDim(id: string, headDim: number): number {
   return headDim;
 }
 
-export const ropeSpec: EncodingSpec = defineRopeVariant({
+export const ropeSpec = defineRopeVariant({
   id: "rope",
   name: "RoPE",
   family: "rotary",
@@ -353,5 +420,5 @@ export const ropeSpec: EncodingSpec = defineRopeVariant({
   summary:
     "Rotates query/key channel pairs by position-proportional angles so attention scores depend only on relative position.",
   params: ROPE_BASE_PARAMS,
-  frequencies: (p, rotaryDim) => ({ invFreq: ropeInverseFrequencies(rotaryDim, p.base as number) }),
+  frequencies: (p, rotaryDim) => ({ invFreq: ropeInverseFrequencies(rotaryDim, p.base) }),
 });

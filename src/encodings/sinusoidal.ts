@@ -24,8 +24,8 @@
  * Angles are computed in float64 and rounded to float32 once, after sin/cos.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export type SinusoidalLayout = "interleaved" | "concatenated";
 export const SINUSOIDAL_LAYOUTS: readonly SinusoidalLayout[] = ["interleaved", "concatenated"];
@@ -160,7 +160,7 @@ const SINUSOIDAL_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const sinusoidalSpec: EncodingSpec = {
+export const sinusoidalSpec = defineEncoding({
   id: "sinusoidal",
   name: "Sinusoidal",
   family: "absolute",
@@ -170,11 +170,12 @@ export const sinusoidalSpec: EncodingSpec = {
     "Adds fixed sines and cosines of geometrically spaced frequencies to the token embeddings, so a shift by k positions is a rotation of each pair.",
   slots: ["embedding"],
   params: SINUSOIDAL_PARAMS,
-  trainable: (params, dims) => fixedTrainable(sinusoidalSpec, params, dims),
-  create(params): PositionalEncoding {
-    const p = resolveParams("sinusoidal", SINUSOIDAL_PARAMS, params);
+  trainable: (params, dims, _rng, path): TrainableEncoding =>
+    fixedTrainable(sinusoidalSpec, params, dims, path),
+  create(params, path = "sinusoidal"): PositionalEncoding {
+    const p = resolveParams(path, SINUSOIDAL_PARAMS, params);
     const options: SinusoidalOptions = {
-      base: p.base as number,
+      base: p.base,
       layout: p.layout as SinusoidalLayout,
       frequencies: p.frequencies as SinusoidalFrequencies,
     };
@@ -184,4 +185,4 @@ export const sinusoidalSpec: EncodingSpec = {
       embedding: (positions, dModel) => sinusoidalEncoding(positions, dModel, options),
     };
   },
-};
+});

@@ -19,10 +19,17 @@
  */
 
 import { embedding, parameter, permute, type Tensor } from "../engine/index.js";
+import type { Rng } from "../util/rng.js";
 import { checkBoolean, checkNumber, PosencConfigError } from "../util/validation.js";
 import { type BiasGridOptions, biasGridPositions, checkPositions } from "./alibi.js";
 import { type ModelDims, PerForward, RowTableCache, type TrainableEncoding } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import {
+  defineEncoding,
+  type EncodingSpec,
+  type ParamValues,
+  type PositionalEncoding,
+  resolveParams,
+} from "./types.js";
 
 export interface T5BucketOptions {
   /** true for encoder self-attention (separate buckets for past and future), false for the decoder. */
@@ -211,19 +218,24 @@ export function t5BiasFromTable(table: Tensor, buckets: Int32Array, rows: number
  * layer and passes it on; the calibration does the same), zero-initialized like the calibration (a non-empty
  * `params.table` is used as the initial value instead).
  */
-function t5Trainable(params: Record<string, unknown>, dims: ModelDims): TrainableEncoding {
+function t5Trainable(
+  params: ParamValues<typeof T5_PARAMS>,
+  dims: ModelDims,
+  _rng?: Rng,
+  path = "t5-bias",
+): TrainableEncoding {
   const options: T5BucketOptions = {
-    bidirectional: params.bidirectional as boolean,
-    numBuckets: params.numBuckets as number,
-    maxDistance: params.maxDistance as number,
+    bidirectional: params.bidirectional,
+    numBuckets: params.numBuckets,
+    maxDistance: params.maxDistance,
   };
   planBuckets(options);
   const H = dims.numHeads;
-  const initial = params.table as number[];
+  const initial = params.table;
   if (initial.length !== 0 && initial.length !== options.numBuckets * H) {
     throw new PosencConfigError(
       "invalid_value",
-      "t5-bias.table",
+      `${path}.table`,
       initial,
       `numBuckets * numHeads = ${options.numBuckets * H} values, or [] for the zero init`,
     );
@@ -272,7 +284,7 @@ const T5_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const t5BiasSpec: EncodingSpec = {
+export const t5BiasSpec = defineEncoding({
   id: "t5-bias",
   name: "T5 relative position bias",
   family: "attention-bias",
@@ -286,14 +298,15 @@ export const t5BiasSpec: EncodingSpec = {
   summary:
     "Adds a learned scalar per head and per bucket of relative distance (exact for short, logarithmic for long distances) to attention logits.",
   slots: ["attentionBias"],
+  modelParams: (dims) => ({ bidirectional: !dims.causal }),
   params: T5_PARAMS,
   trainable: t5Trainable,
-  create(params): PositionalEncoding {
-    const p = resolveParams("t5-bias", T5_PARAMS, params);
+  create(params, path = "t5-bias"): PositionalEncoding {
+    const p = resolveParams(path, T5_PARAMS, params);
     const options: T5BucketOptions = {
-      bidirectional: p.bidirectional as boolean,
-      numBuckets: p.numBuckets as number,
-      maxDistance: p.maxDistance as number,
+      bidirectional: p.bidirectional,
+      numBuckets: p.numBuckets,
+      maxDistance: p.maxDistance,
     };
     try {
       planBuckets(options);
@@ -301,7 +314,7 @@ export const t5BiasSpec: EncodingSpec = {
       if (!(error instanceof PosencConfigError)) throw error;
       throw new PosencConfigError(error.code, `t5-bias.${error.key}`, error.received, error.expected);
     }
-    const table = p.table as number[];
+    const table = p.table;
     return {
       id: "t5-bias",
       params: Object.freeze(p),
@@ -315,7 +328,7 @@ export const t5BiasSpec: EncodingSpec = {
         if (table.length !== options.numBuckets * numHeads) {
           throw new PosencConfigError(
             "invalid_value",
-            "t5-bias.table",
+            `${path}.table`,
             table,
             `numBuckets * numHeads = ${options.numBuckets} * ${numHeads} = ${options.numBuckets * numHeads} values, or [] for a zero bias`,
           );
@@ -324,4 +337,4 @@ export const t5BiasSpec: EncodingSpec = {
       },
     };
   },
-};
+});

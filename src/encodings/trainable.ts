@@ -1,5 +1,5 @@
 /**
- * The trainable form of a positional encoding: the five hooks of the transformer in src/model/ (the transformer of
+ * The trainable form of a positional encoding: the hooks of the transformer in src/model/ (the transformer of
  * "Attention Is All You Need", Vaswani et al. 2017, arXiv:1706.03762, pre-norm), over engine tensors,
  * so gradients flow into an encoding's own parameters (learned absolute table, T5 bucket values, FIRE's MLP, CoPE...).
  *
@@ -7,10 +7,14 @@
  *   ids   = positionIds?.(...)           (b) position ids; without the hook: the task's ids if it supplies them,
  *                                            else 0..T-1 for every example
  *   x     = tokens + embedding?.(ids)    (a)
- *   per layer: q, k = transformQK?.(q, k, ids, layer)                      (c)
- *              bias = attentionBias?.(ids, B, T, layer) + contextualBias?.(q, k, layer)   (d), (e)
+ *   per layer (h = the attention sublayer's input):
+ *              q, k = transformQK?.(q, k, ids, layer)                                 (c)
+ *              bias = attentionBias?.(ids, B, T, layer)                               (d)
+ *              q, k, bias', scores? = contentAttention?.({ x: h, q, k, ids, layer })  (e)
+ *              logits = (scores ?? q k^T / sqrt(Dh)) + bias + bias' (+ causal mask)
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
- * [B, T] (float64: fractional and very large ids are allowed).
+ * [B, T, k] (float64: fractional and very large ids are allowed), k the coordinates per position the spec declares
+ * (`positionCoordinates`, default 1: [B, T]; 2-D/3-D positions and segment/token id schemes read more).
  *
  * Caching: the model passes the SAME ids array to every hook call of one forward pass and a NEW array on every
  * forward pass, so an encoding may keep per-forward work (a bias tensor computed from its parameters, shared by the
@@ -22,16 +26,16 @@
  *   embedding      the framework-free table, per example, as a constant tensor            (sinusoidal)
  *   attentionBias  the framework-free bias, per example, as a constant tensor             (ALiBi)
  *   positionIds    the framework-free ids, per example                                    (randomized positions)
- *   transformQK    rotary methods: cos/sin tables read from the framework-free transform by probing it with
- *                  unit vectors (out_a = f cos, out_b = f sin for input (x_a, x_b) = (1, 0)), then the engine's
- *                  `rotatePairs` in the method's layout. One helper thus serves RoPE, p-RoPE, xPos (per-role
- *                  tables), the NTK/YaRN/LongRoPE/Llama 3 scalings (attention factor included, sequence-length
- *                  dependent frequencies included: each example is probed at its own ids) without a second copy
- *                  of any method's frequency math.
+ *   transformQK    rotary methods: cos/sin tables from the encoding's rotary form (its frequencies and
+ *                  attention factor, as HF's init functions return them, and xPos's per-role scales), then the
+ *                  engine's `rotatePairs` in the method's layout. One helper thus serves RoPE, p-RoPE, xPos, the
+ *                  NTK/YaRN/LongRoPE/Llama 3 scalings (sequence-length dependent frequencies included: each example
+ *                  at its own ids) without a second copy of any method's frequency math; rotary-probe.test.ts
+ *                  holds the tables to the framework-free transform by probing it with unit vectors.
  */
 import { type Parameter, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
-import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import type { EncodingSpec, ParamSchema, PositionalEncoding } from "./types.js";
 
 export interface ModelDims {
   dModel: number;
@@ -72,8 +76,38 @@ export interface TrainableEncoding {
   transformQK?(q: Tensor, k: Tensor, positionIds: Float64Array, layer: number): { q: Tensor; k: Tensor };
   /** (d) Additive attention-logit bias broadcastable to [B, H, T, T]. */
   attentionBias?(positionIds: Float64Array, batchSize: number, seqLen: number, layer: number): Tensor;
-  /** (e) Contextual bias from q and k (CoPE): [B, H, T, T]. */
-  contextualBias?(q: Tensor, k: Tensor, layer: number): Tensor;
+  /**
+   * (e) Content-aware attention: sees the layer's input and q, k (after (c)), with its own parameters, and returns
+   * any of: new q and k (rotations computed from content: CARoPE, Selective RoPE), an additive logit bias
+   * (CoPE, data-dependent biases), or the scores themselves, which replace scale * q k^T (multiplicative
+   * transforms between q and k: PaTH's q_i^T (prod H) k_j). Biases from (d) and the causal mask still apply.
+   */
+  contentAttention?(input: ContentAttentionInput): ContentAttentionOutput;
+}
+
+export interface ContentAttentionInput {
+  /** The attention sublayer's input (after its LayerNorm), [B, T, D]. */
+  x: Tensor;
+  /** Queries and keys [B, H, T, Dh], after (c). */
+  q: Tensor;
+  k: Tensor;
+  /** Position ids [B, T, k] row-major (k = 1: [B, T]). */
+  positionIds: Float64Array;
+  layer: number;
+}
+
+export interface ContentAttentionOutput {
+  q?: Tensor;
+  k?: Tensor;
+  /** Added to the logits: broadcastable to [B, H, T, T]. */
+  bias?: Tensor;
+  /** Pre-softmax scores [B, H, T, T] replacing scale * q k^T (the returned q, k then only feed this encoding). */
+  scores?: Tensor;
+}
+
+/** The distance variant of a bias the model owns: "causal" for a decoder, "symmetric" for an encoder. */
+export function biasVariantOf(dims: Pick<ModelDims, "causal">): "causal" | "symmetric" {
+  return dims.causal ? "causal" : "symmetric";
 }
 
 /** The hook members of a TrainableEncoding, in the order the model calls them (slot conflicts are per hook). */
@@ -82,7 +116,7 @@ export const TRAINABLE_HOOKS = [
   "embedding",
   "transformQK",
   "attentionBias",
-  "contextualBias",
+  "contentAttention",
 ] as const;
 export type TrainableHook = (typeof TRAINABLE_HOOKS)[number];
 
@@ -226,111 +260,30 @@ function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["posi
 
 export type RotaryRole = "query" | "key";
 
-export interface RotaryProbe {
-  /** Rotated channel pairs P (rotary dim = 2P). */
-  pairs: number;
-  layout: "half" | "interleaved";
-  headDim: number;
-}
-
-/** Channels (a, b) of pair i: (i, i + P) in the "half" layout, (2i, 2i + 1) "interleaved". */
-function pairChannels(probe: RotaryProbe, i: number): [number, number] {
-  return probe.layout === "half" ? [i, i + probe.pairs] : [2 * i, 2 * i + 1];
-}
-
 /**
- * cos/sin tables [T, P] (attention factor and any per-role scale included) of a framework-free rotary transform at
- * `positions`, read by rotating the unit input (x_a, x_b) = (1, 0) of every pair: out = (f cos, f sin).
+ * (c) A rotary transform: per role, cos/sin tables built from the encoding's rotary form (its frequencies and
+ * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs`. All examples
+ * sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh]. Otherwise q is permuted to [H, B, T, Dh] and
+ * viewed as [H, B*T, Dh], so one [B*T, P] table row serves each (example, token); an engine rotatePairs taking
+ * [B, T, P] tables would save the two permutes per tensor. (rotary-probe.test.ts checks that these tables are what
+ * the framework-free transformQK rotates with, by probing it with unit vectors.)
  */
-export function probeRotaryTables(
-  encoding: PositionalEncoding,
-  probe: RotaryProbe,
-  positions: ArrayLike<number>,
-  role: RotaryRole,
-): { cos: Float32Array; sin: Float32Array } {
-  const transform = encoding.transformQK?.bind(encoding);
-  if (!transform) throw new RangeError(`${encoding.id}: has no transformQK to probe`);
-  const { pairs, headDim } = probe;
-  const T = positions.length;
-  const x = new Float32Array(T * headDim);
-  for (let t = 0; t < T; t++) for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[0]] = 1;
-  transform(x, positions, 1, headDim, role);
-  const cos = new Float32Array(T * pairs);
-  const sin = new Float32Array(T * pairs);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < pairs; i++) {
-      const [a, b] = pairChannels(probe, i);
-      cos[t * pairs + i] = x[t * headDim + a];
-      sin[t * pairs + i] = x[t * headDim + b];
-    }
-  }
-  return { cos, sin };
-}
-
-/**
- * Checks once that the framework-free transform is a per-pair rotation-scaling in the assumed layout: the unit
- * input (0, 1) must give (-f sin, f cos), and channels past the rotary dim must pass through. A method that does
- * something else cannot be wired through `rotatePairs`, and is rejected here rather than trained wrongly.
- */
-function verifyRotary(encoding: PositionalEncoding, probe: RotaryProbe): void {
-  const positions = [0, 1, 3.5, 17];
-  const { pairs, headDim } = probe;
-  for (const role of ["query", "key"] as const) {
-    const { cos, sin } = probeRotaryTables(encoding, probe, positions, role);
-    const x = new Float32Array(positions.length * headDim);
-    for (let t = 0; t < positions.length; t++) {
-      for (let i = 0; i < pairs; i++) x[t * headDim + pairChannels(probe, i)[1]] = 1;
-      for (let c = 2 * pairs; c < headDim; c++) x[t * headDim + c] = 1;
-    }
-    encoding.transformQK?.(x, positions, 1, headDim, role);
-    for (let t = 0; t < positions.length; t++) {
-      const close = (u: number, v: number) => Math.abs(u - v) <= 1e-5 * Math.max(1, Math.abs(v));
-      for (let i = 0; i < pairs; i++) {
-        const [a, b] = pairChannels(probe, i);
-        const c = cos[t * pairs + i];
-        const s = sin[t * pairs + i];
-        if (!close(x[t * headDim + a], -s) || !close(x[t * headDim + b], c)) {
-          throw new RangeError(
-            `${encoding.id}: transformQK is not a rotation of channel pairs in the "${probe.layout}" layout (pair ${i} at position ${positions[t]}); it cannot be trained through rotatePairs`,
-          );
-        }
-      }
-      for (let ch = 2 * pairs; ch < headDim; ch++) {
-        if (x[t * headDim + ch] !== 1) {
-          throw new RangeError(
-            `${encoding.id}: transformQK changes channel ${ch} past the rotary dim ${2 * pairs}`,
-          );
-        }
-      }
-    }
-  }
-}
-
-/**
- * (c) A rotary transform: per role, cos/sin tables from probing the framework-free form at each example's ids,
- * applied with `rotatePairs`. All examples sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh].
- * Otherwise q is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh], so one [B*T, P] table row serves each
- * (example, token); an engine rotatePairs taking [B, T, P] tables would save the two permutes per tensor.
- */
-function rotaryTransform(
-  encoding: PositionalEncoding,
-  dims: ModelDims,
-  fresh?: () => PositionalEncoding,
-): TrainableEncoding["transformQK"] {
+function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["transformQK"] {
   if (!encoding.transformQK) return undefined;
-  const params = encoding.params as Record<string, unknown>;
-  const probeTarget = fresh ?? (() => encoding);
-  const headDim = dims.headDim;
-  const factor = typeof params.partialRotaryFactor === "number" ? params.partialRotaryFactor : 1;
-  const rotaryDim = Math.floor(headDim * factor);
-  const layout = params.layout === "interleaved" ? "interleaved" : "half";
-  const probe: RotaryProbe = { pairs: Math.floor(rotaryDim / 2), layout, headDim };
-  verifyRotary(encoding, probe);
-  const P = probe.pairs;
+  const rotary = encoding.rotary;
+  if (!rotary) {
+    throw new RangeError(
+      `${encoding.id}: transformQK without a rotary form cannot be trained by the fixed adapter; write a trainable form`,
+    );
+  }
+  const { layout, pairs: P } = rotary;
+  if (2 * P > dims.headDim) {
+    throw new RangeError(`${encoding.id}: rotary dimension ${2 * P} exceeds the head size ${dims.headDim}`);
+  }
   // One cached array per role: each row's cos [T, P] followed by its sin [T, P].
   const rowTables = (role: RotaryRole) =>
     new RowTableCache((row) => {
-      const { cos, sin } = probeRotaryTables(probeTarget(), probe, row, role);
+      const { cos, sin } = rotary.tables(row, role);
       const both = new Float32Array(2 * cos.length);
       both.set(cos, 0);
       both.set(sin, cos.length);
@@ -361,34 +314,30 @@ function rotaryTransform(
   return (q, k, ids) => ({ q: rotate(q, "query", ids), k: rotate(k, "key", ids) });
 }
 
-export interface FixedTrainableOptions {
-  /**
-   * The framework-free transformQK keeps state across calls (dynamic NTK and LongRoPE follow the longest sequence
-   * seen so far, HF's generation semantics). The trainable form then probes a fresh instance per example, so each
-   * example's frequencies follow its own largest id + 1 and never depend on earlier batches.
-   */
-  stateful?: boolean;
-}
-
 /**
  * The trainable form of a parameter-free method, built from its framework-free form (`spec.create(params)`):
  * every hook the framework-free encoding fills is adapted (see the file comment). Use in a spec as
  *   trainable: (params, dims) => fixedTrainable(ropeSpec, params, dims)
  * Methods with learned parameters write their own factory.
  */
-export function fixedTrainable(
-  spec: EncodingSpec,
+export function fixedTrainable<S extends ParamSchema>(
+  spec: EncodingSpec<S>,
   params: Record<string, unknown>,
   dims: ModelDims,
-  options: FixedTrainableOptions = {},
+  path?: string,
 ): TrainableEncoding {
-  const encoding = spec.create(params);
+  if ((spec.positionCoordinates ?? 1) !== 1) {
+    throw new RangeError(
+      `${spec.id}: the fixed adapters read one coordinate per position; write a trainable form`,
+    );
+  }
+  const encoding = spec.create(params, path);
   return withoutEmptyHooks({
     id: spec.id,
     parameters: () => [],
     positionIds: fixedPositionIds(encoding),
     embedding: fixedEmbedding(encoding, dims),
-    transformQK: rotaryTransform(encoding, dims, options.stateful ? () => spec.create(params) : undefined),
+    transformQK: rotaryTransform(encoding, dims),
     attentionBias: fixedAttentionBias(encoding, dims),
   });
 }

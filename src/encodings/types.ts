@@ -7,8 +7,13 @@
  *   (a) embedding      add a vector to each token embedding          (sinusoidal, learned absolute)
  *   (b) positionIds    map a sequence to position ids                (randomized, coupling, BiPE, Ms-PoE)
  *   (c) transformQK    rotate/scale queries and keys                 (RoPE and its scaled variants, xPos)
+ *                      with `rotary`: the frequencies and attention factor it rotates with
  *   (d) attentionBias  add a bias to the attention logits            (ALiBi, T5, Kerple, FIRE)
- *   (e) contextual     positions computed from q and k               (CoPE; trainable only, see src/model/)
+ *   (e) contextual     content-aware: from the layer input, q, k and its own parameters, new q and k, a bias,
+ *                      or the scores themselves (multiplicative)   (CoPE; trainable only, see trainable.ts)
+ * A spec declares its parameter schema (values typed from it: `defineEncoding`), the parameters the model fills
+ * (`modelParams`), and how many coordinates each position id has (`positionCoordinates`, default 1).
+ * Adding a method: its file here, one registry line, its tests (docs/encodings.md is regenerated).
  */
 import type { Rng } from "../util/rng.js";
 import {
@@ -20,7 +25,7 @@ import {
   describeNumberRule,
   PosencConfigError,
 } from "../util/validation.js";
-import type { TrainableFactory } from "./trainable.js";
+import type { ModelDims, TrainableEncoding } from "./trainable.js";
 
 export type EncodingFamily =
   | "absolute"
@@ -46,6 +51,33 @@ export interface PositionIdContext {
   tokens?: ArrayLike<number>;
 }
 
+/** cos/sin tables of a rotation, row-major [positions, pairs], attention factor and any per-role scale included. */
+export interface RotaryTables {
+  cos: Float32Array;
+  sin: Float32Array;
+}
+
+/**
+ * The rotary form of a transformQK that rotates channel pairs (RoPE and its rescaled variants, xPos): what it
+ * rotates with, so the trainable form builds its tables directly (no probing of the transform).
+ */
+export interface RotaryForm {
+  readonly layout: "half" | "interleaved";
+  /** Rotated channel pairs P; channels 2P .. headDim - 1 pass through. */
+  readonly pairs: number;
+  /**
+   * theta_i and the attention factor for a sequence whose largest position id is seqLen - 1: HF's init functions'
+   * (inv_freq, attention_factor). Fixed methods ignore seqLen; dynamic ones (dynamic NTK, LongRoPE) compute them
+   * for that length from their initial state (no memory of earlier calls).
+   */
+  frequencies(seqLen: number): { invFreq: Float64Array; attentionFactor: number };
+  /**
+   * Tables [positions.length, P] at `positions` for `role` (xPos scales queries and keys apart); dynamic methods
+   * use frequencies(max(positions) + 1). transformQK(x) at the same positions rotates with exactly these values.
+   */
+  tables(positions: ArrayLike<number>, role: "query" | "key"): RotaryTables;
+}
+
 /** The framework-free form of a method. Every member is optional: a method fills the slots it uses. */
 export interface PositionalEncoding {
   readonly id: string;
@@ -66,6 +98,8 @@ export interface PositionalEncoding {
     headDim: number,
     role: "query" | "key",
   ): void;
+  /** (c) When transformQK rotates channel pairs: its frequencies and tables (the trainable form uses them). */
+  rotary?: RotaryForm;
   /** (d) Row-major [numHeads, queryPositions.length, keyPositions.length] bias added to attention logits. */
   attentionBias?(
     queryPositions: ArrayLike<number>,
@@ -74,8 +108,11 @@ export interface PositionalEncoding {
   ): Float32Array;
 }
 
-/** One parameter of a method, as `posenc list`, the docs and config validation see it. */
-export type ParamSpec =
+/**
+ * One parameter of a method, as `posenc list`, the docs and config validation see it. `aliases`: earlier names of
+ * the parameter, still accepted in configs (renamed to one name for one idea; giving both is a conflict).
+ */
+export type ParamSpec = (
   | {
       type: "number" | "integer";
       description: string;
@@ -87,11 +124,26 @@ export type ParamSpec =
     }
   | { type: "boolean"; description: string; default?: boolean }
   | { type: "string"; description: string; default?: string; choices: readonly string[] }
-  | { type: "number[]"; description: string; default?: readonly number[] };
+  | { type: "number[]"; description: string; default?: readonly number[] }
+) & { aliases?: readonly string[] };
 
 export type ParamSchema = Readonly<Record<string, ParamSpec>>;
 
-export interface EncodingSpec {
+/** The value type a parameter spec validates to: number, boolean, one of the string choices, number[]. */
+export type ParamValue<P extends ParamSpec> = P extends { type: "number" | "integer" }
+  ? number
+  : P extends { type: "boolean" }
+    ? boolean
+    : P extends { type: "string"; choices: readonly (infer C extends string)[] }
+      ? C
+      : P extends { type: "number[]" }
+        ? number[]
+        : never;
+
+/** Validated parameters of a schema, typed per key (what `resolveParams` returns). */
+export type ParamValues<S extends ParamSchema> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+
+export interface EncodingSpec<S extends ParamSchema = ParamSchema> {
   /** Registry id, kebab-case: "rope", "alibi", "t5-bias". */
   id: string;
   /** Display name. */
@@ -104,14 +156,32 @@ export interface EncodingSpec {
   summary: string;
   /** The hook slots the created encoding fills. */
   slots: readonly HookSlot[];
-  params: ParamSchema;
-  /** Validates `params` against the schema (unknown keys rejected, defaults applied) and builds the encoding. */
-  create(params?: Record<string, unknown>): PositionalEncoding;
+  params: S;
+  /**
+   * Coordinates per position id the method reads (position ids are [B, T, k]; 1 = a token index, the default;
+   * 2-D/3-D and segment/token id schemes read more). The model refuses ids with fewer coordinates.
+   */
+  positionCoordinates?: number;
+  /**
+   * Validates `params` against the schema (unknown keys rejected, aliases renamed, defaults applied) and builds the
+   * encoding. `path` names the parameters in errors (default: the id), e.g. `encodings[0].params`.
+   */
+  create(params?: Record<string, unknown>, path?: string): PositionalEncoding;
+  /**
+   * The parameters the model owns (head size, causal or not, longest sequence), filled in when a config leaves
+   * them out; given explicitly they must agree (the method checks). Declared per method, never matched by name.
+   */
+  modelParams?(dims: ModelDims): Partial<ParamValues<S>>;
   /**
    * The trainable form for the transformer in src/model/ (see ./trainable.ts), given params already validated by
-   * `resolveParams`. Absent for methods that are analysis only.
+   * `resolveParams` under `path`. Absent for methods that are analysis only.
    */
-  trainable?: TrainableFactory;
+  trainable?(params: ParamValues<S>, dims: ModelDims, rng: Rng, path?: string): TrainableEncoding;
+}
+
+/** Declares a spec with its parameter types inferred from its schema (`p.base` is a number, no casts). */
+export function defineEncoding<S extends ParamSchema>(spec: EncodingSpec<S>): EncodingSpec<S> {
+  return spec;
 }
 
 /** Human wording of what a parameter accepts, for docs and errors. */
@@ -130,20 +200,22 @@ export function describeParam(spec: ParamSpec): string {
 }
 
 /**
- * Validates `params` against `schema`: rejects unknown keys (listing the valid ones), checks each value, fills
- * defaults and throws a PosencConfigError naming `path.key` for a missing parameter without a default.
+ * Validates `params` against `schema`: renames aliases (earlier names) to their parameter, rejects unknown keys
+ * (listing the valid ones), checks each value, fills defaults and throws a PosencConfigError naming `path.key` for a
+ * missing parameter without a default.
  */
-export function resolveParams(
+export function resolveParams<S extends ParamSchema>(
   path: string,
-  schema: ParamSchema,
+  schema: S,
   params: Record<string, unknown> = {},
-): Record<string, unknown> {
+): ParamValues<S> {
   checkObject(path, params);
-  checkKnownKeys(path, params, Object.keys(schema));
+  const named = renameAliases(path, schema, params);
+  checkKnownKeys(path, named, Object.keys(schema));
   const resolved: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(schema)) {
     const full = path ? `${path}.${key}` : key;
-    const value = params[key] === undefined ? spec.default : params[key];
+    const value = named[key] === undefined ? spec.default : named[key];
     if (value === undefined) throw new PosencConfigError("missing_key", full, undefined, describeParam(spec));
     switch (spec.type) {
       case "number":
@@ -164,5 +236,31 @@ export function resolveParams(
         break;
     }
   }
-  return resolved;
+  return resolved as ParamValues<S>;
+}
+
+/** `params` with every alias key renamed to its parameter; an alias given beside its parameter is a conflict. */
+function renameAliases(
+  path: string,
+  schema: ParamSchema,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...params };
+  for (const [key, spec] of Object.entries(schema)) {
+    for (const alias of spec.aliases ?? []) {
+      if (!Object.hasOwn(out, alias)) continue;
+      if (Object.hasOwn(out, key)) {
+        const full = path ? `${path}.${alias}` : alias;
+        throw new PosencConfigError(
+          "conflict",
+          full,
+          out[alias],
+          `only one of ${key} and its earlier name ${alias}`,
+        );
+      }
+      out[key] = out[alias];
+      delete out[alias];
+    }
+  }
+  return out;
 }

@@ -18,18 +18,23 @@
  * may come in separate calls with different positions (KV cache). With centre 0 and B = 512 the factors leave the
  * float32 range (1e-38 .. 3e38) beyond |position| of about 512 * ln(1e38) / ln(1 / zeta_0) = 36k tokens, where
  * transformQK throws a RangeError: set `center` near the middle of the positions you use for longer sequences.
+ *
+ * Layout: the references pair channels (2i, 2i + 1) (torchscale's rotate_every_two); outputs match them only with
+ * `layout: "interleaved"`. The default stays "half" (the RoPE family's default here, and the layout trained models
+ * and the golden runs use); for a model trained from scratch the two differ by a fixed channel permutation only.
  */
 import { checkNumber, PosencConfigError } from "../util/validation.js";
 import {
   applyRope,
+  checkModelHeadDim,
   ROPE_BASE_PARAMS,
-  type RopeLayout,
   ropeCosSinTable,
   ropeInverseFrequencies,
+  rotaryModelParams,
 } from "./rope.js";
 import { FLOAT32_MAX } from "./rope-kernel.js";
-import { fixedTrainable } from "./trainable.js";
-import { type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
+import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
+import { defineEncoding, type EncodingSpec, type PositionalEncoding, resolveParams } from "./types.js";
 
 export interface XposOptions {
   /** gamma in zeta_i = (2i/d + gamma) / (1 + gamma); > 0, default 0.4. */
@@ -112,10 +117,14 @@ const XPOS_PARAMS = {
       "Position where the factors are 1; cancels in q.k. Move it to the middle of long sequences to stay in float32 range.",
     default: 0,
   },
-  layout: ROPE_BASE_PARAMS.layout,
+  layout: {
+    ...ROPE_BASE_PARAMS.layout,
+    description:
+      'Channel pairing. The official code (torchscale, rotate_every_two) and lucidrains pair (2i, 2i+1): use "interleaved" to match their weights and outputs. Default "half" (i, i + d/2), as the rest of the RoPE family here; a model trained from scratch learns the same either way (a fixed permutation of q/k channels).',
+  },
 } as const satisfies EncodingSpec["params"];
 
-export const xposSpec: EncodingSpec = {
+export const xposSpec = defineEncoding({
   id: "xpos",
   name: "xPos",
   family: "rotary",
@@ -126,23 +135,49 @@ export const xposSpec: EncodingSpec = {
     "RoPE whose per-pair contribution to the score decays exponentially with the query-key distance, fastest for the fastest-rotating pairs.",
   slots: ["transformQK"],
   params: XPOS_PARAMS,
-  trainable: (params, dims) => fixedTrainable(xposSpec, params, dims),
-  create(params) {
-    const p = resolveParams("xpos", XPOS_PARAMS, params);
-    const headDim = p.headDim as number;
+  modelParams: rotaryModelParams,
+  trainable(params, dims, _rng, path = "xpos"): TrainableEncoding {
+    checkModelHeadDim(params.headDim, dims, `${path}.headDim`);
+    return fixedTrainable(xposSpec, params, dims, path);
+  },
+  create(params, path = "xpos") {
+    const p = resolveParams(path, XPOS_PARAMS, params);
+    const headDim = p.headDim;
     if (headDim % 2 !== 0) {
-      throw new PosencConfigError("invalid_value", "xpos.headDim", headDim, "an even integer >= 2");
+      throw new PosencConfigError("invalid_value", `${path}.headDim`, headDim, "an even integer >= 2");
     }
-    const invFreq = ropeInverseFrequencies(headDim, p.base as number);
-    const layout = p.layout as RopeLayout;
+    const invFreq = ropeInverseFrequencies(headDim, p.base);
+    const layout = p.layout;
     const scaleOptions = {
-      gamma: p.gamma as number,
-      scaleBase: p.scaleBase as number,
-      center: p.center as number,
+      gamma: p.gamma,
+      scaleBase: p.scaleBase,
+      center: p.center,
+    };
+    // cos/sin of the rotation, each entry then multiplied by its pair's factor: R(p) then zeta^(+-p/B).
+    const tables = (positions: ArrayLike<number>, role: "query" | "key") => {
+      const { cos, sin } = ropeCosSinTable(invFreq, positions);
+      const scale = xposScale(headDim, positions, { ...scaleOptions, role });
+      for (let j = 0; j < scale.length; j++) {
+        if (!(scale[j] >= FLOAT32_MIN_NORMAL && scale[j] <= FLOAT32_MAX)) {
+          const t = Math.floor(j / (headDim / 2));
+          throw new RangeError(
+            `xpos: the ${role} factor at position ${positions[t]} is ${scale[j]}, outside float32's range; set params.center (now ${scaleOptions.center}) near the middle of the positions`,
+          );
+        }
+        cos[j] *= scale[j];
+        sin[j] *= scale[j];
+      }
+      return { cos, sin };
     };
     const encoding: PositionalEncoding = {
       id: "xpos",
       params: Object.freeze({ ...p }),
+      rotary: {
+        layout,
+        pairs: invFreq.length,
+        frequencies: () => ({ invFreq, attentionFactor: 1 }),
+        tables,
+      },
       transformQK(x, positions, numHeads, actualHeadDim, role) {
         if (actualHeadDim !== headDim) {
           throw new RangeError(`xpos: headDim ${actualHeadDim} does not match params.headDim = ${headDim}`);
@@ -152,22 +187,10 @@ export const xposSpec: EncodingSpec = {
             `xpos: x.length must be positions.length * numHeads * headDim = ${positions.length} * ${numHeads} * ${headDim} = ${positions.length * numHeads * headDim}, received ${x.length}`,
           );
         }
-        // cos/sin of the rotation, each entry then multiplied by its pair's factor: R(p) then zeta^(+-p/B).
-        const { cos, sin } = ropeCosSinTable(invFreq, positions);
-        const scale = xposScale(headDim, positions, { ...scaleOptions, role });
-        for (let j = 0; j < scale.length; j++) {
-          if (!(scale[j] >= FLOAT32_MIN_NORMAL && scale[j] <= FLOAT32_MAX)) {
-            const t = Math.floor(j / (headDim / 2));
-            throw new RangeError(
-              `xpos: the ${role} factor at position ${positions[t]} is ${scale[j]}, outside float32's range; set params.center (now ${scaleOptions.center}) near the middle of the positions`,
-            );
-          }
-          cos[j] *= scale[j];
-          sin[j] *= scale[j];
-        }
+        const { cos, sin } = tables(positions, role);
         applyRope(x, cos, sin, { numHeads, headDim, layout });
       },
     };
     return encoding;
   },
-};
+});

@@ -332,7 +332,7 @@ const YARN_PARAMS = {
   },
 } as const satisfies EncodingSpec["params"];
 
-export const yarnSpec: EncodingSpec = defineRopeVariant({
+export const yarnSpec = defineRopeVariant({
   id: "yarn",
   name: "YaRN",
   family: "context-extension",
@@ -347,21 +347,21 @@ export const yarnSpec: EncodingSpec = defineRopeVariant({
     "Keeps high-frequency RoPE pairs, interpolates low-frequency ones and blends between, with an attention temperature that offsets the entropy rise at long range.",
   params: YARN_PARAMS,
   frequencies(p, dim) {
-    const factor = p.factor as number;
+    const factor = p.factor;
     const invFreq = yarnInverseFrequencies({
       dim,
-      base: p.base as number,
+      base: p.base,
       factor,
-      originalMaxPositionEmbeddings: p.originalMaxPositionEmbeddings as number,
-      betaFast: p.betaFast as number,
-      betaSlow: p.betaSlow as number,
-      truncate: p.truncate as boolean,
+      originalMaxPositionEmbeddings: p.originalMaxPositionEmbeddings,
+      betaFast: p.betaFast,
+      betaSlow: p.betaSlow,
+      truncate: p.truncate,
     });
     const attentionFactor = yarnAttentionFactor({
       factor,
-      attentionFactor: (p.attentionFactor as number) > 0 ? (p.attentionFactor as number) : undefined,
-      mscale: p.mscale as number,
-      mscaleAllDim: p.mscaleAllDim as number,
+      attentionFactor: p.attentionFactor > 0 ? p.attentionFactor : undefined,
+      mscale: p.mscale,
+      mscaleAllDim: p.mscaleAllDim,
     });
     return { invFreq, attentionFactor };
   },

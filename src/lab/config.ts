@@ -3,7 +3,7 @@
  *
  *   name: reverse-rope
  *   task: { id: reverse_string, params: { vocabSize: 16 } }
- *   model: { layers: 4, dModel: 64, heads: 4 }
+ *   model: { numLayers: 4, dModel: 64, numHeads: 4 }
  *   encodings: [ { id: rope }, { id: alibi } ]
  *   train: { length: "1..20", steps: 2000, batchSize: 64, lr: 0.001 }
  *   eval: { length: "1..60", samplesPerLength: 30 }
@@ -100,6 +100,44 @@ const encodingChoice = z
     }
   });
 
+/**
+ * Earlier names of model keys, still accepted: the model's vocabulary (numLayers, numHeads, as ModelConfig in
+ * src/model/config.ts) is the config's. Giving both names of one key is a conflict.
+ */
+const MODEL_KEY_ALIASES: Readonly<Record<string, string>> = { layers: "numLayers", heads: "numHeads" };
+
+function renameModelAliases(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const [alias, key] of Object.entries(MODEL_KEY_ALIASES)) {
+    if (!Object.hasOwn(out, alias)) continue;
+    if (Object.hasOwn(out, key)) {
+      throw new PosencConfigError(
+        "conflict",
+        `model.${alias}`,
+        out[alias],
+        `only one of ${key} and its earlier name ${alias}`,
+      );
+    }
+    out[key] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}
+
+/** The model section (also used to read results files written before the rename). */
+export const modelSection = z.preprocess(
+  renameModelAliases,
+  z
+    .strictObject({
+      numLayers: num({ integer: true, min: 1, max: 64 }).default(4),
+      dModel: num({ integer: true, min: 2, max: 4096 }).default(64),
+      numHeads: num({ integer: true, min: 1, max: 256 }).default(4),
+      mlpRatio: num({ integer: true, min: 1, max: 16 }).default(4),
+    })
+    .default({ numLayers: 4, dModel: 64, numHeads: 4, mlpRatio: 4 }),
+);
+
 export const experimentSchema = z.strictObject({
   name: z.string().min(1).describe("a non-empty name").default("experiment"),
   task: z.strictObject({
@@ -107,14 +145,7 @@ export const experimentSchema = z.strictObject({
     params: params.default({}),
     layout: z.enum(["decoder", "encoder"]).describe('one of "decoder", "encoder"').default("decoder"),
   }),
-  model: z
-    .strictObject({
-      layers: num({ integer: true, min: 1, max: 64 }).default(4),
-      dModel: num({ integer: true, min: 2, max: 4096 }).default(64),
-      heads: num({ integer: true, min: 1, max: 256 }).default(4),
-      mlpRatio: num({ integer: true, min: 1, max: 16 }).default(4),
-    })
-    .default({ layers: 4, dModel: 64, heads: 4, mlpRatio: 4 }),
+  model: modelSection,
   encodings: z.array(encodingChoice).min(1).describe("a non-empty list of {id, params}"),
   train: z.strictObject({
     length: lengthRange,
@@ -170,10 +201,10 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   const parsed = experimentSchema.safeParse(input);
   if (!parsed.success) throw zodIssueToConfigError(experimentSchema, input, parsed.error.issues);
   const config = parsed.data;
-  const entry = rethrowUnder("task.id", () => taskEntry(config.task.id));
-  const task = rethrowUnder("task.params", () => createTask(entry.id, config.task.params));
+  const entry = taskEntry(config.task.id, "task.id");
+  const task = createTask(entry.id, config.task.params, "task.params");
   checkLengthSpec(task, config.train.length, "train.length");
-  const evalTask = rethrowUnder("eval.taskParams", () => evalTaskOf(config));
+  const evalTask = evalTaskOf(config, "eval.taskParams");
   checkLengthSpec(evalTask, config.eval.length, "eval.length");
   const evalSplit = { ...config.task.params, ...config.eval.taskParams }.split ?? "train";
   if (entry.level === "text" && evalSplit === "train") {
@@ -183,7 +214,7 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   config.encodings.forEach((choice, i) => {
     stackOf(choice).forEach((ref, j) => {
       const path = choice.stack ? `encodings[${i}].stack[${j}]` : `encodings[${i}]`;
-      rethrowUnder(`${path}.id`, () => getEncoding(ref.id));
+      getEncoding(ref.id, `${path}.id`);
     });
   });
   const labels = config.encodings.map(encodingLabel);
@@ -196,12 +227,12 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
       "distinct ids or labels for every encoding",
     );
   }
-  if (config.model.dModel % config.model.heads !== 0) {
+  if (config.model.dModel % config.model.numHeads !== 0) {
     throw new PosencConfigError(
       "conflict",
       "model.dModel",
       config.model.dModel,
-      `a multiple of model.heads (${config.model.heads})`,
+      `a multiple of model.numHeads (${config.model.numHeads})`,
     );
   }
   return config;
@@ -218,20 +249,8 @@ export function inDistributionRange(config: ExperimentConfig): LengthRange {
 }
 
 /** The task the held-out examples come from: task.params with eval.taskParams merged over them. */
-export function evalTaskOf(config: ExperimentConfig): Task {
-  return createTask(config.task.id, { ...config.task.params, ...(config.eval.taskParams ?? {}) });
-}
-
-/** Re-labels a registry error (whose key is generic, e.g. "task") with the config path. */
-function rethrowUnder<T>(key: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof PosencConfigError && (error.key === "task" || error.key === "encoding")) {
-      throw new PosencConfigError(error.code, key, error.received, error.expected);
-    }
-    throw error;
-  }
+export function evalTaskOf(config: ExperimentConfig, paramsPath?: string): Task {
+  return createTask(config.task.id, { ...config.task.params, ...(config.eval.taskParams ?? {}) }, paramsPath);
 }
 
 /** The name an encoding has in results and reports. */

@@ -120,7 +120,7 @@ export interface RunEstimate {
 
 /** Estimates memory and time of one run of `config` (one encoding, one seed). */
 export function estimateRun(config: ExperimentConfig): RunEstimate {
-  const { layers: L, dModel: d, heads: H, mlpRatio: r } = config.model;
+  const { numLayers: L, dModel: d, numHeads: H, mlpRatio: r } = config.model;
   const layout = config.task.layout;
   const train = config.train;
   const evalCfg = config.eval;

@@ -6,7 +6,6 @@
 import { createModelEncoding } from "../model/encodings.js";
 import { createTransformer } from "../model/transformer.js";
 import { Rng } from "../util/rng.js";
-import { PosencConfigError } from "../util/validation.js";
 import { type EncodingChoice, type ExperimentConfig, stackOf } from "./config.js";
 import type { LabModel, ModelRequest } from "./model.js";
 
@@ -20,8 +19,8 @@ export function createTransformerModel(request: ModelRequest, rng: Rng): LabMode
     {
       vocabSize: request.vocabSize,
       dModel: model.dModel,
-      numHeads: model.heads,
-      numLayers: model.layers,
+      numHeads: model.numHeads,
+      numLayers: model.numLayers,
       mlpRatio: model.mlpRatio,
       causal: request.layout === "decoder",
       maxSeqLen: request.maxSeqLen,
@@ -46,56 +45,22 @@ export function createTransformerModel(request: ModelRequest, rng: Rng): LabMode
 
 /**
  * Builds each encoding of the config once (parameters included, then freed) so that bad encoding parameters are
- * rejected before any training, with the config path: `encodings[2].stack[0].params.maxPosition`.
+ * rejected before any training, with the config path: `encodings[2].stack[0].params.maxPositions`.
  */
 export function checkEncodingsBuild(config: ExperimentConfig, maxSeqLen: number): void {
   const { model } = config;
   const dims = {
     dModel: model.dModel,
-    numHeads: model.heads,
-    headDim: model.dModel / model.heads,
-    numLayers: model.layers,
+    numHeads: model.numHeads,
+    headDim: model.dModel / model.numHeads,
+    numLayers: model.numLayers,
     maxSeqLen,
     causal: config.task.layout === "decoder",
   };
   config.encodings.forEach((choice, i) => {
-    const stack = encodingConfig(choice);
-    try {
-      const built = createModelEncoding(stack, dims, new Rng(0));
-      for (const p of built.parameters()) p.dispose();
-    } catch (error) {
-      if (!(error instanceof PosencConfigError)) throw error;
-      throw new PosencConfigError(
-        error.code,
-        remapKey(error.key, i, choice),
-        error.received,
-        error.expected,
-        remapMessage(error.message, i, choice),
-      );
-    }
+    const built = choice.stack
+      ? createModelEncoding(encodingConfig(choice), dims, new Rng(0), `encodings[${i}].stack`)
+      : createModelEncoding(encodingConfig(choice)[0]!, dims, new Rng(0), `encodings[${i}]`);
+    for (const p of built.parameters()) p.dispose();
   });
-}
-
-/** `model.encoding[j]...` or a bare registry id path -> `encodings[i]...` / `encodings[i].stack[j]...`. */
-function remapKey(key: string, i: number, choice: EncodingChoice): string {
-  const stacked = choice.stack !== undefined;
-  const m = /^model\.encoding(?:\[(\d+)\])?(.*)$/.exec(key);
-  if (m) return stacked ? `encodings[${i}].stack[${m[1] ?? 0}]${m[2]}` : `encodings[${i}]${m[2]}`;
-  const ids = stackOf(choice).map((e) => e.id);
-  for (const [j, id] of ids.entries()) {
-    if (key === id || key.startsWith(`${id}.`)) {
-      const rest = key.slice(id.length);
-      return stacked ? `encodings[${i}].stack[${j}].params${rest}` : `encodings[${i}].params${rest}`;
-    }
-  }
-  return key;
-}
-
-function remapMessage(message: string, i: number, choice: EncodingChoice): string {
-  return message.replace(
-    /^(Invalid|Unknown key|Missing required key) (\S+)/,
-    (_, word: string, key: string) => {
-      return `${word} ${remapKey(key, i, choice)}`;
-    },
-  );
 }

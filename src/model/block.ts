@@ -3,7 +3,8 @@
  *   x = x + attn(ln1(x))
  *   x = x + mlp(ln2(x)),   mlp(h) = W2 gelu(W1 h + b1) + b2,  hidden = mlpRatio * dModel
  * Attention: q, k, v = h Wq + bq, h Wk + bk, h Wv + bv split into H heads of Dh = dModel / H channels;
- * (c) q, k = transformQK(q, k); scores = q k^T / sqrt(Dh) + (d) + (e) bias, causal mask for a decoder;
+ * (c) q, k = transformQK(q, k); (e) may replace q, k from the input h; scores = q k^T / sqrt(Dh) (or the scores a
+ * content-aware encoding computes) + (d) + (e) bias, causal mask for a decoder;
  * out = softmax(scores) v, heads concatenated, then Wo + bo.
  *
  * Init: linear weights and biases U(-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's nn.Linear default (what the
@@ -19,8 +20,10 @@ import {
   mergeHeads,
   type Parameter,
   reshape,
+  softmax,
   splitHeads,
   type Tensor,
+  tensor,
   uniformParameter,
 } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
@@ -122,8 +125,11 @@ export class Block {
     const heads = (layer: Linear) => splitHeads(reshape(linear(flat, layer), [B, T, D]), 1, H)[0]; // (B, H, T, Dh)
     const rotated = encoding.transformQK(heads(this.query), heads(this.key), ids, this.index); // (c)
     const v = heads(this.value);
-    const bias = encoding.attentionBias(rotated.q, rotated.k, ids, this.index); // (d) + (e): (.., H, T, T)
-    const out = attention(rotated.q, rotated.k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
+    // (d) + (e): bias (.., H, T, T); content-aware q, k, or scores that replace scale * q k^T.
+    const { q, k, bias, scores } = encoding.attentionTerms(h, rotated.q, rotated.k, ids, this.index);
+    const out = scores
+      ? scoredAttention(scores, v, bias, this.shape.causal)
+      : attention(q, k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
     const merged = reshape(mergeHeads(out), [B * T, D]); // (B*T, D)
     return reshape(linear(merged, this.output), [B, T, D]);
   }
@@ -134,4 +140,20 @@ export class Block {
     const hidden = gelu(linear(reshape(h, [B * T, D]), this.fc)); // (B*T, mlpHidden)
     return reshape(linear(hidden, this.proj), [B, T, D]);
   }
+}
+
+/**
+ * softmax(scores + bias [+ causal mask]) v for scores an encoding computed itself (multiplicative transforms),
+ * scores (B, H, T, T), v (B, H, T, Dh). The mask is an additive -1e30 above the diagonal: exp underflows to 0, as
+ * the fused op's masked entries.
+ */
+export function scoredAttention(scores: Tensor, v: Tensor, bias: Tensor | null, causal: boolean): Tensor {
+  const T = scores.shape[scores.rank - 1]!;
+  let logits = bias ? add(scores, bias) : scores;
+  if (causal) {
+    const mask = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e30;
+    logits = add(logits, tensor(mask, [T, T]));
+  }
+  return matmul(softmax(logits), v);
 }

@@ -1,13 +1,10 @@
 /**
  * The positional encodings of one model: registry ids resolved to trainable forms, combined into one object with
- * the five hooks (see src/encodings/trainable.ts), at most one encoding per hook slot.
+ * the hooks (see src/encodings/trainable.ts), at most one encoding per hook slot.
  *
- * Model-derived parameters: keys a method's schema declares that the model already determines are filled from the
- * model when the config leaves them out (given explicitly they must agree, checked by the method itself):
- *   headDim      = dModel / numHeads                      (the whole RoPE family)
- *   maxPositions = maxSeqLen                              (learned absolute table rows)
- *   bidirectional = !causal                               (T5 buckets: a causal decoder has no future keys)
- *   variant      = "causal" / "symmetric" per the model   (ALiBi, Kerple distance)
+ * Model-owned parameters: each spec declares the ones the model determines (`spec.modelParams(dims)`: head size for
+ * the RoPE family, table rows for learned absolute, bidirectional buckets for T5, the causal/symmetric variant of
+ * ALiBi, Kerple and FIRE). They are filled when the config leaves them out; given explicitly, they must agree.
  */
 
 import { getEncoding } from "../encodings/registry.js";
@@ -18,7 +15,7 @@ import {
   type TrainableEncoding,
   type TrainableHook,
 } from "../encodings/trainable.js";
-import { type ParamSpec, resolveParams } from "../encodings/types.js";
+import { type EncodingSpec, resolveParams } from "../encodings/types.js";
 import { add, type Parameter, type Tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
@@ -28,31 +25,59 @@ import type { EncodingChoice } from "./config.js";
 export interface ModelEncoding {
   /** The registry ids in use (aliases resolved). */
   readonly ids: readonly string[];
+  /**
+   * Coordinates per position id, k: ids are [B, T, k] row-major (k = 1: [B, T], the default and fast path). The
+   * largest any encoding declares (spec.positionCoordinates); every encoding reading ids must declare the same.
+   */
+  readonly coordinates: number;
   parameters(): Parameter[];
-  /** (b) [B, T] ids: the (b) hook's, else the task's, else 0..T-1 per example. Always a fresh array. */
+  /**
+   * (b) [B, T, k] ids: the (b) hook's, else the task's, else 0..T-1 per example in coordinate 0 (the others 0).
+   * Always a fresh array.
+   */
   positionIds(input: PositionIdsInput): Float64Array;
   /** (a) null when no encoding adds an embedding. */
   embedding(ids: Float64Array, batchSize: number, seqLen: number): Tensor | null;
   /** (c) identity when no encoding transforms q and k. */
   transformQK(q: Tensor, k: Tensor, ids: Float64Array, layer: number): { q: Tensor; k: Tensor };
-  /** (d) + (e), null when neither is used. */
-  attentionBias(q: Tensor, k: Tensor, ids: Float64Array, layer: number): Tensor | null;
+  /**
+   * (d) + (e): the layer's q, k (after (c)), the additive logit bias (null when none) and, when a content-aware
+   * encoding computes them, the scores replacing scale * q k^T.
+   */
+  attentionTerms(
+    x: Tensor,
+    q: Tensor,
+    k: Tensor,
+    ids: Float64Array,
+    layer: number,
+  ): { q: Tensor; k: Tensor; bias: Tensor | null; scores: Tensor | null };
 }
 
-function modelDerivedParams(dims: ModelDims): Record<string, (spec: ParamSpec) => unknown> {
-  const variant = (spec: ParamSpec) =>
-    spec.type === "string" && spec.choices.includes("causal") && spec.choices.includes("symmetric")
-      ? dims.causal
-        ? "causal"
-        : "symmetric"
-      : undefined;
-  return {
-    headDim: () => dims.headDim,
-    maxPositions: () => dims.maxSeqLen,
-    bidirectional: (spec) => (spec.type === "boolean" ? !dims.causal : undefined),
-    variant,
-  };
+/**
+ * k of the model's position ids: the largest positionCoordinates any encoding declares (default 1; "nope" reads
+ * none). Encodings declaring different counts cannot share ids: a conflict naming both.
+ */
+function positionCoordinates(list: readonly EncodingChoice[], path: string, lookup: SpecLookup): number {
+  const declared = list.map((c, i) => {
+    const spec = lookup(c.id, `${path}[${i}].id`);
+    return { id: spec.id, k: spec.positionCoordinates ?? 1 };
+  });
+  const k = Math.max(1, ...declared.map((d) => d.k));
+  const other = declared.find((d) => d.k !== k && d.id !== "nope");
+  if (other) {
+    throw new PosencConfigError(
+      "conflict",
+      path,
+      list.map((c) => c.id),
+      `encodings that read the same number of position coordinates`,
+      `${other.id} reads ${other.k} coordinate(s) per position, ${declared.find((d) => d.k === k)!.id} reads ${k}; they cannot share position ids`,
+    );
+  }
+  return k;
 }
+
+/** Finds a spec by id (the registry; tests pass their own to try an encoding before it is registered). */
+export type SpecLookup = (id: string, path: string) => EncodingSpec;
 
 /** Resolves one choice to its trainable form (unknown ids and methods without a trainable form are named). */
 export function createTrainableEncoding(
@@ -60,8 +85,9 @@ export function createTrainableEncoding(
   dims: ModelDims,
   rng: Rng,
   path = "model.encoding",
+  lookup: SpecLookup = getEncoding,
 ): TrainableEncoding {
-  const spec = getEncoding(choice.id);
+  const spec = lookup(choice.id, `${path}.id`);
   if (!spec.trainable) {
     throw new PosencConfigError(
       "invalid_value",
@@ -70,35 +96,32 @@ export function createTrainableEncoding(
       `an encoding with a trainable form; "${spec.id}" is ${spec.family === "analysis" ? "analysis only" : "framework-free only"} (see docs/encodings.md)`,
     );
   }
-  const given = { ...(choice.params ?? {}) };
-  const derived = modelDerivedParams(dims);
-  for (const [key, paramSpec] of Object.entries(spec.params)) {
-    if (given[key] !== undefined || !(key in derived)) continue;
-    const value = derived[key](paramSpec);
-    if (value !== undefined) given[key] = value;
-  }
-  const params = resolveParams(spec.id, spec.params, given);
-  if ("headDim" in params && params.headDim !== dims.headDim) {
-    throw new PosencConfigError(
-      "conflict",
-      `${path}.params.headDim`,
-      params.headDim,
-      `the model's head size dModel / numHeads = ${dims.headDim} (or leave it out: the model fills it in)`,
-    );
-  }
-  return spec.trainable(params, dims, rng);
+  // The model fills the parameters it owns (spec.modelParams) where the config leaves them out; a value given
+  // explicitly is the method's to check against the model (a rotary head size must match, for example).
+  const paramsPath = `${path}.params`;
+  const params = resolveParams(paramsPath, spec.params, {
+    ...spec.modelParams?.(dims),
+    ...(choice.params ?? {}),
+  });
+  return spec.trainable(params, dims, rng, paramsPath);
 }
 
-/** Builds and combines the encodings; two encodings using one hook slot are rejected naming both. */
+/**
+ * Builds and combines the encodings; two encodings using one hook slot are rejected naming both. `path` is where the
+ * choices sit in the caller's config (errors name `${path}.params.base`, or `${path}[1].params.base` for a list).
+ */
 export function createModelEncoding(
   choices: EncodingChoice | readonly EncodingChoice[],
   dims: ModelDims,
   rng: Rng,
+  path = "model.encoding",
+  lookup: SpecLookup = getEncoding,
 ): ModelEncoding {
   const list = Array.isArray(choices) ? choices : [choices as EncodingChoice];
   const encodings = list.map((c, i) =>
-    createTrainableEncoding(c, dims, rng, Array.isArray(choices) ? `model.encoding[${i}]` : "model.encoding"),
+    createTrainableEncoding(c, dims, rng, Array.isArray(choices) ? `${path}[${i}]` : path, lookup),
   );
+  const coordinates = positionCoordinates(list, path, lookup);
   const owner = new Map<TrainableHook, TrainableEncoding>();
   for (const encoding of encodings) {
     for (const hook of TRAINABLE_HOOKS) {
@@ -107,7 +130,7 @@ export function createModelEncoding(
       if (other) {
         throw new PosencConfigError(
           "conflict",
-          "model.encoding",
+          path,
           list.map((c) => c.id),
           `at most one encoding per hook slot`,
           `${other.id} and ${encoding.id} both use ${hook}; choose one`,
@@ -120,34 +143,41 @@ export function createModelEncoding(
   const embedding = owner.get("embedding");
   const transform = owner.get("transformQK");
   const bias = owner.get("attentionBias");
-  const contextual = owner.get("contextualBias");
+  const content = owner.get("contentAttention");
   return {
     ids: encodings.map((e) => e.id),
+    coordinates,
     parameters: () => encodings.flatMap((e) => e.parameters()),
     positionIds(input) {
       const { batchSize, seqLen } = input;
+      const k = coordinates;
       let ids: Float64Array;
       if (positionIds?.positionIds) ids = Float64Array.from(positionIds.positionIds(input));
       else if (input.taskPositionIds) ids = Float64Array.from(input.taskPositionIds);
       else {
-        ids = new Float64Array(batchSize * seqLen);
-        for (let i = 0; i < ids.length; i++) ids[i] = i % seqLen;
+        ids = new Float64Array(batchSize * seqLen * k);
+        for (let i = 0; i < batchSize * seqLen; i++) ids[i * k] = i % seqLen;
       }
-      if (ids.length !== batchSize * seqLen) {
+      if (ids.length !== batchSize * seqLen * k) {
         throw new RangeError(
-          `position ids: ${ids.length} values for batchSize * seqLen = ${batchSize} * ${seqLen}`,
+          `position ids: ${ids.length} values for batchSize * seqLen * coordinates = ${batchSize} * ${seqLen} * ${k}`,
         );
       }
       return ids;
     },
     embedding: (ids, batchSize, seqLen) => embedding?.embedding?.(ids, batchSize, seqLen) ?? null,
     transformQK: (q, k, ids, layer) => transform?.transformQK?.(q, k, ids, layer) ?? { q, k },
-    attentionBias(q, k, ids, layer) {
+    attentionTerms(x, q, k, ids, layer) {
       const [batchSize, , seqLen] = q.shape;
       const fixed = bias?.attentionBias?.(ids, batchSize, seqLen, layer) ?? null;
-      const fromContent = contextual?.contextualBias?.(q, k, layer) ?? null;
-      if (fixed && fromContent) return add(fixed, fromContent);
-      return fixed ?? fromContent;
+      const out = content?.contentAttention?.({ x, q, k, positionIds: ids, layer }) ?? {};
+      const fromContent = out.bias ?? null;
+      return {
+        q: out.q ?? q,
+        k: out.k ?? k,
+        bias: fixed && fromContent ? add(fixed, fromContent) : (fixed ?? fromContent),
+        scores: out.scores ?? null,
+      };
     },
   };
 }

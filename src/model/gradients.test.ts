@@ -20,6 +20,7 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   "randomized-learned": { maxPosition: 16 },
   "randomized-t5": { maxPosition: 16 },
   bipe: { separatorTokens: [3] },
+  "bipe-alibi": { separatorTokens: [3] },
 };
 
 function batch() {

@@ -14,7 +14,9 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   "randomized-rope": { maxPosition: 64 },
   "randomized-learned": { maxPosition: 64 },
   "randomized-t5": { maxPosition: 64 },
-  "randomized-alibi": { maxPosition: 64 },
+  "alibi-at-randomized-ids": { maxPosition: 64 },
+  "noisy-alibi": { maxPositions: 64 },
+  "bipe-alibi": { separatorTokens: [3] },
   "randomized-positions": { maxPosition: 64 },
   bipe: { separatorTokens: [3] },
 };
@@ -105,11 +107,22 @@ describe("every registry id with a trainable form", () => {
     }
   });
 
-  it.each(trainable.map((s) => s.id))("%s runs in a bidirectional encoder", (id) => {
-    const model = build({ id, params: PARAMS[id] }, { causal: false });
-    const out = logits(model, tokens(new Rng(12), 2 * 6, 12), 2, 6, taskIdsFor(id, 2, 6));
-    expect(out.every(Number.isFinite)).toBe(true);
+  // PaTH is defined for causal attention only (keys transformed by the tokens up to the query): it refuses.
+  const decoderOnly = new Set(["path"]);
+  it("path refuses a bidirectional encoder with one line naming the id", () => {
+    expect(() => build({ id: "path" }, { causal: false })).toThrow(
+      /^Invalid model\.encoding\.id: .*causal decoder/,
+    );
   });
+
+  it.each(trainable.filter((s) => !decoderOnly.has(s.id)).map((s) => s.id))(
+    "%s runs in a bidirectional encoder",
+    (id) => {
+      const model = build({ id, params: PARAMS[id] }, { causal: false });
+      const out = logits(model, tokens(new Rng(12), 2 * 6, 12), 2, 6, taskIdsFor(id, 2, 6));
+      expect(out.every(Number.isFinite)).toBe(true);
+    },
+  );
 
   it("ms-poe (per-head ids of a trained RoPE model) is the one registry id without a trainable form", () => {
     expect(encodingRegistry.filter((s) => !s.trainable).map((s) => s.id)).toEqual(["ms-poe"]);
@@ -160,9 +173,11 @@ describe("encoding choice errors", () => {
 
   it("names unknown ids, methods without a trainable form and bad params", () => {
     expect(() => build({ id: "ropee" })).toThrow(PosencConfigError);
-    expect(() => build({ id: "ropee" })).toThrow(/encoding.*"ropee"/);
+    expect(() => build({ id: "ropee" })).toThrow(/^Invalid model\.encoding\.id: .*"ropee"/);
     expect(() => build({ id: "ms-poe" })).toThrow(/model\.encoding\.id.*trainable form/);
-    expect(() => build({ id: "rope", params: { bsae: 1 } })).toThrow(/rope\.bsae/);
+    expect(() => build({ id: "rope", params: { bsae: 1 } })).toThrow(
+      /^Unknown key model\.encoding\.params\.bsae/,
+    );
     expect(() => build({ id: "rope", params: { headDim: 4 } })).toThrow(
       /model\.encoding\.params\.headDim.*dModel \/ numHeads = 8/,
     );

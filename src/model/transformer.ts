@@ -43,7 +43,10 @@ export interface ForwardInput {
   inputs: Int32Array;
   batchSize: number;
   seqLen: number;
-  /** Task-supplied position ids [batchSize, seqLen] (absent: 0..T-1 unless an encoding maps ids). */
+  /**
+   * Task-supplied position ids [batchSize, seqLen, k] (k coordinates per position, as the model's encodings declare;
+   * k = 1 is [batchSize, seqLen]); absent: 0..T-1 unless an encoding maps ids.
+   */
   positionIds?: Float64Array;
   training: boolean;
   /** Randomness for position-id schemes (randomized positions). */
@@ -64,7 +67,7 @@ export interface Transformer {
   parameters(): Parameter[];
   forward(input: ForwardInput): Tensor;
   loss(input: LossInput): Tensor;
-  /** The position ids the last forward pass used, [B, T] (for inspection and tests). */
+  /** The position ids the last forward pass used, [B, T, k] (for inspection and tests). */
   readonly lastPositionIds: Float64Array | null;
 }
 
@@ -117,7 +120,7 @@ class TransformerModel implements Transformer {
 
   forward(input: ForwardInput): Tensor {
     const { inputs, batchSize: B, seqLen: T } = input;
-    checkForwardInput(input, this.config.vocabSize);
+    checkForwardInput(input, this.config.vocabSize, this.encoding.coordinates);
     const ids = this.encoding.positionIds({
       batchSize: B,
       seqLen: T,
@@ -126,7 +129,7 @@ class TransformerModel implements Transformer {
       tokens: inputs,
       taskPositionIds: input.positionIds,
       ...(input.rowLengths ? { rowLengths: input.rowLengths } : {}),
-    }); // (B, T), a fresh array per forward
+    }); // (B, T, k), a fresh array per forward
     this.lastPositionIds = ids;
     let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)
     const positional = this.encoding.embedding(ids, B, T); // (a): (B or 1, T, D)
@@ -151,7 +154,7 @@ class TransformerModel implements Transformer {
   }
 }
 
-function checkForwardInput(input: ForwardInput, vocabSize: number): void {
+function checkForwardInput(input: ForwardInput, vocabSize: number, coordinates: number): void {
   const { inputs, batchSize, seqLen, positionIds } = input;
   if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(seqLen) || seqLen < 1) {
     throw new RangeError(`forward: batchSize ${batchSize} and seqLen ${seqLen} must be integers >= 1`);
@@ -168,9 +171,9 @@ function checkForwardInput(input: ForwardInput, vocabSize: number): void {
       );
     }
   }
-  if (positionIds && positionIds.length !== batchSize * seqLen) {
+  if (positionIds && positionIds.length !== batchSize * seqLen * coordinates) {
     throw new RangeError(
-      `forward: positionIds hold ${positionIds.length} values, expected batchSize * seqLen = ${batchSize * seqLen}`,
+      `forward: positionIds hold ${positionIds.length} values, expected batchSize * seqLen * coordinates = ${batchSize * seqLen * coordinates}`,
     );
   }
 }

@@ -130,21 +130,26 @@ export function taskIds(): string[] {
   return TASK_REGISTRY.map((e) => e.id);
 }
 
-export function taskEntry(id: string): TaskEntry {
+/** The registry entry of `id`; an unknown id throws naming `path` (where the id sits in the caller's config). */
+export function taskEntry(id: string, path = "task"): TaskEntry {
   const found = TASK_REGISTRY.find((e) => e.id === id);
-  if (!found) throw new PosencConfigError("invalid_value", "task", id, `one of ${taskIds().join(", ")}`);
+  if (!found) throw new PosencConfigError("invalid_value", path, id, `one of ${taskIds().join(", ")}`);
   return found;
 }
 
 /**
  * The task `id` with its registry parameters, overridden by `params` (unknown keys are rejected, naming the
  * valid ones). The returned task's id, level and paper are the registry's (e.g. "reverse", not
- * "reverse_string").
+ * "reverse_string"). `paramsPath` names the parameters in errors (the lab passes `task.params`).
  */
-export function createTask(id: string, params: Record<string, unknown> = {}): Task {
+export function createTask(
+  id: string,
+  params: Record<string, unknown> = {},
+  paramsPath = `tasks.${id}`,
+): Task {
   const e = taskEntry(id);
-  checkObject(`tasks.${id}`, params);
-  checkKnownKeys(`tasks.${id}`, params, e.paramKeys);
+  checkObject(paramsPath, params);
+  checkKnownKeys(paramsPath, params, e.paramKeys);
   const definition = e.factory({ ...e.defaults, ...params });
   return defineTask({ ...definition, id: e.id, level: e.level, paper: e.paper });
 }

@@ -214,7 +214,7 @@ describe("checkpoint sidecar (checkpoint.json)", () => {
     [
       "heads",
       (s: Record<string, Json>) => {
-        s.config.model.heads = 4;
+        s.config.model.numHeads = 4;
       },
     ],
     [

@@ -107,7 +107,7 @@ describe("experiment config", () => {
       /^Invalid task\.id: expected one of even_pairs, .*received "reverse-string"$/,
     );
     expect(messageOf((c) => Object.assign(c.task, { params: { vocab: 3 } }))).toMatch(
-      /^Unknown key tasks\.reverse_string\.vocab/,
+      /^Unknown key task\.params\.vocab/,
     );
   });
 

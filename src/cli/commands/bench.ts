@@ -107,9 +107,9 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
       params: str("task-params") ? parseJsonFlag("task-params", str("task-params") as string) : {},
     },
     model: {
-      layers: int("layers", 4, 1, 64),
+      numLayers: int("layers", 4, 1, 64),
       dModel: int("d-model", 64, 2, 4096),
-      heads: int("heads", 4, 1, 256),
+      numHeads: int("heads", 4, 1, 256),
     },
     encodings: encodings.map((id) => ({ id })),
     train: {

@@ -26,7 +26,7 @@ export const DEMO_MINUTES = 2;
 export const DEMO_CONFIG = {
   name: "demo",
   task: { id: "copy", params: { vocabSize: 16 } },
-  model: { layers: 2, dModel: 64, heads: 4 },
+  model: { numLayers: 2, dModel: 64, numHeads: 4 },
   encodings: [{ id: "alibi" }, { id: "rope" }, { id: "t5" }, { id: "sinusoidal" }],
   train: { length: "1..10", steps: 1500, batchSize: 32, lr: 3e-3, checkpointEvery: 500, logEvery: 250 },
   eval: { length: "1..14", samplesPerLength: 32 },

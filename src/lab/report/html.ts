@@ -67,7 +67,7 @@ export function renderHtml(file: ResultsFile): string {
 </head>
 <body>
 <h1>${escapeXml(file.name)}: length generalization on <code>${escapeXml(c.task.id)}</code></h1>
-<p class="note">Trained on lengths ${c.train.length.min}..${c.train.length.max} (shaded), tested on ${c.eval.length.min}..${c.eval.length.max} with ${c.eval.samplesPerLength} held-out examples per length; ${c.model.layers} layers, d_model ${c.model.dModel}, ${c.model.heads} heads; ${c.train.steps} steps, batch ${c.train.batchSize}, lr ${c.train.lr}; seeds ${c.seeds.join(", ")}. Cells: mean ± sample standard deviation over seeds (per-seed values).</p>
+<p class="note">Trained on lengths ${c.train.length.min}..${c.train.length.max} (shaded), tested on ${c.eval.length.min}..${c.eval.length.max} with ${c.eval.samplesPerLength} held-out examples per length; ${c.model.numLayers} layers, d_model ${c.model.dModel}, ${c.model.numHeads} heads; ${c.train.steps} steps, batch ${c.train.batchSize}, lr ${c.train.lr}; seeds ${c.seeds.join(", ")}. Cells: mean ± sample standard deviation over seeds (per-seed values).</p>
 ${markdownTableToHtml(renderSummaryTable(file))}
 ${missing.length ? `<p class="note">Missing runs: ${escapeXml(missing.map((m) => `${m.encoding} seed ${m.seed}`).join(", "))}.</p>` : ""}
 ${charts.map((svg) => `<figure>\n${svg.replace(/^<\?xml[^>]*>\n?/, "")}</figure>`).join("\n")}

@@ -71,7 +71,7 @@ export function renderMarkdown(file: ResultsFile): string {
     `# ${file.name}: length generalization on ${c.task.id}`,
     "",
     `Task \`${c.task.id}\` ${JSON.stringify(c.task.params)} (${c.task.layout}); trained on lengths ${formatLengthRange(c.train.length)}, tested on ${formatLengthRange(c.eval.length)} with ${c.eval.samplesPerLength} held-out examples per length.`,
-    `Model: ${c.model.layers} layers, d_model ${c.model.dModel}, ${c.model.heads} heads, MLP ${c.model.mlpRatio}x. Training: ${c.train.steps} steps, batch ${c.train.batchSize}, AdamW lr ${c.train.lr} (betas ${c.train.beta1}/${c.train.beta2}, weight decay ${c.train.weightDecay}), warmup ${c.train.warmupFraction * 100}% then cosine to ${c.train.minLrRatio * 100}% of the peak, grad clip ${c.train.gradClip}. Seeds: ${c.seeds.join(", ")}.`,
+    `Model: ${c.model.numLayers} layers, d_model ${c.model.dModel}, ${c.model.numHeads} heads, MLP ${c.model.mlpRatio}x. Training: ${c.train.steps} steps, batch ${c.train.batchSize}, AdamW lr ${c.train.lr} (betas ${c.train.beta1}/${c.train.beta2}, weight decay ${c.train.weightDecay}), warmup ${c.train.warmupFraction * 100}% then cosine to ${c.train.minLrRatio * 100}% of the peak, grad clip ${c.train.gradClip}. Seeds: ${c.seeds.join(", ")}.`,
     `Encodings: ${c.encodings.map((e, i) => `${e.label ?? stack(i)}${e.label ? ` (${stack(i)})` : ""}`).join(", ")}.`,
     "",
     "Exact match is the fraction of examples whose every answer token and EOS is right (teacher-forced argmax, equal to greedy decoding); token accuracy is the fraction of right answer tokens. Cells: mean ± sample standard deviation over seeds (per-seed values).",
