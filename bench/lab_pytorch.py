@@ -64,11 +64,11 @@ class Model(torch.nn.Module):
     def __init__(self, spec):
         super().__init__()
         m = spec["model"]
-        c, self.heads = m["dModel"], m["heads"]
+        c, self.heads = m["dModel"], m.get("numHeads", m.get("heads"))
         self.encoding = spec["encoding"]["id"]
         self.params = spec["encoding"].get("params", {})
         self.embed = torch.nn.Embedding(spec["vocabSize"], c)  # N(0, 1)
-        self.blocks = torch.nn.ModuleList(Block(c, self.heads, m["mlpRatio"]) for _ in range(m["layers"]))
+        self.blocks = torch.nn.ModuleList(Block(c, self.heads, m["mlpRatio"]) for _ in range(m.get("numLayers", m.get("layers"))))
         self.ln = torch.nn.LayerNorm(c)
         self.head = torch.nn.Linear(c, spec["vocabSize"])
         if self.encoding == "learned-absolute":
