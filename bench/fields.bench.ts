@@ -12,6 +12,7 @@ import { Adam, initEngineSync, mean, mul, sub, tensor, tidy } from "../src/engin
 import { pixelCoordinates } from "../src/fields/images.js";
 import { type Activation, CoordinateMlp } from "../src/fields/mlp.js";
 import { Rng } from "../src/util/rng.js";
+import { findOpenBlasDir, findTorchPython, torchEnvironment } from "./torch-peer.js";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -77,10 +78,14 @@ if (!args.includes("--no-torch")) {
       "--steps",
       steps,
     ].map(String);
+    const python = findTorchPython();
+    if (!python)
+      throw new Error("no python3 here imports torch (apt-get install python3-torch libopenblas0-pthread)");
     const torch = JSON.parse(
-      execFileSync("python3", [script, ...flags], {
+      execFileSync(python, [script, ...flags], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
+        env: torchEnvironment(findOpenBlasDir(), 1),
       }).trim(),
     );
     console.log(
