@@ -9,7 +9,7 @@
  *   eval: { length: "1..60", samplesPerLength: 30 }
  *   seeds: [0, 1]
  *
- * Defaults are the PyTorch calibration's setup (/work/shared/research/pytorch-calibration.md): AdamW with betas
+ * Defaults are the PyTorch calibration's setup (the project's PyTorch calibration notes): AdamW with betas
  * 0.9/0.98 and weight decay 0.01, linear warmup over 5% of the steps then cosine down to 10% of the peak lr,
  * gradient clipping at 1.0, batch 64, fresh random examples every step.
  *

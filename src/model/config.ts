@@ -1,7 +1,7 @@
 /**
  * ModelConfig: the transformer's shape and its positional encoding, validated (every error names the key).
  *
- * Defaults are the PyTorch calibration's model (/work/shared/research/pytorch-calibration.md: decoder-only, pre-LN,
+ * Defaults are the PyTorch calibration's model (the PyTorch calibration notes: decoder-only, pre-LN,
  * 4 heads, d_model 64, FFN 4x GELU, no dropout, untied head, token embedding N(0, 1)), so a config that sets only
  * `vocabSize` and `encoding` trains the model the reference numbers came from.
  */
