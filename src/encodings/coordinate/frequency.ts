@@ -8,9 +8,9 @@
  * the paper's interleaving, which a following linear layer cannot tell apart. No parameters.
  */
 import { concat, type Tensor, tensor } from "../../engine/index.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import { sinCosFeatures } from "./projection.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 /** B [d, L d]: column k d + j holds 2^k at row j (times pi in the projection). */
 export function octaveMatrix(inputDim: number, levels: number): number[] {

@@ -3,8 +3,9 @@
  * the frequency work) and the plain ReLU baseline of "Fourier Features Let Networks Learn High Frequency
  * Functions" (arXiv:2006.10739, the "no mapping" row).
  */
-import { checkInputDim, resolveOptions } from "./options.js";
+
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, resolveOptions } from "./types.js";
 
 export const identitySpec: CoordinateEncodingSpec = {
   id: "identity",

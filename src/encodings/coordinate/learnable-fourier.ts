@@ -11,10 +11,10 @@
  * that W_r trains.
  */
 import { mul, normalParameter, type Tensor } from "../../engine/index.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import { sinCosFeatures } from "./projection.js";
 import { toUnitCube } from "./random-fourier.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 /** r(v) for points x [N, d] (v = (x + 1)/2) and W_r stored transposed, [d, F/2]. */
 export function learnableFourierFeatures(x: Tensor, w: Tensor): Tensor {

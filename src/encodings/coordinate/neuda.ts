@@ -34,8 +34,8 @@ import {
   tensor,
   where,
 } from "../../engine/index.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 /** Keeps u = (x + bound) / 2 bound strictly below 1, so a cell's far corner exists (the official eps). */
 const EDGE_EPS = 1e-6;

@@ -12,10 +12,10 @@
  */
 import { concat, type Tensor, tensor } from "../../engine/index.js";
 import { PosencConfigError } from "../../util/validation.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import { sinCosFeatures } from "./projection.js";
 import { gaussianFrequencies, toUnitCube } from "./random-fourier.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 /** sigma_l for l = 0..L-1, geometric from sigma_min to sigma_max. */
 export function bandSigmas(levels: number, sigmaMin: number, sigmaMax: number): number[] {

@@ -8,9 +8,9 @@
  */
 import { add, mul, type Tensor, tensor } from "../../engine/index.js";
 import type { Rng } from "../../util/rng.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import { sinCosFeatures } from "./projection.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 /** x in [-1, 1] -> v in [0, 1], the unit-cube coordinates of the Fourier-feature papers. */
 export function toUnitCube(x: Tensor): Tensor {

@@ -30,9 +30,9 @@ import {
   where,
 } from "../../engine/index.js";
 import { PosencConfigError } from "../../util/validation.js";
-import { checkInputDim, numberOption, resolveOptions } from "./options.js";
 import { toUnitCube } from "./random-fourier.js";
 import type { CoordinateEncoder, CoordinateEncodingSpec } from "./types.js";
+import { checkInputDim, numberOption, resolveOptions } from "./types.js";
 
 export const SHIFTED_BASES = ["gaussian", "laplacian", "triangle", "sinc"] as const;
 export type ShiftedBasis = (typeof SHIFTED_BASES)[number];
