@@ -12,6 +12,7 @@ import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { learned2dSpec } from "./learned-2d.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
@@ -31,6 +32,7 @@ import {
 } from "./randomized.js";
 import { randomizedPositionsSpec } from "./randomized-positions.js";
 import { ropeSpec } from "./rope.js";
+import { rope2dSpec } from "./rope-2d.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
@@ -79,6 +81,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedLearnedSpec,
   randomizedT5Spec,
   randomizedAlibiSpec,
+  // 2-D positions (ids [B, T, 2] = (row, col))
+  rope2dSpec,
+  learned2dSpec,
   // analysis
   ropeBaseBoundSpec,
 ];

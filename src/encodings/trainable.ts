@@ -40,7 +40,7 @@
  */
 import { type Parameter, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
-import type { EncodingSpec, ParamSchema, PositionalEncoding } from "./types.js";
+import type { EncodingSpec, ParamSchema, PositionalEncoding, RotaryTables } from "./types.js";
 
 export interface ModelDims {
   dModel: number;
@@ -50,6 +50,11 @@ export interface ModelDims {
   /** Longest sequence the model may be run on (sizes learned tables; evaluation may exceed training lengths). */
   maxSeqLen: number;
   causal: boolean;
+  /**
+   * The patch grid a vision model is trained at, (rows, cols) or (frames, rows, cols); absent for sequences. Sizes
+   * 2-D tables (learned-2d fills its rows and cols from it).
+   */
+  grid?: readonly number[];
 }
 
 export interface PositionIdsInput {
@@ -285,11 +290,9 @@ export type RotaryRole = "query" | "key";
 
 /**
  * (c) A rotary transform: per role, cos/sin tables built from the encoding's rotary form (its frequencies and
- * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs`. All examples
- * sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh]. Otherwise q is permuted to [H, B, T, Dh] and
- * viewed as [H, B*T, Dh], so one [B*T, P] table row serves each (example, token); an engine rotatePairs taking
- * [B, T, P] tables would save the two permutes per tensor. (rotary-probe.test.ts checks that these tables are what
- * the framework-free transformQK rotates with, by probing it with unit vectors.)
+ * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs` (see
+ * rotaryFromTables). (rotary-probe.test.ts checks that these tables are what the framework-free transformQK rotates
+ * with, by probing it with unit vectors.)
  */
 function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["transformQK"] {
   if (!encoding.transformQK) return undefined;
@@ -299,14 +302,33 @@ function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): Trainab
       `${encoding.id}: transformQK without a rotary form cannot be trained by the fixed adapter; write a trainable form`,
     );
   }
-  const { layout, pairs: P } = rotary;
+  return rotaryFromTables(encoding.id, dims, { ...rotary, coordinates: 1 }, (row, role) =>
+    rotary.tables(row, role),
+  );
+}
+
+/**
+ * (c) A rotary transform from per-example tables: `tables(row, role)` maps one example's ids (T * k values,
+ * [T, k] row-major) to cos/sin [T, P]; channels 2P .. Dh - 1 pass through. All examples sharing ids: tables [T, P]
+ * along the T axis of q [B, H, T, Dh]. Otherwise q is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh], so one
+ * [B*T, P] table row serves each (example, token); an engine rotatePairs taking [B, T, P] tables would save the two
+ * permutes per tensor. Tables are cached by the ids' content, their tensors per forward pass. Serves the 1-D RoPE
+ * family (through the fixed adapter) and multi-coordinate rotary methods (axial 2-D RoPE, M-RoPE).
+ */
+export function rotaryFromTables(
+  owner: string,
+  dims: Pick<ModelDims, "headDim">,
+  form: { layout: "half" | "interleaved"; pairs: number; coordinates: number },
+  tables: (row: Float64Array, role: RotaryRole) => RotaryTables,
+): NonNullable<TrainableEncoding["transformQK"]> {
+  const { layout, pairs: P, coordinates: K } = form;
   if (2 * P > dims.headDim) {
-    throw new RangeError(`${encoding.id}: rotary dimension ${2 * P} exceeds the head size ${dims.headDim}`);
+    throw new RangeError(`${owner}: rotary dimension ${2 * P} exceeds the head size ${dims.headDim}`);
   }
   // One cached array per role: each row's cos [T, P] followed by its sin [T, P].
   const rowTables = (role: RotaryRole) =>
     new RowTableCache((row) => {
-      const { cos, sin } = rotary.tables(row, role);
+      const { cos, sin } = tables(row, role);
       const both = new Float32Array(2 * cos.length);
       both.set(cos, 0);
       both.set(sin, cos.length);
@@ -316,8 +338,8 @@ function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): Trainab
   const perForward = { query: new PerForward<Tensor[]>(), key: new PerForward<Tensor[]>() };
   const rotate = (x: Tensor, role: RotaryRole, ids: Float64Array): Tensor => {
     const [B, H, T, Dh] = x.shape;
-    checkPositionIds(encoding.id, ids, B, T);
-    const { data, rows } = caches[role].get(ids, B, T);
+    checkPositionIds(owner, ids, B, T * K);
+    const { data, rows } = caches[role].get(ids, B, T * K);
     const [cos, sin] = perForward[role].get(ids, () => {
       // Rows of `data` are [cos T*P | sin T*P]; gather all cos rows, then all sin rows.
       const n = T * P;

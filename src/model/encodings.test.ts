@@ -101,7 +101,10 @@ describe("RoPE family in the model", () => {
     }
   });
 
-  const rotary = encodingRegistry.filter((s) => s.slots.includes("transformQK") && s.trainable);
+  // 1-D ids; multi-coordinate rotary methods (rope-2d) test their trainable form in their own files.
+  const rotary = encodingRegistry.filter(
+    (s) => s.slots.includes("transformQK") && s.trainable && (s.positionCoordinates ?? 1) === 1,
+  );
   const extra: Record<string, Record<string, unknown>> = {
     xpos: { center: 8 },
     "rope-dynamic-ntk": { maxPositionEmbeddings: 4 },
