@@ -1,0 +1,138 @@
+/**
+ * The patch encoder: shapes, position ids reaching the encodings, permutation invariance without positions (mean
+ * pooling) and its loss under 2-D encodings, and float64 finite-difference gradients of every parameter group.
+ */
+import { describe, expect, it } from "vitest";
+import { noGrad, tidy, withFloat64Storage } from "../engine/index.js";
+import { randomValues } from "../engine/testing/gradcheck.js";
+import { Rng } from "../util/rng.js";
+import { createVisionTransformer } from "./vision.js";
+
+const P = 3;
+const G = 3;
+const T = G * G;
+const B = 2;
+const ids2d = Float64Array.from({ length: B * T * 2 }, (_, i) => {
+  const t = Math.floor(i / 2) % T;
+  return i % 2 === 0 ? Math.floor(t / G) : t % G;
+});
+const base = { patchDim: P, numClasses: 3, dModel: 8, numHeads: 2, numLayers: 2, grid: [G, G] };
+
+function logits(encoding: string, patches: Float32Array, ids = ids2d): number[] {
+  const model = createVisionTransformer({ ...base, encoding: { id: encoding } }, new Rng(1));
+  return tidy(() =>
+    noGrad(() =>
+      Array.from(
+        model
+          .forward({ patches, batchSize: B, seqLen: T, positionIds: ids, training: false, rng: new Rng(2) })
+          .toArray(),
+      ),
+    ),
+  );
+}
+
+/** Patches of example b permuted by `perm` (token t takes token perm[t]'s pixels). */
+function permuted(patches: Float32Array, perm: number[]): Float32Array {
+  const out = new Float32Array(patches.length);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      out.set(patches.subarray((b * T + perm[t]!) * P, (b * T + perm[t]! + 1) * P), (b * T + t) * P);
+  return out;
+}
+
+describe("vision encoder", () => {
+  const patches = Float32Array.from(randomValues(3, B * T * P));
+  const perm = [4, 0, 8, 1, 7, 2, 6, 3, 5];
+
+  it("gives [B, C] logits; without positions a permutation of the patches changes nothing (mean pooling)", () => {
+    const a = logits("nope", patches);
+    expect(a).toHaveLength(B * 3);
+    const b = logits("nope", permuted(patches, perm));
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+  });
+
+  it.each(["rope-2d", "learned-2d", "rope", "sinusoidal"])(
+    "%s makes the output depend on where each patch is",
+    (id) => {
+      const a = logits(id, patches);
+      const b = logits(id, permuted(patches, perm));
+      expect(a.some((v, i) => Math.abs(v - b[i]!) > 1e-4)).toBe(true);
+    },
+  );
+
+  it("runs at a larger grid than trained (learned-2d resized, rope-2d at the new ids)", () => {
+    const G2 = 5;
+    const T2 = G2 * G2;
+    const ids = Float64Array.from({ length: T2 * 2 }, (_, i) =>
+      i % 2 === 0 ? Math.floor(i / 2 / G2) : ((i / 2) % G2) | 0,
+    );
+    for (const id of ["rope-2d", "learned-2d"]) {
+      const model = createVisionTransformer({ ...base, maxSeqLen: T2, encoding: { id } }, new Rng(1));
+      const out = tidy(() =>
+        noGrad(() =>
+          model
+            .forward({
+              patches: Float32Array.from(randomValues(4, T2 * P)),
+              batchSize: 1,
+              seqLen: T2,
+              positionIds: ids,
+              training: false,
+              rng: new Rng(2),
+            })
+            .toArray(),
+        ),
+      );
+      expect(out.every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it.each(["rope-2d", "learned-2d"])(
+    "%s: gradients of every parameter group match float64 finite differences",
+    (id) => {
+      withFloat64Storage(() => {
+        const model = createVisionTransformer({ ...base, encoding: { id } }, new Rng(3));
+        const labels = Int32Array.from([2, 0]);
+        const input = {
+          patches,
+          batchSize: B,
+          seqLen: T,
+          positionIds: ids2d,
+          training: true,
+          rng: new Rng(4),
+          labels,
+        };
+        const lossAt = () => tidy(() => noGrad(() => model.loss(input).item()));
+        tidy(() => model.loss(input).backward());
+        const params = model.parameters();
+        // Patch embedding, first block's query, the head and the encoding's own table (learned-2d).
+        const picked = params.filter((p) =>
+          /patchEmbedding|blocks\.0\.attn\.query|head|learned-2d/.test(p.name ?? ""),
+        );
+        expect(picked.length).toBeGreaterThanOrEqual(id === "learned-2d" ? 7 : 6);
+        const h = 1e-6;
+        for (const p of picked) {
+          const analytic = Array.from(p.grad ?? new Float64Array(p.size));
+          const stride = Math.max(1, Math.floor(p.size / 5));
+          for (let i = 0; i < p.size; i += stride) {
+            const original = p.data[i]!;
+            p.data[i] = original + h;
+            const plus = lossAt();
+            p.data[i] = original - h;
+            const minus = lossAt();
+            p.data[i] = original;
+            const numeric = (plus - minus) / (2 * h);
+            expect(Math.abs(analytic[i]! - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(
+              1e-8 + 1e-5 * Math.max(Math.abs(numeric), Math.abs(analytic[i]!)),
+            );
+          }
+        }
+      });
+    },
+  );
+
+  it("refuses a bad grid in one line", () => {
+    expect(() => createVisionTransformer({ ...base, grid: [3] }, new Rng(1))).toThrow(
+      /model\.grid.*2 or 3 integers/,
+    );
+  });
+});
