@@ -35,3 +35,11 @@ export type {
   TaskLevel,
   TaskPaper,
 } from "./types.js";
+export {
+  createVisionTask,
+  gridPositionIds,
+  scoreVisionBatch,
+  type VisionBatch,
+  type VisionTask,
+  visionTaskIds,
+} from "./vision/index.js";
