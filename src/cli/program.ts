@@ -18,6 +18,7 @@ import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
 import { tasksCommand } from "./commands/tasks.js";
 import { trainCommand } from "./commands/train.js";
+import { visionCommand } from "./commands/vision.js";
 import { isInputError, UsageError } from "./errors.js";
 import { wrapText } from "./table.js";
 
@@ -34,6 +35,7 @@ export const commands: readonly Command[] = [
   reportCommand,
   docsCommand,
   fieldsCommand,
+  visionCommand,
 ];
 
 /** The package's version, from the package.json two folders up (dist/cli/ or src/cli/). */

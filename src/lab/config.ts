@@ -85,7 +85,7 @@ const encodingRef = z.strictObject({
  * One encoding of the grid: a registry id with params, or a `stack` of encodings filling different hook slots
  * (e.g. randomized-positions feeding rope), with the label reports show (default: the id, or the ids joined by +).
  */
-const encodingChoice = z
+export const encodingChoice = z
   .strictObject({
     id: z.string().min(1).describe("an encoding id (see 'posenc list')").optional(),
     params: params.optional(),

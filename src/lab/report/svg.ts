@@ -10,7 +10,7 @@
  */
 import type { LengthRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
-import { type Metric, meanCurves } from "./summary.js";
+import { type CurvePoint, type Metric, meanCurves } from "./summary.js";
 
 /** Colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), then greys. */
 const PALETTE = [
@@ -91,14 +91,35 @@ export interface ChartOptions {
   height?: number;
 }
 
+/** What a chart of curves other than accuracy by length says on its axes and band. */
+export interface CurveChartOptions extends Omit<ChartOptions, "metric"> {
+  /** Default "length n". */
+  xLabel?: string;
+  yLabel: string;
+  /** The shaded band's label (default "training lengths"). */
+  bandLabel?: string;
+}
+
 /** The chart of `file` (mean over seeds per length and encoding). */
 export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): string {
+  return renderCurveChart(meanCurves(file, options.metric), {
+    ...options,
+    yLabel: options.metric === "sequenceAccuracy" ? "exact match" : "token accuracy",
+  });
+}
+
+/**
+ * Curves of values in [0, 1] against an integer x (length, grid side): mean per x, seed band, training range shaded.
+ */
+export function renderCurveChart(
+  curves: { encoding: string; points: CurvePoint[] }[],
+  options: CurveChartOptions,
+): string {
   const width = options.width ?? 760;
   const height = options.height ?? 420;
   const margin = { left: 56, right: 190, top: 40, bottom: 48 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const curves = meanCurves(file, options.metric);
   const lengths = curves.flatMap((c) => c.points.map((p) => p.length));
   // Room for the sideways shifts of the outermost encodings.
   const pad = (DODGE * Math.max(curves.length - 1, 0)) / 2 + (curves.length > 1 ? 0.1 : 0);
@@ -116,8 +137,8 @@ export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): s
   const bandLeft = Math.max(margin.left, x(options.trainLength.min - 0.5));
   const bandRight = Math.min(margin.left + plotW, x(options.trainLength.max + 0.5));
   parts.push(
-    `<rect class="train-range" x="${fmt(bandLeft)}" y="${margin.top}" width="${fmt(Math.max(bandRight - bandLeft, 0))}" height="${plotH}" fill="#e8e8e8"><title>training lengths ${options.trainLength.min}..${options.trainLength.max}</title></rect>`,
-    `<text x="${fmt((bandLeft + bandRight) / 2)}" y="${margin.top + plotH - 8}" text-anchor="middle" fill="#555">training lengths</text>`,
+    `<rect class="train-range" x="${fmt(bandLeft)}" y="${margin.top}" width="${fmt(Math.max(bandRight - bandLeft, 0))}" height="${plotH}" fill="#e8e8e8"><title>${options.bandLabel ?? "training lengths"} ${options.trainLength.min}..${options.trainLength.max}</title></rect>`,
+    `<text x="${fmt((bandLeft + bandRight) / 2)}" y="${margin.top + plotH - 8}" text-anchor="middle" fill="#555">${options.bandLabel ?? "training lengths"}</text>`,
   );
   // Grid and axes.
   for (const v of [0, 0.25, 0.5, 0.75, 1]) {
@@ -134,8 +155,8 @@ export function renderAccuracyChart(file: ResultsFile, options: ChartOptions): s
   }
   parts.push(
     `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#333"/>`,
-    `<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">length n</text>`,
-    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${options.metric === "sequenceAccuracy" ? "exact match" : "token accuracy"}</text>`,
+    `<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel ?? "length n")}</text>`,
+    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
     `<text x="${margin.left}" y="22" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
   );
   // Curves: seed band (lowest to highest seed), line through the means, a marker per tested length; legend.

@@ -1,0 +1,99 @@
+/**
+ * The resolution-extrapolation path: config validation (one line naming the key), a tiny grid end to end
+ * (runs, results.json, reports), determinism, resume and the output-folder guard.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseVisionConfig } from "../../src/lab/vision/config.js";
+import { renderVisionMarkdown, writeVisionReports } from "../../src/lab/vision/report.js";
+import { runVisionGrid } from "../../src/lab/vision/run.js";
+import { PosencConfigError } from "../../src/util/validation.js";
+
+const TINY = {
+  name: "tiny",
+  task: { id: "spatial_relation", params: { patchSize: 2 } },
+  model: { numLayers: 1, dModel: 8, numHeads: 2, mlpRatio: 2 },
+  encodings: [{ id: "rope-2d" }, { id: "learned-2d" }],
+  train: { grid: 2, steps: 3, batchSize: 4 },
+  eval: { grids: [2, 3], samples: 6, batchSize: 4 },
+  seeds: [0, 1],
+};
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "posenc-vision-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("vision config", () => {
+  it("fills the defaults and accepts the tiny grid", () => {
+    const config = parseVisionConfig(TINY);
+    expect(config.train.lr).toBe(1e-3);
+    expect(config.eval.grids).toEqual([2, 3]);
+  });
+
+  it.each([
+    [{ ...TINY, extra: 1 }, /extra/],
+    [{ ...TINY, eval: { grids: [2, 1] } }, /eval\.grids\[1\]/],
+    [{ ...TINY, task: { id: "mnist" } }, /task\.id.*shapes/],
+    [{ ...TINY, task: { id: "shapes", params: { size: 2 } } }, /task\.params.*size/],
+    [{ ...TINY, encodings: [{ id: "rope-2d" }, { id: "rope-2d" }] }, /distinct/],
+    [{ ...TINY, model: { ...TINY.model, dModel: 12, numHeads: 2 } }, /encodings\[0\].*multiple of 4/],
+  ])("refuses bad input in one line (%#)", (input, pattern) => {
+    let error: unknown;
+    try {
+      parseVisionConfig(input);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PosencConfigError);
+    expect((error as Error).message).toMatch(pattern);
+    expect((error as Error).message).not.toContain("\n");
+  });
+});
+
+describe("vision grid", () => {
+  it("runs every (encoding, seed), writes results and reports; the same config gives the same numbers", () => {
+    const config = parseVisionConfig(TINY);
+    const out = tempDir();
+    const results = runVisionGrid(config, out, { resume: false });
+    expect(results.runs.map((r) => `${r.encoding} s${r.seed}`)).toEqual([
+      "rope-2d s0",
+      "rope-2d s1",
+      "learned-2d s0",
+      "learned-2d s1",
+    ]);
+    expect(results.rows).toHaveLength(8);
+    for (const row of results.rows) expect(row.accuracy * 6).toBe(Math.round(row.accuracy * 6));
+    expect(writeVisionReports(out, results)).toEqual(["report.md", "accuracy.svg", "report.html"]);
+    const svg = readFileSync(join(out, "accuracy.svg"), "utf8");
+    expect(svg).toContain("grid side");
+    expect(svg).toContain("training grid");
+    expect(renderVisionMarkdown(results)).toContain("| encoding | seeds | 2x2 | 3x3 * |");
+    const again = runVisionGrid(config, tempDir(), { resume: false });
+    expect(again.rows).toEqual(results.rows);
+    expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).rows).toEqual(results.rows);
+  });
+
+  it("refuses a non-empty folder without resume; resume reads finished runs back, and checks them", () => {
+    const config = parseVisionConfig({ ...TINY, seeds: [0] });
+    const out = tempDir();
+    const first = runVisionGrid(config, out, { resume: false });
+    expect(() => runVisionGrid(config, out, { resume: false })).toThrow(/--resume/);
+    const file = join(out, "runs", "rope-2d-s0.json");
+    const saved = JSON.parse(readFileSync(file, "utf8"));
+    saved.rows[0].accuracy = 0.5; // a finished run is read, not retrained
+    writeFileSync(file, JSON.stringify(saved));
+    expect(runVisionGrid(config, out, { resume: true }).rows[0]!.accuracy).toBe(0.5);
+    expect(first.rows[0]!.accuracy).not.toBe(Number.NaN);
+    saved.rows[0].grid = 7;
+    writeFileSync(file, JSON.stringify(saved));
+    expect(() => runVisionGrid(config, out, { resume: true })).toThrow(/rope-2d seed 0 at grids 2, 3/);
+  });
+});
