@@ -40,6 +40,15 @@ function permuted(patches: Float32Array, perm: number[]): Float32Array {
   return out;
 }
 
+/** Patches of 2 examples of 4 tokens permuted by `perm`. */
+function permuted4(patches: Float32Array, perm: number[]): Float32Array {
+  const out = new Float32Array(patches.length);
+  for (let b = 0; b < 2; b++)
+    for (let t = 0; t < 4; t++)
+      out.set(patches.subarray((b * 4 + perm[t]!) * P, (b * 4 + perm[t]! + 1) * P), (b * 4 + t) * P);
+  return out;
+}
+
 describe("vision encoder", () => {
   const patches = Float32Array.from(randomValues(3, B * T * P));
   const perm = [4, 0, 8, 1, 7, 2, 6, 3, 5];
@@ -129,6 +138,38 @@ describe("vision encoder", () => {
       });
     },
   );
+
+  it("video ids (t, h, w): a 2-D method reads (h, w), so frames in another order change nothing for it", () => {
+    const ids3 = Float64Array.from({ length: 2 * 4 * 3 }, (_, i) => {
+      const [p, c] = [Math.floor(i / 3) % 4, i % 3]; // 2 frames of a 1 x 2 grid per example
+      return [Math.floor(p / 2), 0, p % 2][c]!;
+    });
+    const model = createVisionTransformer(
+      { ...base, grid: [2, 1, 2], encoding: { id: "rope-2d" } },
+      new Rng(1),
+    );
+    const run = (patches: Float32Array) =>
+      tidy(() =>
+        noGrad(() =>
+          Array.from(
+            model
+              .forward({
+                patches,
+                batchSize: 2,
+                seqLen: 4,
+                positionIds: ids3,
+                training: false,
+                rng: new Rng(2),
+              })
+              .toArray(),
+          ),
+        ),
+      );
+    const clip = Float32Array.from(randomValues(5, 2 * 4 * P));
+    const swapped = permuted4(clip, [2, 3, 0, 1]); // frame 1 first
+    const [a, b] = [run(clip), run(swapped)];
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+  });
 
   it("refuses a bad grid in one line", () => {
     expect(() => createVisionTransformer({ ...base, grid: [3] }, new Rng(1))).toThrow(

@@ -184,14 +184,17 @@ class VisionModel implements VisionTransformer {
         `vision forward: ${input.positionIds.length} position ids, expected ${B} * ${T} * ${k}`,
       );
     }
-    // Ids as the encodings read them: all k coordinates, or the flat patch index for 1-coordinate methods
-    // (a 1-D encoding on a raster scan: a sequence baseline).
+    // Ids as the encodings read them: all k coordinates; the last c of them for c-coordinate methods on a grid of
+    // more (a 2-D method on video sees (h, w) and not t); the flat patch index for 1-coordinate methods (a 1-D
+    // encoding on a raster scan: a sequence baseline).
+    const c = this.encoding.coordinates;
     const ids = this.encoding.positionIds({
       batchSize: B,
       seqLen: T,
       rng: input.rng,
       training: input.training,
-      taskPositionIds: this.encoding.coordinates === k ? input.positionIds : rasterIds(B, T),
+      taskPositionIds:
+        c === k ? input.positionIds : c === 1 ? rasterIds(B, T) : lastCoordinates(input.positionIds, k, c),
     });
     let x = reshape(linear(tensor(patches, [B * T, patchDim]), this.patchEmbedding), [B, T, D]);
     const positional = this.encoding.embedding(ids, B, T); // (a)
@@ -212,6 +215,14 @@ class VisionModel implements VisionTransformer {
 /** 0..T-1 per example: the raster order of the patches (row-major), for encodings that read one coordinate. */
 function rasterIds(batchSize: number, seqLen: number): Float64Array {
   return Float64Array.from({ length: batchSize * seqLen }, (_, i) => i % seqLen);
+}
+
+/** The last c of the k coordinates of every position: [N, k] -> [N, c]. */
+function lastCoordinates(ids: Float64Array, k: number, c: number): Float64Array {
+  const n = ids.length / k;
+  const out = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) out.set(ids.subarray(i * k + k - c, (i + 1) * k), i * c);
+  return out;
 }
 
 /** Builds the patch encoder from a (partial) config, validated; initial values drawn from `rng`. */

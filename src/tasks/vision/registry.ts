@@ -3,6 +3,7 @@
  * valid keys). `createVisionTask("shapes", { patchSize: 4 })`.
  */
 import { checkKnownKeys, checkObject, PosencConfigError } from "../../util/validation.js";
+import { frameOrderTask } from "./frame-order.js";
 import { shapesTask } from "./shapes.js";
 import { spatialRelationTask } from "./spatial-relation.js";
 import { tableLookupTask } from "./table-lookup.js";
@@ -19,6 +20,7 @@ export const VISION_TASK_REGISTRY: readonly VisionTaskEntry[] = [
   { id: "shapes", paramKeys: ["patchSize", "noise"], factory: shapesTask },
   { id: "spatial_relation", paramKeys: ["patchSize"], factory: spatialRelationTask },
   { id: "table_lookup", paramKeys: ["numValues", "mode"], factory: tableLookupTask },
+  { id: "frame_order", paramKeys: ["frames", "patchSize"], factory: frameOrderTask },
 ];
 
 export function visionTaskIds(): string[] {

@@ -68,6 +68,22 @@ function classifyLookup(patches: Float32Array, grid: number, dim: number, mode: 
   return -1;
 }
 
+/** The marker's cell in each frame, then the sign of its steps. */
+function classifyMotion(patches: Float32Array, grid: number, dim: number, frames: number): number {
+  const at: [number, number][] = [];
+  for (let t = 0; t < frames; t++)
+    for (let i = 0; i < grid * grid; i++)
+      if (
+        patches.subarray((t * grid * grid + i) * dim, (t * grid * grid + i + 1) * dim).every((v) => v === 1)
+      )
+        at.push([Math.floor(i / grid), i % grid]);
+  expect(at).toHaveLength(frames);
+  const [dr, dc] = [at[1]![0] - at[0]![0], at[1]![1] - at[0]![1]];
+  for (let t = 1; t < frames; t++)
+    expect([at[t]![0] - at[t - 1]![0], at[t]![1] - at[t - 1]![1]]).toEqual([dr, dc]);
+  return dc === 1 ? 0 : dc === -1 ? 1 : dr === 1 ? 2 : 3;
+}
+
 const CHECKERS: [
   string,
   Record<string, unknown>,
@@ -78,11 +94,13 @@ const CHECKERS: [
   ["spatial_relation", {}, (t, p, g) => classifyRelation(p, g, t.patchDim)],
   ["table_lookup", {}, (t, p, g) => classifyLookup(p, g, t.patchDim, "row")],
   ["table_lookup", { mode: "column", numValues: 5 }, (t, p, g) => classifyLookup(p, g, t.patchDim, "column")],
+  ["frame_order", {}, (t, p, g) => classifyMotion(p, g, t.patchDim, t.frames)],
+  ["frame_order", { frames: 2, patchSize: 1 }, (t, p, g) => classifyMotion(p, g, t.patchDim, t.frames)],
 ];
 
 describe("2-D tasks", () => {
   it("registry: every task, unknown ids and keys refused in one line", () => {
-    expect(visionTaskIds()).toEqual(["shapes", "spatial_relation", "table_lookup"]);
+    expect(visionTaskIds()).toEqual(["shapes", "spatial_relation", "table_lookup", "frame_order"]);
     expect(() => createVisionTask("mnist")).toThrow(/Invalid task\.id: expected one of shapes/);
     expect(() => createVisionTask("shapes", { size: 3 })).toThrow(PosencConfigError);
     expect(() => createVisionTask("table_lookup", { mode: "diagonal" })).toThrow(/table_lookup\.mode/);
@@ -97,15 +115,16 @@ describe("2-D tasks", () => {
         const rng = new Rng(100 + grid);
         for (let n = 0; n < 60; n++) {
           const { patches, label } = task.sampleExample(rng, grid);
-          expect(patches).toHaveLength(grid * grid * task.patchDim);
+          expect(patches).toHaveLength(task.frames * grid * grid * task.patchDim);
           expect(check(task, patches, grid), `grid ${grid} example ${n}`).toBe(label);
           counts[label]++;
         }
       }
       // Every class occurs (roughly balanced: at least half its fair share of 420 examples).
       for (const c of counts) expect(c).toBeGreaterThan(420 / task.classes.length / 2);
-      const small = task.sample(new Rng(1), 4, 2);
-      expect(small.seqLen).toBe(4);
+      const small = task.sample(new Rng(1), 4, task.minGrid);
+      expect(small.seqLen).toBe(task.frames * task.minGrid ** 2);
+      expect(small.positionIds).toHaveLength(4 * small.seqLen * task.coordinates);
     },
   );
 
