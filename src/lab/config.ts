@@ -217,16 +217,7 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
       getEncoding(ref.id, `${path}.id`);
     });
   });
-  const labels = config.encodings.map(encodingLabel);
-  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
-  if (duplicate !== undefined) {
-    throw new PosencConfigError(
-      "conflict",
-      "encodings",
-      duplicate,
-      "distinct ids or labels for every encoding",
-    );
-  }
+  checkDistinctLabels(config.encodings);
   if (config.model.dModel % config.model.numHeads !== 0) {
     throw new PosencConfigError(
       "conflict",
@@ -267,6 +258,21 @@ export function encodingLabel(choice: EncodingChoice): string {
 /** The registry encodings of a choice, in order (one for a plain id). */
 export function stackOf(choice: EncodingChoice): { id: string; params: Record<string, unknown> }[] {
   return choice.stack ?? [{ id: choice.id ?? "", params: choice.params ?? {} }];
+}
+
+/** The encodings' labels (reports key on them), each distinct; a repeated one is a conflict naming it. */
+export function checkDistinctLabels(encodings: readonly EncodingChoice[]): string[] {
+  const labels = encodings.map(encodingLabel);
+  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
+  if (duplicate !== undefined) {
+    throw new PosencConfigError(
+      "conflict",
+      "encodings",
+      duplicate,
+      "distinct ids or labels for every encoding",
+    );
+  }
+  return labels;
 }
 
 /** Peak, floor, warmup and decay of the engine's `learningRateAt` for a training config. */

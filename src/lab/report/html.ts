@@ -31,7 +31,8 @@ export function markdownTableToHtml(markdown: string): string {
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows}\n</tbody>\n</table>`;
 }
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
+/** The reports' stylesheet (also the vision report's). */
+export const REPORT_STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}pre{background:#f7f7f7;padding:1rem;overflow:auto;font-size:.8rem}
 figure{margin:1.5rem 0;width:100%}figure svg{display:block;width:100%;height:auto}.note{color:#555}`;
@@ -63,7 +64,7 @@ export function renderHtml(file: ResultsFile): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(file.name)}: length generalization on ${escapeXml(c.task.id)}</title>
-<style>${STYLE}</style>
+<style>${REPORT_STYLE}</style>
 </head>
 <body>
 <h1>${escapeXml(file.name)}: length generalization on <code>${escapeXml(c.task.id)}</code></h1>

@@ -18,7 +18,7 @@ import { createVisionTransformer } from "../../model/vision.js";
 import { createVisionTask } from "../../tasks/vision/registry.js";
 import { Rng } from "../../util/rng.js";
 import { PosencConfigError } from "../../util/validation.js";
-import { encodingChoice, encodingLabel, modelSection, stackOf } from "../config.js";
+import { checkDistinctLabels, encodingChoice, modelSection, stackOf } from "../config.js";
 import { zodIssueToConfigError } from "../zod-issues.js";
 
 const int = (min: number, max: number, what: string) =>
@@ -93,16 +93,7 @@ export function parseVisionConfig(input: unknown): VisionExperimentConfig {
       `a multiple of model.numHeads (${config.model.numHeads})`,
     );
   }
-  const labels = config.encodings.map(encodingLabel);
-  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
-  if (duplicate !== undefined) {
-    throw new PosencConfigError(
-      "conflict",
-      "encodings",
-      duplicate,
-      "distinct ids or labels for every encoding",
-    );
-  }
+  const labels = checkDistinctLabels(config.encodings);
   config.encodings.forEach((_, i) => {
     try {
       const model = createVisionTransformer(visionModelConfig(config, i), new Rng(0));

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { encodingLabel } from "../config.js";
 import { writeFileAtomic } from "../files.js";
-import { markdownTableToHtml } from "../report/html.js";
+import { markdownTableToHtml, REPORT_STYLE } from "../report/html.js";
 import { formatStat, seedStat } from "../report/summary.js";
 import { escapeXml, renderCurveChart } from "../report/svg.js";
 import type { VisionResults } from "./run.js";
@@ -109,10 +109,7 @@ export function renderVisionHtml(file: VisionResults): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
-th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}pre{background:#f7f7f7;padding:1rem;overflow:auto;font-size:.8rem}
-figure{margin:1.5rem 0}figure svg{display:block;width:100%;height:auto}.note{color:#555}</style>
+<style>${REPORT_STYLE}</style>
 </head>
 <body>
 <h1>${escapeXml(title)}</h1>

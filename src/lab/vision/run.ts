@@ -28,6 +28,7 @@ import type { Rng } from "../../util/rng.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { encodingLabel } from "../config.js";
 import { readInputJson, writeFileAtomic } from "../files.js";
+import type { RunSummary } from "../results.js";
 import { STREAM, streamRng } from "../seeds.js";
 import { type VisionExperimentConfig, visionModelConfig } from "./config.js";
 
@@ -42,14 +43,8 @@ export interface VisionRow {
   samples: number;
 }
 
-export interface VisionRunSummary {
-  encoding: string;
-  seed: number;
-  steps: number;
-  finalLoss: number;
-  trainSeconds: number;
-  /** Patches (tokens) per second of training. */
-  tokensPerSecond: number;
+/** A run's facts: the lab's (tokens are patches) and its parameter count. */
+export interface VisionRunSummary extends RunSummary {
   parameters: number;
 }
 
