@@ -21,6 +21,7 @@ export { type MatmulOptions, matmul } from "./ops/matmul.js";
 export { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./ops/movement.js";
 export * from "./ops/nn.js";
 export { type Axes, cumsum, max, mean, sum } from "./ops/reduce.js";
+export { depthwiseConv2d, matrixExp } from "./ops/spatial.js";
 export {
   Adam,
   type AdamConfig,
