@@ -23,7 +23,9 @@ describe("encoding registry", () => {
       const encoding = spec.create({});
       expect(encoding.id).toBe(spec.id);
       for (const slot of spec.slots) {
-        if (slot === "contextual") continue; // trainable only
+        // trainable only: (e), (f), (g)
+        if (slot === "contextual" || slot === "layerInput" || slot === "transformValues") continue;
+        if (slot === "transformOutput") continue;
         expect(typeof encoding[slot], `${spec.id}.${slot}`).toBe("function");
       }
       // The resolved params are exactly the schema's keys.

@@ -7,11 +7,16 @@
  *   ids   = positionIds?.(...)           (b) position ids; without the hook: the task's ids if it supplies them,
  *                                            else 0..T-1 for every example
  *   x     = tokens + embedding?.(ids)    (a)
- *   per layer (h = the attention sublayer's input):
+ *   per layer:
+ *              x = layerInput?.(x, ids, layer)                                        (f) replaces the block's input
+ *              (h = ln1(x), the attention sublayer's input; v = h Wv + bv split into heads)
  *              q, k = transformQK?.(q, k, ids, layer)                                 (c)
  *              bias = attentionBias?.(ids, B, T, layer)                               (d)
  *              q, k, bias', scores? = contentAttention?.({ x: h, q, k, ids, layer })  (e)
  *              logits = (scores ?? q k^T / sqrt(Dh)) + bias + bias' (+ causal mask)
+ *              v = transformValues?.(v, ids, layer)                                   (g) before attention
+ *              o = softmax(logits) v
+ *              o = transformOutput?.(o, ids, layer)                                   (g) before heads are merged
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
  * [B, T, k] (float64: fractional and very large ids are allowed), k the coordinates per position the spec declares
  * (`positionCoordinates`, default 1: [B, T]; 2-D/3-D positions and segment/token id schemes read more).
@@ -83,6 +88,21 @@ export interface TrainableEncoding {
    * transforms between q and k: PaTH's q_i^T (prod H) k_j). Biases from (d) and the causal mask still apply.
    */
   contentAttention?(input: ContentAttentionInput): ContentAttentionOutput;
+  /**
+   * (f) Layer input (CPVT's conditional encoding, CPE/PEG): x [B, T, D] -> x' [B, T, D], which replaces the input of
+   * block `layer` before its attention sublayer (x' then also feeds that block's residual). Return x unchanged at
+   * layers the encoding does not touch.
+   */
+  layerInput?(x: Tensor, positionIds: Float64Array, layer: number): Tensor;
+  /**
+   * (g) Values (GTA): v [B, H, T, Dh] -> v' [B, H, T, Dh] before attention weights them, at layer `layer`.
+   */
+  transformValues?(v: Tensor, positionIds: Float64Array, layer: number): Tensor;
+  /**
+   * (g) Attention output (GTA): o [B, H, T, Dh] -> o' [B, H, T, Dh] after attention, before the heads are merged
+   * and projected by Wo.
+   */
+  transformOutput?(o: Tensor, positionIds: Float64Array, layer: number): Tensor;
 }
 
 export interface ContentAttentionInput {
@@ -117,6 +137,9 @@ export const TRAINABLE_HOOKS = [
   "transformQK",
   "attentionBias",
   "contentAttention",
+  "layerInput",
+  "transformValues",
+  "transformOutput",
 ] as const;
 export type TrainableHook = (typeof TRAINABLE_HOOKS)[number];
 

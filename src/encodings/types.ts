@@ -11,6 +11,9 @@
  *   (d) attentionBias  add a bias to the attention logits            (ALiBi, T5, Kerple, FIRE)
  *   (e) contextual     content-aware: from the layer input, q, k and its own parameters, new q and k, a bias,
  *                      or the scores themselves (multiplicative)   (CoPE; trainable only, see trainable.ts)
+ *   (f) layerInput     replace a block's input x [B, T, D]          (CPE/PEG; trainable only)
+ *   (g) transformValues / transformOutput: values before attention, its output before the heads are merged
+ *                                                                    (GTA; trainable only)
  * A spec declares its parameter schema (values typed from it: `defineEncoding`), the parameters the model fills
  * (`modelParams`), and how many coordinates each position id has (`positionCoordinates`, default 1).
  * Adding a method: its file here, one registry line, its tests (docs/encodings.md is regenerated).
@@ -35,7 +38,15 @@ export type EncodingFamily =
   | "position-ids"
   | "analysis";
 
-export type HookSlot = "embedding" | "positionIds" | "transformQK" | "attentionBias" | "contextual";
+export type HookSlot =
+  | "embedding"
+  | "positionIds"
+  | "transformQK"
+  | "attentionBias"
+  | "contextual"
+  | "layerInput"
+  | "transformValues"
+  | "transformOutput";
 
 export interface PaperRef {
   title: string;
