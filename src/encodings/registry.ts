@@ -9,6 +9,7 @@ import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
+import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
@@ -79,6 +80,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedLearnedSpec,
   randomizedT5Spec,
   randomizedAlibiSpec,
+  // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
+  cpeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
