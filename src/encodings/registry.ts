@@ -13,6 +13,7 @@ import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { learnableFourierSpec } from "./learnable-fourier.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
@@ -82,6 +83,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedAlibiSpec,
   // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
   cpeSpec,
+  learnableFourierSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
