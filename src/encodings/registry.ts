@@ -12,6 +12,7 @@ import { copeSpec } from "./cope.js";
 import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnableFourierSpec } from "./learnable-fourier.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
@@ -84,6 +85,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
   cpeSpec,
   learnableFourierSpec,
+  irpeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
