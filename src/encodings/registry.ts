@@ -8,6 +8,7 @@ import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
+import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
 import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
@@ -86,6 +87,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   cpeSpec,
   learnableFourierSpec,
   irpeSpec,
+  comropeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];

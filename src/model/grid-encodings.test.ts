@@ -50,6 +50,8 @@ describe("2-D position methods in the transformer ([B, T, 2] task ids)", () => {
     { id: "learnable-fourier", param: "learnable-fourier.wr" },
     { id: "irpe", param: "irpe.layer0.product", zeroInit: true },
     { id: "irpe", param: "irpe.layer0.rows", params: { mode: "bias", method: "cross" }, zeroInit: true },
+    { id: "comrope", param: "comrope.layer0.p" },
+    { id: "comrope", param: "comrope.layer0.lambda", params: { variant: "ld", blockSize: 2 } },
   ];
   for (const c of cases) {
     it(`${c.id} ${JSON.stringify(c.params ?? {})}: gradients reach ${c.param}, and other ids give another loss`, () => {
