@@ -13,6 +13,7 @@ import { copeSpec } from "./cope.js";
 import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { gtaSpec } from "./gta.js";
 import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnableFourierSpec } from "./learnable-fourier.js";
@@ -88,6 +89,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   learnableFourierSpec,
   irpeSpec,
   comropeSpec,
+  gtaSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
