@@ -1,6 +1,6 @@
 /**
  * Conditional position encoding (CPE) through a position encoding generator (PEG), from "Conditional Positional
- * Encodings for Vision Transformers" (Chu, Tian, Zhang, Wang, Shen, 2021), arXiv:2102.10882. The official PEG is
+ * Encodings for Vision Transformers" (Chu et al., ICLR 2023), arXiv:2102.10882. The official PEG is
  * `PosCNN` in Meituan-AutoML/Twins (gvt.py; CPVT's own repository holds only a README), copied into timm's twins.py.
  *
  *   PEG(X) = X + DWConv_KxK(X laid out on its (row, column) grid),   zero padding K // 2, stride 1, bias

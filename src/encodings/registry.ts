@@ -41,6 +41,7 @@ import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
+import { twoDTpeSpec } from "./two-d-tpe.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
@@ -90,6 +91,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   irpeSpec,
   comropeSpec,
   gtaSpec,
+  twoDTpeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
