@@ -20,6 +20,7 @@ import { learnableFourierSpec } from "./learnable-fourier.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
+import { loopeSpec } from "./loope.js";
 import { msPoeSpec } from "./ms-poe.js";
 import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
@@ -92,6 +93,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   comropeSpec,
   gtaSpec,
   twoDTpeSpec,
+  loopeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];

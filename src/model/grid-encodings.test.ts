@@ -51,6 +51,7 @@ describe("2-D position methods in the transformer ([B, T, 2] task ids)", () => {
     { id: "irpe", param: "irpe.layer0.product", zeroInit: true },
     { id: "irpe", param: "irpe.layer0.rows", params: { mode: "bias", method: "cross" }, zeroInit: true },
     { id: "comrope", param: "comrope.layer0.p" },
+    { id: "loope", param: "loope.offsets" },
     { id: "comrope", param: "comrope.layer0.lambda", params: { variant: "ld", blockSize: 2 } },
   ];
   for (const c of cases) {
