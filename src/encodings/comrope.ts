@@ -20,6 +20,7 @@
  * attention modules.
  */
 import {
+  expmSmall,
   matmul,
   matrixExp,
   mul,
@@ -31,7 +32,6 @@ import {
   type Tensor,
   tensor,
 } from "../engine/index.js";
-import { expmSmall } from "../engine/kernels/expm.js";
 import { PosencConfigError } from "../util/validation.js";
 import { type ModelDims, PerForward, type TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";

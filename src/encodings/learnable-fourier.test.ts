@@ -3,8 +3,8 @@ import { tidy } from "../engine/index.js";
 import { gradCheck, randomInput } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
 import {
+  learnableFourier2dSpec,
   learnableFourierEmbedding,
-  learnableFourierSpec,
   learnableFourierTensor,
 } from "./learnable-fourier.js";
 
@@ -20,8 +20,8 @@ describe("learnable-fourier (transformer form)", () => {
   });
 
   it("the trainable embedding equals the framework-free form at each example's (row, column)", () => {
-    const enc = learnableFourierSpec.trainable!(
-      learnableFourierSpec.create({ features: 3, hidden: 5 }).params as never,
+    const enc = learnableFourier2dSpec.trainable!(
+      learnableFourier2dSpec.create({ features: 3, hidden: 5 }).params as never,
       DIMS,
       new Rng(2),
     );
@@ -34,7 +34,7 @@ describe("learnable-fourier (transformer form)", () => {
     });
     // The framework-free spec reads the same weights concatenated.
     const flat = [wr!, w1!, b1!, w2!, b2!].flat();
-    const free = learnableFourierSpec.create({ features: 3, hidden: 5, weights: flat }).embedding!(ids, 4);
+    const free = learnableFourier2dSpec.create({ features: 3, hidden: 5, weights: flat }).embedding!(ids, 4);
     free.forEach((v, n) => {
       expect(v).toBeCloseTo(want[n]!, 5);
     });
@@ -59,7 +59,7 @@ describe("learnable-fourier (transformer form)", () => {
 
   it("rejects framework-free weights of the wrong size, naming the count", () => {
     expect(() =>
-      learnableFourierSpec.create({ features: 1, hidden: 1, weights: [1, 2, 3] }).embedding!([0, 0], 1),
+      learnableFourier2dSpec.create({ features: 1, hidden: 1, weights: [1, 2, 3] }).embedding!([0, 0], 1),
     ).toThrow(/learnable-fourier\.weights.*7 values/);
   });
 });

@@ -135,7 +135,7 @@ function splitWeights(
   return { wr: wr!, w1: w1!, b1: b1!, w2: w2!, b2: b2! };
 }
 
-export const learnableFourierSpec = defineEncoding({
+export const learnableFourier2dSpec = defineEncoding({
   id: "learnable-fourier",
   name: "Learnable Fourier features (2-D, with MLP)",
   family: "absolute",

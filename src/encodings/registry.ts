@@ -16,7 +16,7 @@ import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { gtaSpec } from "./gta.js";
 import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
-import { learnableFourierSpec } from "./learnable-fourier.js";
+import { learnableFourier2dSpec } from "./learnable-fourier.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
@@ -88,7 +88,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedAlibiSpec,
   // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
   cpeSpec,
-  learnableFourierSpec,
+  learnableFourier2dSpec,
   irpeSpec,
   comropeSpec,
   gtaSpec,

@@ -10,6 +10,7 @@ export {
   uniformParameter,
   xavierUniform,
 } from "./init.js";
+export { expmSmall } from "./kernels/expm.js";
 export { type Kernels, kernels, referenceKernels, resetKernels, setKernels } from "./kernels/index.js";
 export type { MatmulKernel, MatmulShape } from "./kernels/types.js";
 export { memoryStats } from "./memory.js";
