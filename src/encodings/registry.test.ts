@@ -23,7 +23,7 @@ describe("encoding registry", () => {
       const encoding = spec.create({});
       expect(encoding.id).toBe(spec.id);
       for (const slot of spec.slots) {
-        // trainable only: (e), (f), (g)
+        // Trainable only: the content-aware slot and the layer-input / value slots.
         if (slot === "contextual" || slot === "layerInput" || slot === "transformValues") continue;
         if (slot === "transformOutput") continue;
         expect(typeof encoding[slot], `${spec.id}.${slot}`).toBe("function");

@@ -1,11 +1,12 @@
 /**
  * One pre-norm transformer block (GPT-2 / nanoGPT order, no dropout):
+ *   x = (f) layerInput(x)                       (identity unless an encoding fills the slot: CPE/PEG)
  *   x = x + attn(ln1(x))
  *   x = x + mlp(ln2(x)),   mlp(h) = W2 gelu(W1 h + b1) + b2,  hidden = mlpRatio * dModel
  * Attention: q, k, v = h Wq + bq, h Wk + bk, h Wv + bv split into H heads of Dh = dModel / H channels;
  * (c) q, k = transformQK(q, k); (e) may replace q, k from the input h; scores = q k^T / sqrt(Dh) (or the scores a
  * content-aware encoding computes) + (d) + (e) bias, causal mask for a decoder;
- * out = softmax(scores) v, heads concatenated, then Wo + bo.
+ * out = (g) transformOutput(softmax(scores) (g) transformValues(v)), heads concatenated, then Wo + bo.
  *
  * Init: linear weights and biases U(-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's nn.Linear default (what the
  * calibration's model used); LayerNorm weight 1, bias 0.
@@ -113,6 +114,7 @@ export class Block {
 
   /** x (B, T, D) -> (B, T, D). */
   forward(x: Tensor, encoding: ModelEncoding, ids: Float64Array): Tensor {
+    x = encoding.layerInput(x, ids, this.index); // (f)
     x = add(x, this.attention(layerNorm(x, this.ln1.weight, this.ln1.bias, this.shape.eps), encoding, ids));
     return add(x, this.mlp(layerNorm(x, this.ln2.weight, this.ln2.bias, this.shape.eps)));
   }
@@ -124,12 +126,13 @@ export class Block {
     const flat = reshape(h, [B * T, D]);
     const heads = (layer: Linear) => splitHeads(reshape(linear(flat, layer), [B, T, D]), 1, H)[0]; // (B, H, T, Dh)
     const rotated = encoding.transformQK(heads(this.query), heads(this.key), ids, this.index); // (c)
-    const v = heads(this.value);
+    const v = encoding.transformValues(heads(this.value), ids, this.index); // (g)
     // (d) + (e): bias (.., H, T, T); content-aware q, k, or scores that replace scale * q k^T.
     const { q, k, bias, scores } = encoding.attentionTerms(h, rotated.q, rotated.k, ids, this.index);
-    const out = scores
+    const attended = scores
       ? scoredAttention(scores, v, bias, this.shape.causal)
       : attention(q, k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
+    const out = encoding.transformOutput(attended, ids, this.index); // (g)
     const merged = reshape(mergeHeads(out), [B * T, D]); // (B*T, D)
     return reshape(linear(merged, this.output), [B, T, D]);
   }

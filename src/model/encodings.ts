@@ -51,6 +51,12 @@ export interface ModelEncoding {
     ids: Float64Array,
     layer: number,
   ): { q: Tensor; k: Tensor; bias: Tensor | null; scores: Tensor | null };
+  /** (f) the block's input x [B, T, D]; identity when no encoding fills the slot. */
+  layerInput(x: Tensor, ids: Float64Array, layer: number): Tensor;
+  /** (g) values v [B, H, T, Dh] before attention; identity when unused. */
+  transformValues(v: Tensor, ids: Float64Array, layer: number): Tensor;
+  /** (g) attention output o [B, H, T, Dh] before the heads are merged; identity when unused. */
+  transformOutput(o: Tensor, ids: Float64Array, layer: number): Tensor;
 }
 
 /**
@@ -144,6 +150,9 @@ export function createModelEncoding(
   const transform = owner.get("transformQK");
   const bias = owner.get("attentionBias");
   const content = owner.get("contentAttention");
+  const input = owner.get("layerInput");
+  const values = owner.get("transformValues");
+  const output = owner.get("transformOutput");
   return {
     ids: encodings.map((e) => e.id),
     coordinates,
@@ -179,5 +188,8 @@ export function createModelEncoding(
         scores: out.scores ?? null,
       };
     },
+    layerInput: (x, ids, layer) => input?.layerInput?.(x, ids, layer) ?? x,
+    transformValues: (v, ids, layer) => values?.transformValues?.(v, ids, layer) ?? v,
+    transformOutput: (o, ids, layer) => output?.transformOutput?.(o, ids, layer) ?? o,
   };
 }

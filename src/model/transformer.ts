@@ -1,8 +1,8 @@
 /**
  * A small transformer with pluggable positional encodings: causal decoder or bidirectional encoder, pre-norm
- * (LayerNorm), GELU MLP, untied output head, no dropout. Encodings plug in only through the five hook slots of
+ * (LayerNorm), GELU MLP, untied output head, no dropout. Encodings plug in only through the hook slots of
  * src/encodings/trainable.ts: (a) embedding, (b) position ids, (c) q/k transform, (d) attention bias,
- * (e) contextual bias.
+ * (e) contextual bias, (f) layer input, (g) values and attention output.
  *
  * API (everything a training loop needs):
  *   const model = createTransformer({ vocabSize: 20, encoding: { id: "rope" } }, new Rng(seed));
