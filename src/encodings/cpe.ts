@@ -13,7 +13,8 @@
  * Layout: position ids are [B, T, 2] (row, column) integers, one token per cell; a cell with no token (a ragged or
  * smaller grid in a batch) reads as zero, the same as the padding. The class token of CPVT bypasses the PEG there;
  * here every token is on the grid (a task with a class token gives it a cell of its own or uses no PEG).
- * Trainable form: slot (f) layerInput; the framework-free form is `conditionalPositionEncoding` over plain numbers.
+ * Trainable form: slot (f) layerInput, in a bidirectional encoder only (a decoder is refused: the kernel would read
+ * later tokens); the framework-free form is `conditionalPositionEncoding` over plain numbers.
  */
 import {
   add,
@@ -148,6 +149,14 @@ export const cpeSpec = defineEncoding({
   },
   trainable(p, dims, rng, path = "cpe"): TrainableEncoding {
     checkKernel(path, p.kernelSize);
+    if (dims.causal) {
+      throw new PosencConfigError(
+        "invalid_value",
+        `${path.replace(/\.params$/, "")}.id`,
+        "cpe",
+        "an encoding for a bidirectional encoder (the convolution reads the neighbours on every side, later tokens too)",
+      );
+    }
     if (p.layer >= dims.numLayers) {
       throw new PosencConfigError(
         "out_of_range",

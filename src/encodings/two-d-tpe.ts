@@ -15,8 +15,9 @@
  * Trainable form over the model's hooks: (e) returns the row-major branch's q, k (the model's attention then computes
  * o^r, with its causal mask in token order: tokens must come row-major, which the ids are checked against in a
  * decoder) and keeps the column-major q, k and the router weights; (g) transformValues keeps v; (g)
- * transformOutput computes o^c (a column-major causal mask as a bias in a decoder) and returns the mixture. The
- * three hooks run in that order within one layer (the model's contract), so the kept tensors are the layer's own.
+ * transformOutput computes o^c (a column-major causal mask as a bias in a decoder) and returns the mixture. (e) and
+ * (g) values run in either order before (g) output within one layer (the model's contract), so the kept tensors are
+ * the layer's own; the output hook clears them.
  */
 import {
   add,
@@ -193,6 +194,7 @@ export const twoDTpeSpec = defineEncoding({
         const [B, , T] = q.shape as [number, number, number, number];
         const [rowCos, rowSin, colCos, colSin, mask] = prepared(positionIds, B, T) as Tensor[];
         kept[layer] = {
+          ...kept[layer],
           qc: rotateAt(q, colCos!, colSin!),
           kc: rotateAt(k, colCos!, colSin!),
           weights: tpeRouter(x, w.w1, w.w2, w.w3, H),

@@ -46,12 +46,17 @@ describe("2-D position methods in the transformer ([B, T, 2] task ids)", () => {
     params?: Record<string, unknown>;
     layers?: number;
     zeroInit?: boolean;
+    /** Ids that only scale the grid keep its traversal ranks: the same loss. */
+    sameRanks?: boolean;
   }[] = [
     { id: "learnable-fourier", param: "learnable-fourier.wr" },
     { id: "irpe", param: "irpe.layer0.product", zeroInit: true },
     { id: "irpe", param: "irpe.layer0.rows", params: { mode: "bias", method: "cross" }, zeroInit: true },
     { id: "comrope", param: "comrope.layer0.p" },
     { id: "loope", param: "loope.offsets" },
+    { id: "cpe", param: "cpe.weight", layers: 2 },
+    { id: "cpe", param: "cpe.bias", params: { layer: 0 } },
+    { id: "2d-tpe", param: "2d-tpe.layer0.gate3", sameRanks: true },
     { id: "comrope", param: "comrope.layer0.lambda", params: { variant: "ld", blockSize: 2 } },
   ];
   for (const c of cases) {
@@ -59,9 +64,20 @@ describe("2-D position methods in the transformer ([B, T, 2] task ids)", () => {
       const a = lossAt(c.id, [...grid, ...grid], c.params, c.layers);
       expect(Number.isFinite(a.loss)).toBe(true);
       expect(a.gradOf(c.param)).toBeGreaterThan(0);
-      if (c.zeroInit) return;
+      if (c.zeroInit || c.sameRanks) return;
       const b = lossAt(c.id, [...grid, ...grid.map((v) => 2 * v)], c.params, c.layers);
       expect(b.loss).not.toBe(a.loss);
     });
   }
+});
+
+describe("GTA in the transformer: (e) q, k and (g) v, o", () => {
+  it("the loss is the same for every translation of the grid (GTA's outputs are relative), and differs for a rescaled grid", () => {
+    const shifted = grid.map((v, n) => v + (n % 2 === 0 ? 5 : 2));
+    const a = lossAt("gta", [...grid, ...grid], {}, 2);
+    const b = lossAt("gta", [...shifted, ...grid], {}, 2);
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+    const c = lossAt("gta", [...grid.map((v) => 3 * v), ...grid], {}, 2);
+    expect(Math.abs(c.loss - a.loss)).toBeGreaterThan(1e-4);
+  });
 });
