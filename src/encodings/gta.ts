@@ -16,10 +16,16 @@
  * the top pair by whole turns, which is the identity). No learned parameters.
  * Slots: q and k through (e) (the rotary slot (c) is held to 1-D rotary tables), v and o through (g).
  */
-import { mul, permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
+import { mul, type Tensor, tensor } from "../engine/index.js";
 import { PosencConfigError } from "../util/validation.js";
 import { checkGridIds } from "./grid-positions.js";
-import { type ModelDims, PerForward, RowTableCache, type TrainableEncoding } from "./trainable.js";
+import {
+  type ModelDims,
+  PerForward,
+  RowTableCache,
+  rotateByRowTables,
+  type TrainableEncoding,
+} from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
 
 /** Angles [T, P] (P = 2F pairs) of ids [T, 2]: pair 2f + a turns by 2 pi maxFreq x_a 2^(f + 1 - F). */
@@ -160,13 +166,9 @@ export const gtaSpec = defineEncoding({
       });
     /** x [B, H, T, Dh] rotated by rho (inverse: rho^T) at each example's ids. */
     const rotate = (x: Tensor, ids: Float64Array, inverse: boolean): Tensor => {
-      const [B, H, T, Dh] = x.shape as [number, number, number, number];
+      const [B, , T] = x.shape as [number, number, number, number];
       const [cos, sin, negSin] = tables(ids, B, T) as [Tensor, Tensor, Tensor];
-      const s = inverse ? negSin : sin;
-      if (cos.shape[0] === T) return rotatePairs(x, cos, s, { layout: "interleaved", axis: -2 });
-      const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
-      const rotated = rotatePairs(flat, cos, s, { layout: "interleaved", axis: -2 });
-      return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+      return rotateByRowTables(x, cos, inverse ? negSin : sin, "interleaved");
     };
     return {
       id: "gta",

@@ -284,11 +284,28 @@ function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["posi
 export type RotaryRole = "query" | "key";
 
 /**
+ * Rotates q/k/v-shaped x [B, H, T, Dh] by cos/sin tables along T: [T, P] shared by every example, or [B * T, P] one
+ * row per (example, token), for which x is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh] (an engine
+ * rotatePairs taking [B, T, P] tables would save the two permutes per tensor).
+ */
+export function rotateByRowTables(
+  x: Tensor,
+  cos: Tensor,
+  sin: Tensor,
+  layout: "half" | "interleaved",
+): Tensor {
+  const [B, H, T, Dh] = x.shape as [number, number, number, number];
+  if (cos.shape[0] === T) return rotatePairs(x, cos, sin, { layout, axis: -2 });
+  const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
+  const rotated = rotatePairs(flat, cos, sin, { layout, axis: -2 });
+  return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+}
+
+/**
  * (c) A rotary transform: per role, cos/sin tables built from the encoding's rotary form (its frequencies and
  * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs`. All examples
- * sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh]. Otherwise q is permuted to [H, B, T, Dh] and
- * viewed as [H, B*T, Dh], so one [B*T, P] table row serves each (example, token); an engine rotatePairs taking
- * [B, T, P] tables would save the two permutes per tensor. (rotary-probe.test.ts checks that these tables are what
+ * sharing ids: tables [T, P] along the T axis of q [B, H, T, Dh], otherwise one [B*T, P] row per (example, token)
+ * (`rotateByRowTables`). (rotary-probe.test.ts checks that these tables are what
  * the framework-free transformQK rotates with, by probing it with unit vectors.)
  */
 function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["transformQK"] {
@@ -315,7 +332,7 @@ function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): Trainab
   const caches = { query: rowTables("query"), key: rowTables("key") };
   const perForward = { query: new PerForward<Tensor[]>(), key: new PerForward<Tensor[]>() };
   const rotate = (x: Tensor, role: RotaryRole, ids: Float64Array): Tensor => {
-    const [B, H, T, Dh] = x.shape;
+    const [B, , T] = x.shape;
     checkPositionIds(encoding.id, ids, B, T);
     const { data, rows } = caches[role].get(ids, B, T);
     const [cos, sin] = perForward[role].get(ids, () => {
@@ -329,10 +346,7 @@ function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): Trainab
       }
       return [tensor(cosAll, [rows * T, P]), tensor(sinAll, [rows * T, P])];
     });
-    if (rows === 1) return rotatePairs(x, cos, sin, { layout, axis: -2 });
-    const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
-    const rotated = rotatePairs(flat, cos, sin, { layout, axis: -2 });
-    return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+    return rotateByRowTables(x, cos!, sin!, layout);
   };
   return (q, k, ids) => ({ q: rotate(q, "query", ids), k: rotate(k, "key", ids) });
 }

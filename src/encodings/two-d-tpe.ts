@@ -27,7 +27,6 @@ import {
   type Parameter,
   permute,
   reshape,
-  rotatePairs,
   sigmoid,
   slice,
   softmax,
@@ -38,7 +37,7 @@ import {
 import { PosencConfigError } from "../util/validation.js";
 import { checkGridIds, exampleIds, splitRowsCols } from "./grid-positions.js";
 import { ropeInverseFrequencies } from "./rope.js";
-import { PerForward, type TrainableEncoding } from "./trainable.js";
+import { PerForward, rotateByRowTables, type TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
 
 /** Row-major and column-major ranks [T] of one example's ids [T, 2] (ties by token index). */
@@ -74,16 +73,6 @@ function ropeTables(ranks: Int32Array[], headDim: number, base: number): [Tensor
     }
   });
   return [tensor(cos, [ranks.length * T, P]), tensor(sin, [ranks.length * T, P])];
-}
-
-/** x [B, H, T, Dh] rotated at per-example tables [B * T, P]. */
-function rotateAt(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const [B, H, T, Dh] = x.shape as [number, number, number, number];
-  const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
-  return permute(
-    reshape(rotatePairs(flat, cos, sin, { layout: "half", axis: -2 }), [H, B, T, Dh]),
-    [1, 0, 2, 3],
-  );
 }
 
 /** Causal mask of the column-major traversal as a bias [B, 1, T, T]: -1e9 where key j comes after query i. */
@@ -195,12 +184,15 @@ export const twoDTpeSpec = defineEncoding({
         const [rowCos, rowSin, colCos, colSin, mask] = prepared(positionIds, B, T) as Tensor[];
         kept[layer] = {
           ...kept[layer],
-          qc: rotateAt(q, colCos!, colSin!),
-          kc: rotateAt(k, colCos!, colSin!),
+          qc: rotateByRowTables(q, colCos!, colSin!, "half"),
+          kc: rotateByRowTables(k, colCos!, colSin!, "half"),
           weights: tpeRouter(x, w.w1, w.w2, w.w3, H),
           mask,
         };
-        return { q: rotateAt(q, rowCos!, rowSin!), k: rotateAt(k, rowCos!, rowSin!) };
+        return {
+          q: rotateByRowTables(q, rowCos!, rowSin!, "half"),
+          k: rotateByRowTables(k, rowCos!, rowSin!, "half"),
+        };
       },
       transformValues(v, _ids, layer) {
         kept[layer]!.v = v;
