@@ -24,6 +24,7 @@ import {
   PerForward,
   RowTableCache,
   rotateByRowTables,
+  splitCosSinRows,
   type TrainableEncoding,
 } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
@@ -153,13 +154,7 @@ export const gtaSpec = defineEncoding({
         checkGridIds("gta", ids, B, T);
         // The cache keys rows of T * 2 values: view the ids as [B, 2T].
         const { data, rows } = cache.get(ids, B, 2 * T);
-        const n = T * pairs;
-        const cos = new Float32Array(rows * n);
-        const sin = new Float32Array(rows * n);
-        for (let r = 0; r < rows; r++) {
-          cos.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
-          sin.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
-        }
+        const [cos, sin] = splitCosSinRows(data, rows, T * pairs);
         const cosT = tensor(cos, [rows * T, pairs]);
         const sinT = tensor(sin, [rows * T, pairs]);
         return [cosT, sinT, mul(sinT, -1)];

@@ -283,6 +283,17 @@ function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["posi
 
 export type RotaryRole = "query" | "key";
 
+/** Rows of `data` are [cos n | sin n] (n = T * P per row): all cos rows, then all sin rows, each [rows * n]. */
+export function splitCosSinRows(data: Float32Array, rows: number, n: number): [Float32Array, Float32Array] {
+  const cos = new Float32Array(rows * n);
+  const sin = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    cos.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
+    sin.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
+  }
+  return [cos, sin];
+}
+
 /**
  * Rotates q/k/v-shaped x [B, H, T, Dh] by cos/sin tables along T: [T, P] shared by every example, or [B * T, P] one
  * row per (example, token), for which x is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh] (an engine
@@ -336,14 +347,7 @@ function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): Trainab
     checkPositionIds(encoding.id, ids, B, T);
     const { data, rows } = caches[role].get(ids, B, T);
     const [cos, sin] = perForward[role].get(ids, () => {
-      // Rows of `data` are [cos T*P | sin T*P]; gather all cos rows, then all sin rows.
-      const n = T * P;
-      const cosAll = new Float32Array(rows * n);
-      const sinAll = new Float32Array(rows * n);
-      for (let r = 0; r < rows; r++) {
-        cosAll.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
-        sinAll.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
-      }
+      const [cosAll, sinAll] = splitCosSinRows(data, rows, T * P);
       return [tensor(cosAll, [rows * T, P]), tensor(sinAll, [rows * T, P])];
     });
     return rotateByRowTables(x, cos!, sin!, layout);
