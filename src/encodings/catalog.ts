@@ -20,6 +20,9 @@ const SLOT_NAMES: Record<string, string> = {
   transformQK: "(c) transform q/k",
   attentionBias: "(d) attention bias",
   contextual: "(e) contextual positions",
+  layerInput: "(f) layer input",
+  transformValues: "(g) transform values",
+  transformOutput: "(g) transform attention output",
 };
 
 function escapeCell(text: string): string {

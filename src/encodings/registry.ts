@@ -8,14 +8,20 @@ import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
+import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
+import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { gtaSpec } from "./gta.js";
+import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { learnableFourier2dSpec } from "./learnable-fourier.js";
 import { learned2dSpec } from "./learned-2d.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
+import { loopeSpec } from "./loope.js";
 import { msPoeSpec } from "./ms-poe.js";
 import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
@@ -38,6 +44,7 @@ import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
+import { twoDTpeSpec } from "./two-d-tpe.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
@@ -81,9 +88,16 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedLearnedSpec,
   randomizedT5Spec,
   randomizedAlibiSpec,
-  // 2-D positions (ids [B, T, 2] = (row, col))
+  // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
   rope2dSpec,
   learned2dSpec,
+  cpeSpec,
+  learnableFourier2dSpec,
+  irpeSpec,
+  comropeSpec,
+  gtaSpec,
+  twoDTpeSpec,
+  loopeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];

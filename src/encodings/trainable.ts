@@ -288,11 +288,40 @@ function fixedPositionIds(encoding: PositionalEncoding): TrainableEncoding["posi
 
 export type RotaryRole = "query" | "key";
 
+/** Rows of `data` are [cos n | sin n] (n = T * P per row): all cos rows, then all sin rows, each [rows * n]. */
+export function splitCosSinRows(data: Float32Array, rows: number, n: number): [Float32Array, Float32Array] {
+  const cos = new Float32Array(rows * n);
+  const sin = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    cos.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
+    sin.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
+  }
+  return [cos, sin];
+}
+
+/**
+ * Rotates q/k/v-shaped x [B, H, T, Dh] by cos/sin tables along T: [T, P] shared by every example, or [B * T, P] one
+ * row per (example, token), for which x is permuted to [H, B, T, Dh] and viewed as [H, B*T, Dh] (an engine
+ * rotatePairs taking [B, T, P] tables would save the two permutes per tensor).
+ */
+export function rotateByRowTables(
+  x: Tensor,
+  cos: Tensor,
+  sin: Tensor,
+  layout: "half" | "interleaved",
+): Tensor {
+  const [B, H, T, Dh] = x.shape as [number, number, number, number];
+  if (cos.shape[0] === T) return rotatePairs(x, cos, sin, { layout, axis: -2 });
+  const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
+  const rotated = rotatePairs(flat, cos, sin, { layout, axis: -2 });
+  return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+}
+
 /**
  * (c) A rotary transform: per role, cos/sin tables built from the encoding's rotary form (its frequencies and
  * attention factor, xPos's per-role scales) at each example's ids, applied with `rotatePairs` (see
- * rotaryFromTables). (rotary-probe.test.ts checks that these tables are what the framework-free transformQK rotates
- * with, by probing it with unit vectors.)
+ * rotaryFromTables). (rotary-probe.test.ts checks that these tables are what
+ * the framework-free transformQK rotates with, by probing it with unit vectors.)
  */
 function rotaryTransform(encoding: PositionalEncoding, dims: ModelDims): TrainableEncoding["transformQK"] {
   if (!encoding.transformQK) return undefined;
@@ -337,24 +366,14 @@ export function rotaryFromTables(
   const caches = { query: rowTables("query"), key: rowTables("key") };
   const perForward = { query: new PerForward<Tensor[]>(), key: new PerForward<Tensor[]>() };
   const rotate = (x: Tensor, role: RotaryRole, ids: Float64Array): Tensor => {
-    const [B, H, T, Dh] = x.shape;
+    const [B, , T] = x.shape;
     checkPositionIds(owner, ids, B, T * K);
     const { data, rows } = caches[role].get(ids, B, T * K);
     const [cos, sin] = perForward[role].get(ids, () => {
-      // Rows of `data` are [cos T*P | sin T*P]; gather all cos rows, then all sin rows.
-      const n = T * P;
-      const cosAll = new Float32Array(rows * n);
-      const sinAll = new Float32Array(rows * n);
-      for (let r = 0; r < rows; r++) {
-        cosAll.set(data.subarray(2 * r * n, 2 * r * n + n), r * n);
-        sinAll.set(data.subarray(2 * r * n + n, 2 * (r + 1) * n), r * n);
-      }
+      const [cosAll, sinAll] = splitCosSinRows(data, rows, T * P);
       return [tensor(cosAll, [rows * T, P]), tensor(sinAll, [rows * T, P])];
     });
-    if (rows === 1) return rotatePairs(x, cos, sin, { layout, axis: -2 });
-    const flat = reshape(permute(x, [1, 0, 2, 3]), [H, B * T, Dh]);
-    const rotated = rotatePairs(flat, cos, sin, { layout, axis: -2 });
-    return permute(reshape(rotated, [H, B, T, Dh]), [1, 0, 2, 3]);
+    return rotateByRowTables(x, cos!, sin!, layout);
   };
   return (q, k, ids) => ({ q: rotate(q, "query", ids), k: rotate(k, "key", ids) });
 }

@@ -10,6 +10,7 @@ export {
   uniformParameter,
   xavierUniform,
 } from "./init.js";
+export { expmSmall } from "./kernels/expm.js";
 export { type Kernels, kernels, referenceKernels, resetKernels, setKernels } from "./kernels/index.js";
 export type { MatmulKernel, MatmulShape } from "./kernels/types.js";
 export { memoryStats } from "./memory.js";
@@ -21,6 +22,7 @@ export { type MatmulOptions, matmul } from "./ops/matmul.js";
 export { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./ops/movement.js";
 export * from "./ops/nn.js";
 export { type Axes, cumsum, max, mean, sum } from "./ops/reduce.js";
+export { depthwiseConv2d, matrixExp } from "./ops/spatial.js";
 export {
   Adam,
   type AdamConfig,

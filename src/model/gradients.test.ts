@@ -31,13 +31,20 @@ function batch() {
   return { inputs, targets, mask, batchSize: B, seqLen: T, training: true };
 }
 
+/** Encoder methods (CPE's convolution reads later tokens) run bidirectional; the rest as causal decoders. */
+const ENCODER_ONLY = new Set(["cpe"]);
+const causalFor = (id: string) => !ENCODER_ONLY.has(id);
+
 /** Registry ids whose trainable form owns parameters (checked on a throwaway model). */
 const learned = encodingRegistry
   .filter((s) => s.trainable)
   .map((s) => s.id)
   .filter((id) => {
-    const model = createTransformer({ ...DIMS, encoding: { id, params: PARAMS[id] } }, new Rng(1));
-    const base = createTransformer({ ...DIMS, encoding: { id: "nope" } }, new Rng(1));
+    const model = createTransformer(
+      { ...DIMS, causal: causalFor(id), encoding: { id, params: PARAMS[id] } },
+      new Rng(1),
+    );
+    const base = createTransformer({ ...DIMS, causal: causalFor(id), encoding: { id: "nope" } }, new Rng(1));
     return model.parameters().length > base.parameters().length;
   });
 
@@ -57,9 +64,12 @@ describe("gradients of learned encodings inside the model (float64 finite differ
 
   it.each(learned)("%s", (id) => {
     withFloat64Storage(() => {
-      const model = createTransformer({ ...DIMS, encoding: { id, params: PARAMS[id] } }, new Rng(3));
-      const baseCount = createTransformer({ ...DIMS, encoding: { id: "nope" } }, new Rng(3)).parameters()
-        .length;
+      const causal = causalFor(id);
+      const model = createTransformer({ ...DIMS, causal, encoding: { id, params: PARAMS[id] } }, new Rng(3));
+      const baseCount = createTransformer(
+        { ...DIMS, causal, encoding: { id: "nope" } },
+        new Rng(3),
+      ).parameters().length;
       const own = model.parameters().slice(baseCount);
       const data = batch();
       // A fresh Rng per evaluation: randomized ids are the same in every forward pass.

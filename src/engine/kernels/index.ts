@@ -9,6 +9,7 @@
  */
 import { isFloat64Storage } from "../storage.js";
 import { attentionBackward, attentionForward } from "./attention.js";
+import { depthwiseConv2dBackward, depthwiseConv2dForward } from "./conv.js";
 import {
   affineBackward,
   affineForward,
@@ -22,6 +23,7 @@ import {
   whereBackward,
   whereForward,
 } from "./elementwise.js";
+import { matrixExpBackward, matrixExpForward } from "./expm.js";
 import { embeddingBackward, embeddingForward, lerpGatherBackward, lerpGatherForward } from "./gather.js";
 import { fillRows, headsToSlabs, slabsToHeads, sumRows } from "./heads.js";
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from "./layernorm.js";
@@ -77,6 +79,10 @@ export const referenceKernels = Object.freeze({
   embeddingBackward,
   lerpGatherForward,
   lerpGatherBackward,
+  depthwiseConv2dForward,
+  depthwiseConv2dBackward,
+  matrixExpForward,
+  matrixExpBackward,
   headsToSlabs,
   slabsToHeads,
   fillRows,
