@@ -15,6 +15,7 @@ import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
+import { mropeSpec } from "./mrope.js";
 import { msPoeSpec } from "./ms-poe.js";
 import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
@@ -49,6 +50,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ropeSpec,
   pRopeSpec,
   xposSpec,
+  // multimodal rotary: position ids (t, h, w)
+  mropeSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
