@@ -181,3 +181,72 @@ export function mropeRopeIndex(input: MropeIndexInput): MropeIndex {
   }
   return { positionIds: ids, ropeDeltas: deltas };
 }
+
+/** One part of a described multimodal sequence: text tokens, or an image / video of grid [t, h, w]. */
+export type MropeSegment =
+  | { kind: "text"; length: number }
+  | { kind: "image" | "video"; grid: readonly [number, number, number] };
+
+/** What each token of a built sequence is. */
+export type MropeTokenKind = "text" | "vision_start" | "image" | "video" | "vision_end";
+
+/**
+ * The token row of a described sequence as Qwen2-VL's chat template lays it out: text tokens as given; each image
+ * or video as <|vision_start|>, its t * h * w / m^2 placeholder tokens, <|vision_end|> (the start and end tokens are
+ * text for the ids). `maxTokens` bounds the row before anything of its size is allocated.
+ */
+export function mropeSequenceTokens(
+  segments: readonly MropeSegment[],
+  tokenIds: MropeTokenIds & { visionEnd: number; text: number },
+  spatialMergeSize: number,
+  maxTokens: number,
+): { inputIds: number[]; kinds: MropeTokenKind[] } {
+  let total = 0;
+  segments.forEach((segment, n) => {
+    if (segment.kind === "text") {
+      if (!Number.isInteger(segment.length) || segment.length < 0) {
+        throw new PosencConfigError(
+          "invalid_value",
+          `segments[${n}].length`,
+          segment.length,
+          "an integer >= 0",
+        );
+      }
+      total += segment.length;
+    } else {
+      const [t, h, w] = checkGrid(`segments[${n}].grid`, segment.grid, spatialMergeSize);
+      total += 2 + t * h * w;
+    }
+  });
+  if (total > maxTokens) {
+    throw new PosencConfigError(
+      "out_of_range",
+      "segments",
+      `${total} tokens`,
+      `at most ${maxTokens} tokens in all (text, and t * h * w / spatial_merge_size^2 + 2 per image or video)`,
+    );
+  }
+  const inputIds: number[] = [];
+  const kinds: MropeTokenKind[] = [];
+  const push = (id: number, kind: MropeTokenKind, count = 1) => {
+    for (let i = 0; i < count; i++) {
+      inputIds.push(id);
+      kinds.push(kind);
+    }
+  };
+  for (const segment of segments) {
+    if (segment.kind === "text") {
+      push(tokenIds.text, "text", segment.length);
+      continue;
+    }
+    const [t, h, w] = segment.grid;
+    push(tokenIds.visionStart, "vision_start");
+    push(
+      segment.kind === "image" ? tokenIds.image : tokenIds.video,
+      segment.kind,
+      (t * h * w) / spatialMergeSize ** 2,
+    );
+    push(tokenIds.visionEnd, "vision_end");
+  }
+  return { inputIds, kinds };
+}
