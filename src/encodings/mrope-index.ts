@@ -40,6 +40,25 @@ export interface MropeIndexInput {
   tokensPerSecond?: number;
   /** Qwen2.5-VL: seconds per temporal grid step, per video (default 1). */
   secondPerGridTs?: readonly number[];
+  /** How a vision segment's tokens get their ids (default: Qwen2-VL's, with Qwen2.5-VL's temporal ids). */
+  layout?: MropeVisionLayout;
+}
+
+/**
+ * The ids of the tokens of one vision segment, and what the next segment starts after: the variants of
+ * get_rope_index (the video HoPE centres h and w and offsets them by a scaled t; see hope-video.ts).
+ */
+export interface MropeVisionLayout {
+  /** (t, h, w) of token (i, j, l) of an LLM grid [T', H', W'] whose first id is `start`. */
+  ids(
+    i: number,
+    j: number,
+    l: number,
+    grid: readonly [number, number, number],
+    start: number,
+  ): [number, number, number];
+  /** The next segment starts at 1 + the largest id so far over all three coordinates ("all", HF) or t only. */
+  nextStartFrom: "all" | "t";
 }
 
 export interface MropeIndex {
@@ -119,9 +138,10 @@ export function mropeRopeIndex(input: MropeIndexInput): MropeIndex {
     });
     const row: [number, number, number][] = [];
     let max = -1;
+    const fromT = input.layout?.nextStartFrom === "t";
     const push = (t: number, h: number, w: number) => {
       row.push([t, h, w]);
-      max = Math.max(max, t, h, w);
+      max = fromT ? Math.max(max, t) : Math.max(max, t, h, w);
     };
     let st = 0;
     for (let n = images + videos; n > 0; n--) {
@@ -155,10 +175,16 @@ export function mropeRopeIndex(input: MropeIndexInput): MropeIndex {
       for (let l = 0; l < ed - st; l++) push(start + l, start + l, start + l);
       const base = start + (ed - st);
       const tps = input.tokensPerSecond;
+      const layout = input.layout;
       for (let i = 0; i < T; i++) {
         // Qwen2.5-VL: HF casts second_per_grid_t to int64 before the product, then truncates the product.
         const tau = tps === undefined ? i : Math.trunc(i * Math.trunc(seconds) * tps);
-        for (let j = 0; j < H; j++) for (let w = 0; w < W; w++) push(base + tau, base + j, base + w);
+        for (let j = 0; j < H; j++) {
+          for (let w = 0; w < W; w++) {
+            if (layout) push(...layout.ids(i, j, w, [T, H, W], base));
+            else push(base + tau, base + j, base + w);
+          }
+        }
       }
       st = ed + T * H * W;
     }

@@ -11,11 +11,14 @@ import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { hopeVideoSpec } from "./hope-video.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
+import { mhropeSpec } from "./mhrope.js";
 import { mropeSpec } from "./mrope.js";
+import { mropeInterleaveSpec } from "./mrope-interleave.js";
 import { msPoeSpec } from "./ms-poe.js";
 import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
@@ -52,6 +55,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   xposSpec,
   // multimodal rotary: position ids (t, h, w)
   mropeSpec,
+  mropeInterleaveSpec,
+  mhropeSpec,
+  hopeVideoSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,

@@ -48,7 +48,11 @@ function probe(encoding: PositionalEncoding, positions: number[], role: "query" 
   return { a, b, rest };
 }
 
-const rotarySpecs = encodingRegistry.filter((s) => s.slots.includes("transformQK"));
+// Methods reading several coordinates per position (M-RoPE and its family: ids [T, 3]) have no 1-D rotary form;
+// their tests hold the trainable form to the framework-free one (mrope.test.ts, multimodal-ropes.test.ts).
+const rotarySpecs = encodingRegistry.filter(
+  (s) => s.slots.includes("transformQK") && (s.positionCoordinates ?? 1) === 1,
+);
 
 describe("rotary tables equal the framework-free transform (unit-vector probing)", () => {
   it("every transformQK method of the registry has a rotary form", () => {

@@ -101,7 +101,10 @@ describe("RoPE family in the model", () => {
     }
   });
 
-  const rotary = encodingRegistry.filter((s) => s.slots.includes("transformQK") && s.trainable);
+  // One coordinate per position; the multi-coordinate rotary methods (mrope family) are checked in their own tests.
+  const rotary = encodingRegistry.filter(
+    (s) => s.slots.includes("transformQK") && s.trainable && (s.positionCoordinates ?? 1) === 1,
+  );
   const extra: Record<string, Record<string, unknown>> = {
     xpos: { center: 8 },
     "rope-dynamic-ntk": { maxPositionEmbeddings: 4 },
