@@ -38,6 +38,7 @@ export * from "./encodings/sinusoidal.js";
 export * from "./encodings/t5-bias.js";
 export * from "./encodings/trainable.js";
 export * from "./encodings/types.js";
+export * from "./encodings/vrope.js";
 export * from "./encodings/xpos.js";
 export * from "./encodings/yarn.js";
 export { Rng } from "./util/rng.js";

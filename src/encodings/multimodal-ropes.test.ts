@@ -1,5 +1,5 @@
 /**
- * MRoPE-Interleave, MHRoPE and the video HoPE against transcriptions of their authors' code
+ * MRoPE-Interleave, MHRoPE, the video HoPE and VRoPE against transcriptions of their authors' code
  * (test/fixtures/multimodal-ropes-reference.py -> multimodal-ropes.json), and their properties.
  */
 import { readFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import { mropeInterleavePairAxes, mropeInterleaveSpec } from "./mrope-interleave
 import { axisAllocatedTables } from "./multi-axis-rotary.js";
 import { ropeInverseFrequencies } from "./rope.js";
 import { resolveParams } from "./types.js";
+import { type VropeSegment, vropePositionIds, vropeSpec } from "./vrope.js";
 
 interface TableCase {
   head_dim: number;
@@ -37,6 +38,12 @@ const fixture = JSON.parse(
     temporal_scale: number;
     position_ids: number[][][];
     rope_deltas: number[];
+  }[];
+  vrope: {
+    name: string;
+    parts: [string, number | number[]][];
+    half_head_dim: number;
+    pair_ids: number[][];
   }[];
 };
 const ids = mropeIdsToRows(fixture.position_ids.map((axis) => [axis]));
@@ -204,5 +211,39 @@ describe("interleave and HoPE specs", () => {
     expect(() => hopeVideoSpec.create({ headDim: 16, mropeSection: [1, 1, 1] })).toThrow(
       /hope-video\.mropeSection/,
     );
+  });
+});
+
+describe("VRoPE (johncaged/VRoPE vrope.py)", () => {
+  it.each(fixture.vrope.map((c) => [c.name, c] as const))(
+    "ids of %s, pair k reading c_{k mod 4}",
+    (_name, c) => {
+      const segments: VropeSegment[] = c.parts.map(([kind, size]) =>
+        kind === "text"
+          ? { kind: "text", length: size as number }
+          : { kind: "grid", t: (size as number[])[0]!, h: (size as number[])[1]!, w: (size as number[])[2]! },
+      );
+      const ids = vropePositionIds(segments);
+      expect(ids.length).toBe(4 * c.pair_ids.length);
+      const got = c.pair_ids.map((_, l) =>
+        Array.from({ length: c.half_head_dim }, (_, k) => ids[4 * l + (k % 4)]),
+      );
+      expect(got).toEqual(c.pair_ids);
+    },
+  );
+
+  it("rotates pair k by theta_k c_{k mod 4}, and is RoPE on text", () => {
+    const D = 16;
+    const encoding = vropeSpec.create({ headDim: D });
+    const c = [3, 6, 5, 8];
+    const x = new Float32Array(D).fill(0);
+    for (let k = 0; k < D / 2; k++) x[k] = 1;
+    encoding.transformQK!(x, c, 1, D, "query");
+    const invFreq = ropeInverseFrequencies(D);
+    for (let k = 0; k < D / 2; k++) {
+      expect(x[k]).toBeCloseTo(Math.cos(c[k % 4]! * invFreq[k]!), 6);
+      expect(x[k + D / 2]).toBeCloseTo(Math.sin(c[k % 4]! * invFreq[k]!), 6);
+    }
+    expect(() => vropePositionIds([{ kind: "grid", t: 0, h: 2, w: 2 }])).toThrow(/segments\[0\]/);
   });
 });

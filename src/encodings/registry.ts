@@ -41,6 +41,7 @@ import { ropeLinearSpec } from "./rope-linear.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import { vropeSpec } from "./vrope.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
 
@@ -58,6 +59,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   mropeInterleaveSpec,
   mhropeSpec,
   hopeVideoSpec,
+  vropeSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
