@@ -18,22 +18,13 @@
  * `hopeVideoRopeIndex` gives these ids (HF's get_rope_index scan, mrope-index.ts, with HoPE's layout).
  */
 import { PosencConfigError } from "../util/validation.js";
-import { resolveMropeSection } from "./mrope.js";
+import { defineSectionedRope } from "./mrope.js";
 import {
   type MropeIndex,
   type MropeIndexInput,
   type MropeVisionLayout,
   mropeRopeIndex,
 } from "./mrope-index.js";
-import {
-  axisAllocatedTables,
-  type MultiAxisRotaryForm,
-  multiAxisRotaryEncoding,
-  multiAxisRotaryTrainable,
-} from "./multi-axis-rotary.js";
-import { ROPE_BASE_PARAMS, ropeInverseFrequencies, rotaryModelParams } from "./rope.js";
-import type { RopeLayout } from "./rope-kernel.js";
-import { defineEncoding, resolveParams } from "./types.js";
 
 /** The temporal scales gamma the official training draws from, one per video. */
 export const HOPE_TEMPORAL_SCALES = [0.5, 0.75, 1, 1.25, 1.5] as const;
@@ -69,37 +60,9 @@ export function hopeVideoRopeIndex(
   return mropeRopeIndex({ ...input, layout: hopeVisionLayout(temporalScale) });
 }
 
-const PARAMS = {
-  headDim: ROPE_BASE_PARAMS.headDim,
-  base: ROPE_BASE_PARAMS.base,
-  mropeSection: {
-    type: "number[]",
-    description:
-      "M-RoPE section [t, h, w] summing to headDim / 2: the lowest t pairs are NoPE, the rest alternate h, w (Qwen2-VL's [16, 24, 24]); [] = [P/4, 3P/8, 3P/8].",
-    default: [],
-  },
-  layout: ROPE_BASE_PARAMS.layout,
-} as const;
-
-function form(
-  p: { headDim: number; base: number; layout: RopeLayout },
-  section: number[],
-): MultiAxisRotaryForm {
-  const invFreq = ropeInverseFrequencies(p.headDim, p.base);
-  const axes = hopePairAxes(section);
-  return {
-    layout: p.layout,
-    pairs: invFreq.length,
-    coordinates: 3,
-    perHead: false,
-    tables: (ids) => axisAllocatedTables(invFreq, axes, ids, 3),
-  };
-}
-
-export const hopeVideoSpec = defineEncoding({
+export const hopeVideoSpec = defineSectionedRope({
   id: "hope-video",
   name: "HoPE (video, hybrid frequency allocation)",
-  family: "rotary",
   paper: {
     title: "HoPE: Hybrid of Position Embedding for Length Generalization in Vision-Language Models",
     arxiv: "2505.20444",
@@ -109,22 +72,7 @@ export const hopeVideoSpec = defineEncoding({
     "pair i < s_h + s_w rotates by base^(-2i/d) times h (i even) or w (i odd); the lowest s_t pairs are NoPE; video h, w ids offset by gamma * frame",
   summary:
     "Video RoPE whose temporal frequencies are zero (NoPE) and whose h/w ids carry a scaled frame time (dynamic temporal scaling), for long-video generalization.",
-  slots: ["transformQK"],
-  params: PARAMS,
-  positionCoordinates: 3,
-  modelParams: rotaryModelParams,
-  create(params, path = "hope-video") {
-    const p = resolveParams(path, PARAMS, params);
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryEncoding(
-      "hope-video",
-      { ...p, mropeSection: section },
-      form(p, section),
-      p.headDim,
-    );
-  },
-  trainable(p, dims, _rng, path = "hope-video") {
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryTrainable("hope-video", form(p, section), dims, p.headDim, path);
-  },
+  sectionDescription:
+    "M-RoPE section [t, h, w] summing to headDim / 2: the lowest t pairs are NoPE, the rest alternate h, w (Qwen2-VL's [16, 24, 24]); [] = [P/4, 3P/8, 3P/8].",
+  pairAxes: hopePairAxes,
 });

@@ -14,16 +14,7 @@
  * it is RoPE. Position ids are M-RoPE's (t, h, w): mrope-index.ts.
  */
 
-import { resolveMropeSection } from "./mrope.js";
-import {
-  axisAllocatedTables,
-  type MultiAxisRotaryForm,
-  multiAxisRotaryEncoding,
-  multiAxisRotaryTrainable,
-} from "./multi-axis-rotary.js";
-import { ROPE_BASE_PARAMS, ropeInverseFrequencies, rotaryModelParams } from "./rope.js";
-import type { RopeLayout } from "./rope-kernel.js";
-import { defineEncoding, resolveParams } from "./types.js";
+import { defineSectionedRope } from "./mrope.js";
 
 /** The axis (0 = t, 1 = h, 2 = w) of each of the P pairs under the interleaved allocation. */
 export function mropeInterleavePairAxes(section: readonly number[]): Int8Array {
@@ -36,37 +27,9 @@ export function mropeInterleavePairAxes(section: readonly number[]): Int8Array {
   return axes;
 }
 
-const PARAMS = {
-  headDim: ROPE_BASE_PARAMS.headDim,
-  base: ROPE_BASE_PARAMS.base,
-  mropeSection: {
-    type: "number[]",
-    description:
-      "Frequency pairs per axis [t, h, w], summing to headDim / 2 (the official default [24, 20, 20] for 64 pairs); [] = [P/4, 3P/8, 3P/8].",
-    default: [],
-  },
-  layout: ROPE_BASE_PARAMS.layout,
-} as const;
-
-function form(
-  p: { headDim: number; base: number; layout: RopeLayout },
-  section: number[],
-): MultiAxisRotaryForm {
-  const invFreq = ropeInverseFrequencies(p.headDim, p.base);
-  const axes = mropeInterleavePairAxes(section);
-  return {
-    layout: p.layout,
-    pairs: invFreq.length,
-    coordinates: 3,
-    perHead: false,
-    tables: (ids) => axisAllocatedTables(invFreq, axes, ids, 3),
-  };
-}
-
-export const mropeInterleaveSpec = defineEncoding({
+export const mropeInterleaveSpec = defineSectionedRope({
   id: "mrope-interleave",
   name: "MRoPE-Interleave",
-  family: "rotary",
   paper: {
     title: "Revisiting Multimodal Positional Encoding in Vision-Language Models",
     arxiv: "2510.23095",
@@ -76,22 +39,7 @@ export const mropeInterleaveSpec = defineEncoding({
     "pair i rotates by base^(-2i/d) times h (i mod 3 = 1, i < 3 s_h), w (i mod 3 = 2, i < 3 s_w), else t",
   summary:
     "M-RoPE with the (t, h, w) frequencies interleaved instead of in blocks, so each axis spans the full frequency range (Qwen3-VL's allocation).",
-  slots: ["transformQK"],
-  params: PARAMS,
-  positionCoordinates: 3,
-  modelParams: rotaryModelParams,
-  create(params, path = "mrope-interleave") {
-    const p = resolveParams(path, PARAMS, params);
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryEncoding(
-      "mrope-interleave",
-      { ...p, mropeSection: section },
-      form(p, section),
-      p.headDim,
-    );
-  },
-  trainable(p, dims, _rng, path = "mrope-interleave") {
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryTrainable("mrope-interleave", form(p, section), dims, p.headDim, path);
-  },
+  sectionDescription:
+    "Frequency pairs per axis [t, h, w], summing to headDim / 2 (the official default [24, 20, 20] for 64 pairs); [] = [P/4, 3P/8, 3P/8].",
+  pairAxes: mropeInterleavePairAxes,
 });

@@ -21,15 +21,15 @@
 import { PosencConfigError } from "../util/validation.js";
 import {
   axisAllocatedTables,
-  type MultiAxisRotaryForm,
   multiAxisRotaryEncoding,
   multiAxisRotaryTrainable,
   multiAxisTokens,
+  pairAllocatedForm,
   rotateHeads,
 } from "./multi-axis-rotary.js";
-import { ROPE_BASE_PARAMS, ropeInverseFrequencies, rotaryModelParams } from "./rope.js";
+import { ROPE_BASE_PARAMS, rotaryModelParams } from "./rope.js";
 import type { RopeLayout } from "./rope-kernel.js";
-import { defineEncoding, type RotaryTables, resolveParams } from "./types.js";
+import { defineEncoding, type EncodingSpec, type RotaryTables, resolveParams } from "./types.js";
 
 /** The three axes of M-RoPE position ids, in HF's order. */
 export const MROPE_AXES = ["t", "h", "w"] as const;
@@ -113,17 +113,18 @@ export function applyMrope(x: Float32Array, tables: RotaryTables, options: Apply
   rotateHeads(x, () => tables, { numHeads, headDim, pairs, layout: options.layout ?? "half" });
 }
 
-const MROPE_PARAMS = {
-  headDim: ROPE_BASE_PARAMS.headDim,
-  base: { ...ROPE_BASE_PARAMS.base, description: "Frequency base b (HF rope_theta; Qwen2-VL uses 1000000)." },
-  mropeSection: {
-    type: "number[]",
-    description:
-      "Frequency pairs per axis [t, h, w], summing to headDim / 2 (HF mrope_section); [] = Qwen2-VL's proportions [P/4, 3P/8, 3P/8].",
-    default: [],
-  },
-  layout: ROPE_BASE_PARAMS.layout,
-} as const;
+/** The parameters of the section-allocated methods (mrope, mrope-interleave, hope-video). */
+function sectionedParams(sectionDescription: string) {
+  return {
+    headDim: ROPE_BASE_PARAMS.headDim,
+    base: {
+      ...ROPE_BASE_PARAMS.base,
+      description: "Frequency base b (HF rope_theta; Qwen2-VL uses 1000000).",
+    },
+    mropeSection: { type: "number[]", description: sectionDescription, default: [] as number[] },
+    layout: ROPE_BASE_PARAMS.layout,
+  } as const;
+}
 
 /** The validated section of an mrope-family spec: the given one, or the default for headDim / 2 pairs. */
 export function resolveMropeSection(path: string, section: readonly number[], headDim: number) {
@@ -136,23 +137,43 @@ export function resolveMropeSection(path: string, section: readonly number[], he
     : checkMropeSection(`${path}.mropeSection`, section, pairs);
 }
 
-function mropeForm(p: { headDim: number; base: number; layout: RopeLayout }, section: number[]) {
-  const invFreq = ropeInverseFrequencies(p.headDim, p.base);
-  const axes = mropePairAxes(section);
-  const form: MultiAxisRotaryForm = {
-    layout: p.layout,
-    pairs: invFreq.length,
-    coordinates: 3,
-    perHead: false,
-    tables: (ids) => axisAllocatedTables(invFreq, axes, ids, 3),
-  };
-  return form;
+/** A method that allocates the pairs among (t, h, w) by an M-RoPE section: only the allocation differs. */
+export interface SectionedRopeDefinition
+  extends Pick<EncodingSpec, "id" | "name" | "paper" | "formula" | "summary"> {
+  /** What `mropeSection` means for this method (docs and `posenc list`). */
+  sectionDescription: string;
+  /** The axis of each pair (0 = t, 1 = h, 2 = w, -1 = no rotation) for a section summing to P. */
+  pairAxes(section: readonly number[]): Int8Array;
 }
 
-export const mropeSpec = defineEncoding({
+/** The spec of a section-allocated method on ids [B, T, 3]: framework-free and trainable forms from one form. */
+export function defineSectionedRope(definition: SectionedRopeDefinition) {
+  const { sectionDescription, pairAxes, ...descriptive } = definition;
+  const id = descriptive.id;
+  const params = sectionedParams(sectionDescription);
+  return defineEncoding({
+    ...descriptive,
+    family: "rotary",
+    slots: ["transformQK"],
+    params,
+    positionCoordinates: 3,
+    modelParams: rotaryModelParams,
+    create(values, path = id) {
+      const p = resolveParams(path, params, values);
+      const section = resolveMropeSection(path, p.mropeSection, p.headDim);
+      const form = pairAllocatedForm(p, pairAxes(section), 3);
+      return multiAxisRotaryEncoding(id, { ...p, mropeSection: section }, form, p.headDim);
+    },
+    trainable(p, dims, _rng, path = id) {
+      const section = resolveMropeSection(path, p.mropeSection, p.headDim);
+      return multiAxisRotaryTrainable(id, pairAllocatedForm(p, pairAxes(section), 3), dims, p.headDim, path);
+    },
+  });
+}
+
+export const mropeSpec = defineSectionedRope({
   id: "mrope",
   name: "M-RoPE (Qwen2-VL)",
-  family: "rotary",
   paper: {
     title: "Qwen2-VL: Enhancing Vision-Language Model's Perception of the World at Any Resolution",
     arxiv: "2409.12191",
@@ -162,22 +183,7 @@ export const mropeSpec = defineEncoding({
     "pair i rotates by base^(-2i/d) times t, h or w: contiguous sections [s_t, s_h, s_w] of the d/2 pairs (HF mrope_section)",
   summary:
     "Multimodal RoPE with position ids (t, h, w): each axis rotates its own contiguous block of frequencies; on text (t = h = w) it is RoPE.",
-  slots: ["transformQK"],
-  params: MROPE_PARAMS,
-  positionCoordinates: 3,
-  modelParams: rotaryModelParams,
-  create(params, path = "mrope") {
-    const p = resolveParams(path, MROPE_PARAMS, params);
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryEncoding(
-      "mrope",
-      { ...p, mropeSection: section },
-      mropeForm(p, section),
-      p.headDim,
-    );
-  },
-  trainable(p, dims, _rng, path = "mrope") {
-    const section = resolveMropeSection(path, p.mropeSection, p.headDim);
-    return multiAxisRotaryTrainable("mrope", mropeForm(p, section), dims, p.headDim, path);
-  },
+  sectionDescription:
+    "Frequency pairs per axis [t, h, w], summing to headDim / 2 (HF mrope_section); [] = Qwen2-VL's proportions [P/4, 3P/8, 3P/8].",
+  pairAxes: mropePairAxes,
 });

@@ -16,7 +16,7 @@
  * engine tensors (ids [B, T, k]), both from one `MultiAxisRotaryForm`, so the trainable form IS the library form.
  */
 import { permute, reshape, rotatePairs, type Tensor, tensor } from "../engine/index.js";
-import { checkModelHeadDim } from "./rope.js";
+import { checkModelHeadDim, ropeInverseFrequencies } from "./rope.js";
 import type { RopeLayout } from "./rope-kernel.js";
 import type { ModelDims, TrainableEncoding } from "./trainable.js";
 import { PerForward, withoutEmptyHooks } from "./trainable.js";
@@ -237,4 +237,23 @@ export function axisAllocatedTables(
     }
   }
   return { cos, sin };
+}
+
+/**
+ * The form of a method that gives pair i of every head one coordinate, axes[i] (-1: no rotation), with RoPE's
+ * frequencies theta_i = base^(-2i/d) over the whole head: M-RoPE, MRoPE-I, the video HoPE, VRoPE.
+ */
+export function pairAllocatedForm(
+  p: { headDim: number; base: number; layout: RopeLayout },
+  axes: ArrayLike<number>,
+  coordinates: number,
+): MultiAxisRotaryForm {
+  const invFreq = ropeInverseFrequencies(p.headDim, p.base);
+  return {
+    layout: p.layout,
+    pairs: invFreq.length,
+    coordinates,
+    perHead: false,
+    tables: (ids) => axisAllocatedTables(invFreq, axes, ids, coordinates),
+  };
 }

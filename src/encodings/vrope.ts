@@ -13,14 +13,8 @@
  * The lab's position ids are [B, T, 4]: `vropePositionIds` builds them for a sequence of text and grids.
  */
 import { PosencConfigError } from "../util/validation.js";
-import {
-  axisAllocatedTables,
-  type MultiAxisRotaryForm,
-  multiAxisRotaryEncoding,
-  multiAxisRotaryTrainable,
-} from "./multi-axis-rotary.js";
-import { ROPE_BASE_PARAMS, ropeInverseFrequencies, rotaryModelParams } from "./rope.js";
-import type { RopeLayout } from "./rope-kernel.js";
+import { multiAxisRotaryEncoding, multiAxisRotaryTrainable, pairAllocatedForm } from "./multi-axis-rotary.js";
+import { ROPE_BASE_PARAMS, rotaryModelParams } from "./rope.js";
 import { defineEncoding, resolveParams } from "./types.js";
 
 /** A part of a VRoPE sequence: text tokens, or a grid of T frames x H x W tokens (an image is T = 1). */
@@ -70,17 +64,13 @@ const PARAMS = {
   layout: ROPE_BASE_PARAMS.layout,
 } as const;
 
-function form(p: { headDim: number; base: number; layout: RopeLayout }): MultiAxisRotaryForm {
-  const invFreq = ropeInverseFrequencies(p.headDim, p.base);
-  const axes = Int8Array.from(invFreq, (_, k) => k % 4);
-  return {
-    layout: p.layout,
-    pairs: invFreq.length,
-    coordinates: 4,
-    perHead: false,
-    tables: (ids) => axisAllocatedTables(invFreq, axes, ids, 4),
-  };
-}
+/** Pair k reads coordinate k mod 4. */
+const vropeForm = (p: { headDim: number; base: number; layout: "half" | "interleaved" }) =>
+  pairAllocatedForm(
+    p,
+    Int8Array.from({ length: p.headDim / 2 }, (_, k) => k % 4),
+    4,
+  );
 
 export const vropeSpec = defineEncoding({
   id: "vrope",
@@ -104,12 +94,12 @@ export const vropeSpec = defineEncoding({
     if (p.headDim % 2 !== 0) {
       throw new PosencConfigError("invalid_value", `${path}.headDim`, p.headDim, "an even integer >= 2");
     }
-    return multiAxisRotaryEncoding("vrope", p, form(p), p.headDim);
+    return multiAxisRotaryEncoding("vrope", p, vropeForm(p), p.headDim);
   },
   trainable(p, dims, _rng, path = "vrope") {
     if (p.headDim % 2 !== 0) {
       throw new PosencConfigError("invalid_value", `${path}.headDim`, p.headDim, "an even integer >= 2");
     }
-    return multiAxisRotaryTrainable("vrope", form(p), dims, p.headDim, path);
+    return multiAxisRotaryTrainable("vrope", vropeForm(p), dims, p.headDim, path);
   },
 });
