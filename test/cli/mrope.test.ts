@@ -84,10 +84,27 @@ describe("posenc mrope", () => {
     expect(t).toEqual([0, 1, 5, 9, 10]); // frames at 0, 4, 8 (t * 2 s * 2 tokens/s) after offset 1
   });
 
+  it("allocates the pairs interleaved for Qwen3-VL's mrope_interleaved", async () => {
+    const path = file(
+      "qwen3.json",
+      JSON.stringify({
+        ...qwen2vl,
+        rope_scaling: { rope_type: "default", mrope_section: [24, 20, 20], mrope_interleaved: true },
+      }),
+    );
+    const json = await mrope("--config", path, "--input", "text:1", "--json");
+    const axes = JSON.parse(json.stdout).pairAxes;
+    expect(axes.slice(0, 7)).toEqual(["t", "h", "w", "t", "h", "w", "t"]);
+    expect(axes.filter((a: string) => a === "h")).toHaveLength(20);
+    const text = await mrope("--config", path, "--input", "text:1");
+    expect(text.stdout).toMatch(/^h\s+20\s+1\.\.58 step 3\s/m);
+    expect(text.stdout).toMatch(/^t\s+24\s+0\.\.60 step 3, 61\.\.63\s/m);
+  });
+
   it("prints the section table and the ids as text", async () => {
     const result = await runCli(["mrope", "--config", config, "--input", "text:2,image:1x2x2"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^t\s+16\s+0\.\.15\s+0\.\.15 and 64\.\.79/m);
+    expect(result.stdout).toMatch(/^t\s+16\s+0\.\.15\s+1\.000e\+0 \.\. 3\.924e-2$/m);
     expect(result.stdout).toMatch(/^\s+3\s+image\s+3\s+3\s+3$/m);
   });
 

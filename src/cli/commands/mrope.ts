@@ -9,6 +9,7 @@ import {
   mropeRopeIndex,
   mropeSequenceTokens,
 } from "../../encodings/mrope-index.js";
+import { mropeInterleavePairAxes } from "../../encodings/mrope-interleave.js";
 import { ropeParameters } from "../../encodings/rope-parameters.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { type Command, parseIntegerFlag, requireFlag } from "../args.js";
@@ -48,6 +49,21 @@ export function parseMropeInput(text: string): MropeSegment[] {
     if (grid.some((n) => n < 1)) throw bad(part);
     return { kind, grid };
   });
+}
+
+/** Sorted indices as runs: "0..15" for consecutive ones, "1..58 step 3" for an arithmetic run, joined by ", ". */
+export function describeIndices(indices: readonly number[]): string {
+  const runs: string[] = [];
+  let i = 0;
+  while (i < indices.length) {
+    const step = i + 1 < indices.length ? indices[i + 1]! - indices[i]! : 1;
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1]! - indices[j]! === step) j++;
+    if (j === i) runs.push(String(indices[i]));
+    else runs.push(`${indices[i]}..${indices[j]}${step === 1 ? "" : ` step ${step}`}`);
+    i = j + 1;
+  }
+  return runs.join(", ");
 }
 
 function optionalInteger(
@@ -168,7 +184,8 @@ export const mropeCommand: Command = {
     });
     const [t, h, w] = index.positionIds.map((axis) => axis[0]!);
     const section = rope.mrope.section;
-    const axes = Array.from(mropePairAxes(section)).map((a) => "thw"[a]!);
+    const allocate = rope.mrope.interleaved ? mropeInterleavePairAxes : mropePairAxes;
+    const axes = Array.from(allocate(section)).map((a) => "thw"[a]!);
     const delta = index.ropeDeltas[0]!;
     if (values.json) {
       const tokens = built.kinds.map((kind, n) => ({ kind, t: t![n], h: h![n], w: w![n] }));
@@ -178,26 +195,26 @@ export const mropeCommand: Command = {
       return;
     }
     const P = rope.dim / 2;
-    let first = 0;
-    const sectionRows = section.map((size, a) => {
-      const row = [
+    const sectionRows = [0, 1, 2].map((a) => {
+      const pairs = axes.flatMap((axis, i) => (axis === "thw"[a] ? [i] : []));
+      if (pairs.length === 0) return ["thw"[a]!, "0", "-", "-"];
+      const lo = rope.invFreq[pairs[pairs.length - 1]!]!.toExponential(3);
+      return [
         "thw"[a]!,
-        String(size),
-        size === 0 ? "-" : `${first}..${first + size - 1}`,
-        size === 0 ? "-" : `${first}..${first + size - 1} and ${P + first}..${P + first + size - 1}`,
-        size === 0
-          ? "-"
-          : `${rope.invFreq[first]!.toExponential(3)} .. ${rope.invFreq[first + size - 1]!.toExponential(3)}`,
+        String(pairs.length),
+        describeIndices(pairs),
+        `${rope.invFreq[pairs[0]!]!.toExponential(3)} .. ${lo}`,
       ];
-      first += size;
-      return row;
     });
     const lines = [
       `rotary dim ${rope.dim} (${P} frequency pairs), rope type ${rope.ropeType}, spatial_merge_size ${merge}${tokensPerSecond === undefined ? "" : `, tokens_per_second ${tokensPerSecond} (Qwen2.5-VL)`}`,
       rope.mrope.interleaved
-        ? "mrope_interleaved (Qwen3-VL) is set: the pairs are allocated interleaved (see mrope-interleave); the sections below are the counts"
+        ? "pairs per axis (mrope_interleaved, Qwen3-VL: t h w t h w ..., as the mrope-interleave method):"
         : "sections (HF apply_multimodal_rotary_pos_emb: contiguous, the same in both rotate_half halves):",
-      formatTable(["axis", "pairs", "pair indices", "channels (half layout)", "inv_freq"], sectionRows),
+      formatTable(
+        ["axis", "pairs", `pair indices i (channels i and i + ${P} in the half layout)`, "inv_freq"],
+        sectionRows,
+      ),
       "",
       `${built.kinds.length} tokens; rope delta ${delta} (decoding continues at cache position + delta = ${built.kinds.length + delta})`,
       formatTable(
