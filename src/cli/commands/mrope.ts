@@ -214,6 +214,7 @@ export const mropeCommand: Command = {
       formatTable(
         ["axis", "pairs", `pair indices i (channels i and i + ${P} in the half layout)`, "inv_freq"],
         sectionRows,
+        { alignRight: [false, true, false, false] },
       ),
       "",
       `${built.kinds.length} tokens; rope delta ${delta} (decoding continues at cache position + delta = ${built.kinds.length + delta})`,
