@@ -14,6 +14,7 @@ import { evalCommand } from "./commands/eval.js";
 import { extendCommand } from "./commands/extend.js";
 import { fieldsCommand } from "./commands/fields.js";
 import { listCommand } from "./commands/list.js";
+import { mropeCommand } from "./commands/mrope.js";
 import { reportCommand } from "./commands/report.js";
 import { ropeCommand } from "./commands/rope.js";
 import { tasksCommand } from "./commands/tasks.js";
@@ -27,6 +28,7 @@ export const commands: readonly Command[] = [
   listCommand,
   tasksCommand,
   ropeCommand,
+  mropeCommand,
   extendCommand,
   alibiCommand,
   trainCommand,

@@ -14,6 +14,7 @@ import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { gtaSpec } from "./gta.js";
+import { hopeVideoSpec } from "./hope-video.js";
 import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnableFourier2dSpec } from "./learnable-fourier.js";
@@ -22,6 +23,9 @@ import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
 import { loopeSpec } from "./loope.js";
+import { mhropeSpec } from "./mhrope.js";
+import { mropeSpec } from "./mrope.js";
+import { mropeInterleaveSpec } from "./mrope-interleave.js";
 import { msPoeSpec } from "./ms-poe.js";
 import { noisyAlibiSpec } from "./noisy-alibi.js";
 import { nopeSpec } from "./nope.js";
@@ -46,6 +50,7 @@ import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import { twoDTpeSpec } from "./two-d-tpe.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import { vropeSpec } from "./vrope.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
 
@@ -58,6 +63,12 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ropeSpec,
   pRopeSpec,
   xposSpec,
+  // multimodal rotary: position ids (t, h, w)
+  mropeSpec,
+  mropeInterleaveSpec,
+  mhropeSpec,
+  hopeVideoSpec,
+  vropeSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,

@@ -35,6 +35,7 @@
 import { checkObject, describeValue, PosencConfigError } from "../util/validation.js";
 import { llama3RopeType } from "./llama3-rope.js";
 import { longropeRopeType } from "./longrope.js";
+import { checkMropeSection } from "./mrope.js";
 import { defaultRopeType } from "./rope.js";
 import {
   isSet,
@@ -75,7 +76,18 @@ export function ropeTypeEntry(resolved: ResolvedRopeConfig): RopeTypeEntry<Resol
 /** The largest rotary dim a config may give: 2^20, checked before anything is allocated. */
 export const MAX_ROTARY_DIM = 2 ** 20;
 
-const COMMON_KEYS = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
+/**
+ * Keys every rope type accepts. mrope_section (Qwen2-VL / Qwen2.5-VL M-RoPE: frequency pairs per (t, h, w)) and
+ * mrope_interleaved (Qwen3-VL) sit beside any rope type: HF's VL configs pass them as ignore_keys to validation.
+ */
+const COMMON_KEYS = [
+  "rope_type",
+  "type",
+  "rope_theta",
+  "partial_rotary_factor",
+  "mrope_section",
+  "mrope_interleaved",
+];
 
 /** HF's `RotaryEmbeddingConfigMixin.default_theta`, used when no rope_theta is given (a warning; strict: error). */
 export const DEFAULT_ROPE_THETA = 10000;
@@ -214,13 +226,16 @@ function readRopeType(reader: RopeConfigReader, path: string, dict: Record<strin
     );
   }
   const key = isSet(ropeType) ? `${path}.rope_type` : `${path}.type`;
-  const value = isSet(ropeType) ? ropeType : isSet(legacyType) ? legacyType : "default";
+  const given = isSet(ropeType) ? ropeType : isSet(legacyType) ? legacyType : "default";
+  // Qwen2-VL's legacy "mrope" is default RoPE frequencies (HF's VL configs map it to "default"); the split of
+  // the pairs among (t, h, w) is mrope_section.
+  const value = given === "mrope" ? "default" : given;
   if (typeof value !== "string" || !(ROPE_TYPES as readonly string[]).includes(value)) {
     throw new PosencConfigError(
       "invalid_value",
       key,
       value,
-      `one of ${ROPE_TYPES.map((t) => `"${t}"`).join(", ")}`,
+      `one of ${ROPE_TYPES.map((t) => `"${t}"`).join(", ")}, or "mrope" (Qwen2-VL: default with mrope_section)`,
     );
   }
   return value as RopeType;
@@ -339,6 +354,35 @@ export interface ReadRopeConfigResult {
   path: string;
   /** The key rope_theta was read from. */
   baseKey: string;
+  /** M-RoPE (Qwen2-VL family): pairs per (t, h, w), summing to dim / 2, and Qwen3-VL's interleaved flag. */
+  mrope?: { section: [number, number, number]; interleaved: boolean };
+}
+
+/** mrope_section (three integers summing to dim / 2) and mrope_interleaved (a boolean), when the dict has them. */
+function readMrope(
+  path: string,
+  dict: Record<string, unknown>,
+  dim: number,
+): ReadRopeConfigResult["mrope"] | undefined {
+  const { mrope_section: section, mrope_interleaved: interleaved } = dict;
+  if (!isSet(section)) {
+    if (isSet(interleaved)) {
+      throw new PosencConfigError(
+        "missing_key",
+        `${path}.mrope_section`,
+        undefined,
+        "three integers for (t, h, w) (mrope_interleaved needs them)",
+      );
+    }
+    return undefined;
+  }
+  if (isSet(interleaved) && typeof interleaved !== "boolean") {
+    throw new PosencConfigError("invalid_type", `${path}.mrope_interleaved`, interleaved, "true or false");
+  }
+  return {
+    section: checkMropeSection(`${path}.mrope_section`, section, dim / 2),
+    interleaved: interleaved === true,
+  };
 }
 
 /** Validates the RoPE part of a HF config.json object and returns the typed parameters of its rope type. */
@@ -364,5 +408,6 @@ export function readRopeConfig(config: unknown, options: ReadRopeConfigOptions =
   const dim = readRotaryDim(reader, path, dict);
   const [base, baseKey] = readRopeTheta(reader, path, dict, path !== selected.path);
   const resolved = entry.read({ reader, path, dict, dim, base, baseKey });
-  return { resolved, warnings: reader.warnings, path, baseKey };
+  const mrope = readMrope(path, dict, dim);
+  return { resolved, warnings: reader.warnings, path, baseKey, ...(mrope ? { mrope } : {}) };
 }

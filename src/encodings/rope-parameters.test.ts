@@ -163,7 +163,7 @@ describe("ropeParameters: errors", () => {
       ropeParameters({ ...base, rope_scaling: { rope_type: "ntk", factor: 2 } }),
     );
     expect(error.message).toBe(
-      'Invalid rope_scaling.rope_type: expected one of "default", "linear", "dynamic", "yarn", "longrope", "llama3", received "ntk"',
+      'Invalid rope_scaling.rope_type: expected one of "default", "linear", "dynamic", "yarn", "longrope", "llama3", or "mrope" (Qwen2-VL: default with mrope_section), received "ntk"',
     );
     const legacy = configError(() => ropeParameters({ ...base, rope_scaling: { type: "su", factor: 2 } }));
     expect(legacy.key).toBe("rope_scaling.type");
@@ -215,7 +215,7 @@ describe("ropeParameters: errors", () => {
     const config = { ...base, rope_scaling: { rope_type: "linear", factor: 2, low_freq_factor: 1 } };
     expect(ropeParameters(config).warnings).toHaveLength(1);
     expect(configError(() => ropeParameters(config, { strict: true })).message).toBe(
-      'Unknown key rope_scaling.low_freq_factor (received 1): valid keys are rope_type, type, rope_theta, partial_rotary_factor, factor (for rope_type "linear"; HF ignores the others with a warning)',
+      'Unknown key rope_scaling.low_freq_factor (received 1): valid keys are rope_type, type, rope_theta, partial_rotary_factor, mrope_section, mrope_interleaved, factor (for rope_type "linear"; HF ignores the others with a warning)',
     );
   });
 

@@ -63,6 +63,8 @@ export interface RopeParameters {
   attentionFactor: number;
   /** What HF would only warn about (lax mode); empty in strict mode, which throws them instead. */
   warnings: string[];
+  /** M-RoPE configs (Qwen2-VL family): mrope_section and mrope_interleaved (see mrope.ts). */
+  mrope?: { section: [number, number, number]; interleaved: boolean };
 }
 
 function checkSeqLen(seqLen: number | undefined): void {
@@ -158,7 +160,8 @@ export function ropeParameters(config: object, options: RopeParametersOptions = 
   const frequencies = ropeParametersFromResolved(resolved, options.seqLen);
   reportProblem(ropeFrequencyProblem(read, frequencies, options.seqLen), options, warnings);
   const { invFreq, attentionFactor } = frequencies;
-  return { ropeType: resolved.ropeType, dim: resolved.dim, invFreq, attentionFactor, warnings };
+  const { ropeType, dim } = resolved;
+  return { ropeType, dim, invFreq, attentionFactor, warnings, ...(read.mrope ? { mrope: read.mrope } : {}) };
 }
 
 /** The frequencies of a model over generation steps: HF's `dynamic_rope_update`, per config. */

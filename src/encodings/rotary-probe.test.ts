@@ -48,7 +48,8 @@ function probe(encoding: PositionalEncoding, positions: number[], role: "query" 
   return { a, b, rest };
 }
 
-// One coordinate per position; multi-coordinate rotary methods (rope-2d) are held to their authors' code in their tests.
+// One coordinate per position; multi-coordinate rotary methods (rope-2d, the M-RoPE family: ids [T, k]) have no 1-D
+// rotary form: their tests hold them to their authors' code and the trainable form to the framework-free one.
 const rotarySpecs = encodingRegistry.filter(
   (s) => s.slots.includes("transformQK") && (s.positionCoordinates ?? 1) === 1,
 );

@@ -101,7 +101,7 @@ describe("RoPE family in the model", () => {
     }
   });
 
-  // 1-D ids; multi-coordinate rotary methods (rope-2d) test their trainable form in their own files.
+  // One coordinate per position; multi-coordinate rotary methods (rope-2d, the mrope family) are checked in their own tests.
   const rotary = encodingRegistry.filter(
     (s) => s.slots.includes("transformQK") && s.trainable && (s.positionCoordinates ?? 1) === 1,
   );

@@ -163,6 +163,8 @@ function baseArgs(command: string, files: FuzzFiles): Record<string, string> {
       return { config: "@RANDOM_FILE@", "seq-len": "200", positions: "0..3" };
     case "train":
       return { config: "@RANDOM_FILE@" };
+    case "mrope":
+      return { config: "@RANDOM_FILE@", input: "text:2,image:1x4x4,video:2x2x2", merge: "2" };
     case "extend":
       return { config: "@RANDOM_FILE@", target: "4096", method: "yarn,llama3,abf" };
     case "alibi":

@@ -156,6 +156,7 @@ function jsonOf(result: RopeParameters, positions: number[]): Record<string, unk
     invFreq,
     attentionFactor: result.attentionFactor,
   };
+  if (result.mrope) out.mrope = result.mrope;
   if (positions.length > 0) Object.assign(out, { positions, cos, sin });
   return out;
 }
@@ -167,6 +168,11 @@ function textOf(result: RopeParameters, positions: number[], seqLen: number | un
     `rotary dim        ${result.dim} (${invFreq.length} frequency pairs)`,
     `attention factor  ${result.attentionFactor}`,
     `seq len           ${seqLen ?? "(not given)"}`,
+    ...(result.mrope
+      ? [
+          `mrope section     t, h, w = ${result.mrope.section.join(", ")} frequency pairs${result.mrope.interleaved ? " (interleaved, Qwen3-VL)" : ""}; 'posenc mrope' prints the ids`,
+        ]
+      : []),
     "",
     formatTable(
       ["i", "inv_freq", "wavelength (tokens)"],
