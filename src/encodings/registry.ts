@@ -8,6 +8,8 @@ import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
+import { cableSpec } from "./cable.js";
+import { caropeSpec } from "./carope.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -68,6 +70,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   fireSpec,
   copeSpec,
   pathSpec,
+  // data-dependent
+  cableSpec,
+  caropeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,
