@@ -36,6 +36,7 @@ import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { selectiveRopeSpec } from "./selective-rope.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
@@ -73,6 +74,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   // data-dependent
   cableSpec,
   caropeSpec,
+  selectiveRopeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,
