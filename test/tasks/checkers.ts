@@ -167,7 +167,9 @@ export const CHECKERS: Record<string, Checker> = {
     if (i.length !== n || i.some((p) => !/^[0-4]{5}$/.test(p) || new Set(p).size !== 5))
       return "n permutations of 01234";
     const matrix = (p: string) =>
-      Array.from({ length: 5 }, (_, r) => Array.from({ length: 5 }, (_, c) => (Number(p[c]) === r ? 1 : 0)));
+      Array.from({ length: 5 }, (_, r) =>
+        Array.from({ length: 5 }, (_, c) => (Number(p[c]) === r ? 1 : 0) as number),
+      );
     let m = matrix("01234");
     for (const p of i) {
       const g = matrix(p);
