@@ -39,6 +39,7 @@ import { ropeLinearSpec } from "./rope-linear.js";
 import { selectiveRopeSpec } from "./selective-rope.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
+import { tapeSpec } from "./tape.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
@@ -75,6 +76,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   cableSpec,
   caropeSpec,
   selectiveRopeSpec,
+  tapeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,

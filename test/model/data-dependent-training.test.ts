@@ -24,7 +24,7 @@ function lagBatch(rng: Rng, B: number, T: number) {
   return { inputs, targets, mask, batchSize: B, seqLen: T };
 }
 
-const IDS = ["cable", "carope", "selective-rope"];
+const IDS = ["cable", "carope", "selective-rope", "tape"];
 
 function trainLag(id: string): { head: number; tail: number } {
   const model = createTransformer(
