@@ -11,6 +11,7 @@ import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { cableSpec } from "./cable.js";
 import { caropeSpec } from "./carope.js";
 import { copeSpec } from "./cope.js";
+import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
@@ -77,6 +78,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   caropeSpec,
   selectiveRopeSpec,
   tapeSpec,
+  copeSeparateGateKeysSpec,
+  copeRelativeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,
