@@ -18,23 +18,19 @@
  */
 import {
   abs,
-  add,
   constantParameter,
   cumsum,
-  matmul,
   mul,
   normalParameter,
   type Parameter,
-  permute,
   reshape,
   softplus,
   sub,
   type Tensor,
 } from "../engine/index.js";
+import { layerEntry, softplusOf, tokenHeadLogits, tokenHeadLogitsTensor } from "./token-head-logits.js";
 import type { ContentAttentionInput, TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
-
-const softplusOf = (z: number) => (z > 30 ? z : Math.log1p(Math.exp(z)));
 
 /**
  * The Cable bias over plain arrays (float64): x row-major [T, D] of one example, weight [D, H] (x @ W as nn.Linear
@@ -48,19 +44,12 @@ export function cableBias(
   causal = true,
 ): Float64Array {
   const H = c.length;
-  const D = x.length / seqLen;
-  if (!Number.isInteger(D) || weight.length !== D * H) {
-    throw new RangeError(
-      `cableBias: x must be [T, D] and weight [D, H = ${H}], received ${x.length} and ${weight.length} values`,
-    );
-  }
+  const z = tokenHeadLogits("cableBias", x, weight, c, seqLen);
   const b = new Float64Array(H * seqLen); // b_t^h = -sum_(u <= t) softplus(w_h . x_u + c_h)
   for (let h = 0; h < H; h++) {
     let acc = 0;
     for (let t = 0; t < seqLen; t++) {
-      let z = c[h]!;
-      for (let d = 0; d < D; d++) z += x[t * D + d]! * weight[d * H + h]!;
-      acc -= softplusOf(z);
+      acc -= softplusOf(z[h * seqLen + t]!);
       b[h * seqLen + t] = acc;
     }
   }
@@ -81,10 +70,9 @@ export function cableBias(
  * entries j > i are masked by the model); otherwise -|b_i - b_j|.
  */
 export function cableBiasTensor(x: Tensor, weight: Tensor, c: Tensor, causal: boolean): Tensor {
-  const [B, T, D] = x.shape as [number, number, number];
+  const [B, T] = x.shape as [number, number, number];
   const H = c.shape[0]!;
-  const slopes = softplus(add(matmul(reshape(x, [B * T, D]), weight), c)); // [B*T, H]
-  const total = cumsum(permute(reshape(slopes, [B, T, H]), [0, 2, 1]), -1); // -b: [B, H, T]
+  const total = cumsum(softplus(tokenHeadLogitsTensor(x, weight, c)), -1); // -b: [B, H, T]
   const diff = sub(reshape(total, [B, H, 1, T]), reshape(total, [B, H, T, 1])); // b_i - b_j = total_j - total_i
   return causal ? diff : mul(abs(diff), -1);
 }
@@ -117,8 +105,7 @@ export const cableSpec = defineEncoding({
       id: "cable",
       parameters: () => layers.flatMap((p): Parameter[] => [p.weight, p.bias]),
       contentAttention({ x, layer }: ContentAttentionInput) {
-        const p = layers[layer];
-        if (!p) throw new RangeError(`cable: layer ${layer} is not in 0..${numLayers - 1}`);
+        const p = layerEntry("cable", layers, layer);
         return { bias: cableBiasTensor(x, p.weight, p.bias, causal) };
       },
     };

@@ -20,20 +20,17 @@ import {
   cumsum,
   exp,
   log,
-  matmul,
   mul,
   type Parameter,
-  permute,
   reshape,
   softplus,
   type Tensor,
   tensor,
 } from "../engine/index.js";
 import { rotateHalfByAngles } from "./content-rotation.js";
+import { layerEntry, softplusOf, tokenHeadLogits, tokenHeadLogitsTensor } from "./token-head-logits.js";
 import type { ContentAttentionInput, TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
-
-const softplusOf = (z: number) => (z > 30 ? z : Math.log1p(Math.exp(z)));
 
 /** c such that 1 / (1 + softplus(c)) = base^(-2/d): the init that makes CARoPE RoPE. */
 export function caropeInitialBias(base: number, headDim: number): number {
@@ -53,18 +50,11 @@ export function caropePhases(
   pairs: number,
 ): Float64Array {
   const H = c.length;
-  const D = x.length / seqLen;
-  if (!Number.isInteger(D) || weight.length !== D * H) {
-    throw new RangeError(
-      `caropePhases: x must be [T, D] and weight [D, H = ${H}], received ${x.length} and ${weight.length} values`,
-    );
-  }
+  const z = tokenHeadLogits("caropePhases", x, weight, c, seqLen);
   const phi = new Float64Array(H * seqLen * pairs);
   for (let h = 0; h < H; h++) {
     for (let t = 0; t < seqLen; t++) {
-      let z = c[h]!;
-      for (let d = 0; d < D; d++) z += x[t * D + d]! * weight[d * H + h]!;
-      const f = 1 / (1 + softplusOf(z));
+      const f = 1 / (1 + softplusOf(z[h * seqLen + t]!));
       for (let i = 0; i < pairs; i++) {
         const previous = t > 0 ? phi[(h * seqLen + t - 1) * pairs + i]! : 0;
         phi[(h * seqLen + t) * pairs + i] = previous + f ** i;
@@ -76,16 +66,13 @@ export function caropePhases(
 
 /** CARoPE phases through engine ops: x [B, T, D], weight [D, H], c [H] -> phi [B, H, T, P]. */
 export function caropePhasesTensor(x: Tensor, weight: Tensor, c: Tensor, pairs: number): Tensor {
-  const [B, T, D] = x.shape as [number, number, number];
-  const H = c.shape[0]!;
-  const z = add(matmul(reshape(x, [B * T, D]), weight), c); // [B*T, H]
-  const logF = mul(log(add(softplus(z), 1)), -1); // log f = -log(1 + softplus(z))
-  const perHead = reshape(permute(reshape(logF, [B, T, H]), [0, 2, 1]), [B, H, T, 1]);
+  const [B, H, T] = [x.shape[0]!, c.shape[0]!, x.shape[1]!];
+  const logF = mul(log(add(softplus(tokenHeadLogitsTensor(x, weight, c)), 1)), -1); // log f = -log(1 + softplus(z))
   const exponents = tensor(
     Float64Array.from({ length: pairs }, (_, i) => i),
     [pairs],
   );
-  return cumsum(exp(mul(perHead, exponents)), -2); // sum_(s <= t) f_s^i
+  return cumsum(exp(mul(reshape(logF, [B, H, T, 1]), exponents)), -2); // sum_(s <= t) f_s^i
 }
 
 const CAROPE_PARAMS = {
@@ -126,8 +113,7 @@ export const caropeSpec = defineEncoding({
       id: "carope",
       parameters: () => layers.flatMap((p): Parameter[] => [p.weight, p.bias]),
       contentAttention({ x, q, k, layer }: ContentAttentionInput) {
-        const p = layers[layer];
-        if (!p) throw new RangeError(`carope: layer ${layer} is not in 0..${numLayers - 1}`);
+        const p = layerEntry("carope", layers, layer);
         const phi = caropePhasesTensor(x, p.weight, p.bias, pairs);
         return { q: rotateHalfByAngles(q, phi), k: rotateHalfByAngles(k, phi) };
       },

@@ -33,6 +33,7 @@ import {
 import type { Rng } from "../util/rng.js";
 import { checkNumber } from "../util/validation.js";
 import { COPE_PARAMS, copeBiasTensor } from "./cope.js";
+import { layerEntry } from "./token-head-logits.js";
 import type { ContentAttentionInput, ModelDims, TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, type ParamValues, resolveParams } from "./types.js";
 
@@ -84,10 +85,8 @@ export const copeSeparateGateKeysSpec = defineEncoding({
       id: "cope-separate-gate-keys",
       parameters: () => [...tables, ...gateKeys],
       contentAttention({ x, q, layer }: ContentAttentionInput) {
-        const table = tables[p.shareAcrossLayers ? 0 : layer];
-        const w = gateKeys[layer];
-        if (!table || !w)
-          throw new RangeError(`cope-separate-gate-keys: layer ${layer} is not in 0..${numLayers - 1}`);
+        const w = layerEntry("cope-separate-gate-keys", gateKeys, layer);
+        const table = tables[p.shareAcrossLayers ? 0 : layer]!;
         const [B, T] = x.shape as [number, number, number];
         const kc = splitHeads(reshape(matmul(reshape(x, [B * T, D]), w), [B, T, D]), 1, H)[0]!;
         return { bias: copeBiasTensor(q, kc, table, options) };
@@ -161,8 +160,7 @@ export const copeRelativeSpec = defineEncoding({
       id: "cope-relative",
       parameters: () => [...tables, ...relative],
       contentAttention({ q, k, layer }: ContentAttentionInput) {
-        const r = relative[layer];
-        if (!r) throw new RangeError(`cope-relative: layer ${layer} is not in 0..${numLayers - 1}`);
+        const r = layerEntry("cope-relative", relative, layer);
         const rel = mul(relativePositionLogits(q, r), 1 / Math.sqrt(Dh));
         if ((layer + 1) % p.copeEvery !== 0) return { bias: rel };
         const table = tables[p.shareAcrossLayers ? 0 : layer]!;

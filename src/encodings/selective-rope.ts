@@ -37,6 +37,7 @@ import type { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import { rotateHalfByAngles } from "./content-rotation.js";
 import { shiftLater } from "./path.js";
+import { layerEntry } from "./token-head-logits.js";
 import type { ContentAttentionInput, ModelDims, TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
 
@@ -188,8 +189,7 @@ function createSelectiveRope(
     id: "selective-rope",
     parameters: () => layers.flatMap((p): Parameter[] => [p.down, p.up, p.conv]),
     contentAttention({ x, q, k, layer }: ContentAttentionInput) {
-      const p = layers[layer];
-      if (!p) throw new RangeError(`selective-rope: layer ${layer} is not in 0..${numLayers - 1}`);
+      const p = layerEntry("selective-rope", layers, layer);
       const temperature = tensor(temperatureValues, [P]);
       const angles = selectiveRopeAnglesTensor(x, p.down, p.up, p.conv, H, temperature);
       return { q: rotateHalfByAngles(q, angles), k: rotateHalfByAngles(k, angles) };
