@@ -210,7 +210,7 @@ export const tapeSpec = defineEncoding({
     "q' = q*C + rot(q)*S with per-layer states (C, S) <- (A C, A S) w_h + (C, S), then + down(silu(x a) * up(C, S)); (C, S) start as RoPE's cos, sin",
   summary:
     "RoPE tables that become a state each layer updates with the attention weights and the tokens, mixing heads but never the rotated channels, so the encoding stays equivariant.",
-  slots: ["positionIds", "contextual"],
+  slots: ["contextual"], // its trainable form also maps ids (b), for the training shift; no framework-free hook
   params: TAPE_PARAMS,
   create(params, path = "tape") {
     const p = resolveParams(path, TAPE_PARAMS, params);
