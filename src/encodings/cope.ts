@@ -294,7 +294,7 @@ export function createCopeTrainable(
 // Spec.
 // ---------------------------------------------------------------------------------------------------------------
 
-const COPE_PARAMS = {
+export const COPE_PARAMS = {
   maxPositions: {
     type: "integer",
     description:

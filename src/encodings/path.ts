@@ -41,7 +41,7 @@ import type { ContentAttentionInput, TrainableEncoding } from "./trainable.js";
 import { defineEncoding, type EncodingSpec, resolveParams } from "./types.js";
 
 /** x shifted `s` steps later along axis -2 (rows 0 .. s-1 become 0): out[t] = x[t - s]. */
-function shiftLater(x: Tensor, s: number): Tensor {
+export function shiftLater(x: Tensor, s: number): Tensor {
   if (s === 0) return x;
   const T = x.shape[x.rank - 2]!;
   if (s >= T) return mul(x, 0);

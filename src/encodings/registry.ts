@@ -8,8 +8,11 @@ import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
+import { cableSpec } from "./cable.js";
+import { caropeSpec } from "./carope.js";
 import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
+import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -46,8 +49,10 @@ import { rope2dSpec } from "./rope-2d.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { selectiveRopeSpec } from "./selective-rope.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
+import { tapeSpec } from "./tape.js";
 import { twoDTpeSpec } from "./two-d-tpe.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
 import { vropeSpec } from "./vrope.js";
@@ -88,6 +93,13 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   fireSpec,
   copeSpec,
   pathSpec,
+  // data-dependent
+  cableSpec,
+  caropeSpec,
+  selectiveRopeSpec,
+  tapeSpec,
+  copeSeparateGateKeysSpec,
+  copeRelativeSpec,
   // position-id schemes
   randomizedPositionsSpec,
   positionCouplingSpec,

@@ -58,3 +58,11 @@ export const PRESS_2022: TaskPaper = {
   year: 2022,
   arxiv: "2108.12409",
 };
+
+/** The S5 word problem (state tracking), used by PaTH (arXiv:2505.16381) to compare position encodings. */
+export const MERRILL_2024: TaskPaper = {
+  title: "The Illusion of State in State-Space Models",
+  authors: "Merrill, Petty, Sabharwal",
+  year: 2024,
+  arxiv: "2404.08819",
+};

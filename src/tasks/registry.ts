@@ -29,6 +29,7 @@ import {
   GOLOVNEVA_2024,
   KAZEMNEJAD_2023,
   LIU_2023,
+  MERRILL_2024,
   MOHTASHAMI_2023,
   PRESS_2022,
   RUOSS_2023,
@@ -43,6 +44,7 @@ import { copyTask } from "./synthetic/copy.js";
 import { countingTask } from "./synthetic/counting.js";
 import { flipFlopTask } from "./synthetic/flip-flop.js";
 import { passkeyTask } from "./synthetic/passkey.js";
+import { permutationCompositionTask } from "./synthetic/permutation-composition.js";
 import { selectiveCopyTask } from "./synthetic/selective-copy.js";
 import { defineTask } from "./task.js";
 import { brownCharsTask } from "./text/brown-corpus.js";
@@ -107,6 +109,7 @@ export const TASK_REGISTRY: readonly TaskEntry[] = [
   entry("selective_copy", "synthetic", GOLOVNEVA_2024, selectiveCopyTask, ["vocabSize", "copyCount"]),
   entry("counting", "synthetic", GOLOVNEVA_2024, countingTask, ["numVariables", "maxValue"]),
   entry("flip_flop", "synthetic", LIU_2023, flipFlopTask, ["pIgnore"]),
+  entry("s5_composition", "synthetic", MERRILL_2024, permutationCompositionTask, ["group"]),
   entry("associative_recall", "synthetic", BA_2016, associativeRecallTask, ["numKeys", "numValues"]),
   entry("passkey", "synthetic", MOHTASHAMI_2023, passkeyTask, [
     "depth",

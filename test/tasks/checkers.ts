@@ -162,6 +162,22 @@ export const CHECKERS: Record<string, Checker> = {
     }
     return expect(same(o, [memory]), "final read");
   },
+  s5_composition: (i, o, n) => {
+    // Permutation matrices: the state after the actions is M(g_n) ... M(g_1), applied to the identity.
+    if (i.length !== n || i.some((p) => !/^[0-4]{5}$/.test(p) || new Set(p).size !== 5))
+      return "n permutations of 01234";
+    const matrix = (p: string) =>
+      Array.from({ length: 5 }, (_, r) =>
+        Array.from({ length: 5 }, (_, c) => (Number(p[c]) === r ? 1 : 0) as number),
+      );
+    let m = matrix("01234");
+    for (const p of i) {
+      const g = matrix(p);
+      m = g.map((row) => m[0]!.map((_, c) => row.reduce((acc, v, k) => acc + v * m[k]![c]!, 0)));
+    }
+    const answer = Array.from({ length: 5 }, (_, c) => m.findIndex((row) => row[c] === 1)).join("");
+    return expect(same(o, [answer]), `composition ${answer}`);
+  },
   associative_recall: (i, o, n) => {
     const keys = i.filter((_, k) => k < 2 * n && k % 2 === 0);
     if (new Set(keys).size !== n || i[2 * n] !== "?" || i[2 * n + 1] !== "?")
