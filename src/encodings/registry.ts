@@ -6,6 +6,7 @@
 import { PosencConfigError } from "../util/validation.js";
 import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
+import { bamSpec } from "./bam.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
@@ -66,6 +67,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   kerpleLogSpec,
   kerplePowerSpec,
   fireSpec,
+  bamSpec,
   copeSpec,
   pathSpec,
   // position-id schemes
