@@ -35,6 +35,7 @@ import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { sandwichSpec } from "./sandwich.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
@@ -68,6 +69,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   kerplePowerSpec,
   fireSpec,
   bamSpec,
+  sandwichSpec,
   copeSpec,
   pathSpec,
   // position-id schemes
