@@ -31,6 +31,7 @@ import {
   randomizedT5Spec,
 } from "./randomized.js";
 import { randomizedPositionsSpec } from "./randomized-positions.js";
+import { relativeKeyQuerySpec } from "./relative-key-query.js";
 import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
@@ -70,6 +71,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   fireSpec,
   bamSpec,
   sandwichSpec,
+  relativeKeyQuerySpec,
   copeSpec,
   pathSpec,
   // position-id schemes
