@@ -36,6 +36,7 @@ import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { ropePlusPlusSpec } from "./rope-plus-plus.js";
 import { sandwichSpec } from "./sandwich.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
@@ -52,6 +53,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ropeSpec,
   pRopeSpec,
   xposSpec,
+  ropePlusPlusSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
