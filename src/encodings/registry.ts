@@ -12,6 +12,7 @@ import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { grapeSpec } from "./grape.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
@@ -54,6 +55,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   pRopeSpec,
   xposSpec,
   ropePlusPlusSpec,
+  grapeSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
