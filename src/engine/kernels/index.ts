@@ -12,6 +12,8 @@ import { attentionBackward, attentionForward } from "./attention.js";
 import {
   affineBackward,
   affineForward,
+  atan2Backward,
+  atan2Forward,
   binaryBackward,
   binaryForward,
   powBackward,
@@ -49,6 +51,8 @@ export const referenceKernels = Object.freeze({
   binaryBackward,
   whereForward,
   whereBackward,
+  atan2Forward,
+  atan2Backward,
   stridedCopy,
   stridedAdd,
   affineForward,
