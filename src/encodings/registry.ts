@@ -9,6 +9,7 @@ import { alibiSpec } from "./alibi.js";
 import { bamSpec } from "./bam.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
+import { complexFormerSpec } from "./complexformer.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -56,6 +57,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   xposSpec,
   ropePlusPlusSpec,
   grapeSpec,
+  complexFormerSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
