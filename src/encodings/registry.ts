@@ -14,6 +14,7 @@ import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { grapeSpec } from "./grape.js";
+import { hopeHyperbolicSpec } from "./hope-hyperbolic.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
@@ -58,6 +59,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ropePlusPlusSpec,
   grapeSpec,
   complexFormerSpec,
+  hopeHyperbolicSpec,
   // context extension
   ropeLinearSpec,
   ntkAwareSpec,
