@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { attention, tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
@@ -167,7 +167,7 @@ describe("bam trainable form", () => {
     expect(result.worstRatio, result.worst).toBeLessThanOrEqual(1);
   });
 
-  it("trains in the lab's transformer: the loss falls and the prior's parameters move", () => {
+  it("trains in the lab's transformer: the loss falls and the prior's parameters move", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "bam" });
     expect(result.last).toBeLessThan(0.8 * result.first);
     expect(result.encodingParamChange).toBeGreaterThan(1e-3);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
@@ -108,7 +108,7 @@ describe("complexformer trainable form", () => {
     );
   });
 
-  it("trains in the lab's transformer: the loss falls and delta, b move", () => {
+  it("trains in the lab's transformer: the loss falls and delta, b move", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "complexformer" });
     expect(result.last).toBeLessThan(0.8 * result.first);
     expect(result.encodingParamChange).toBeGreaterThan(1e-3);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { permute, tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { alibiBiasAt, alibiSlopes } from "./alibi.js";
@@ -162,13 +162,13 @@ describe("GRAPE additive", () => {
 });
 
 describe("grape in the lab's transformer", () => {
-  it("multiplicative: the loss falls and the learned frequencies move", () => {
+  it("multiplicative: the loss falls and the learned frequencies move", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "grape" });
     expect(result.last).toBeLessThan(0.8 * result.first);
     expect(result.encodingParamChange).toBeGreaterThan(1e-3);
   });
 
-  it("additive: the loss falls and omega, v move", () => {
+  it("additive: the loss falls and omega, v move", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "grape", params: { form: "additive" } });
     expect(result.last).toBeLessThan(0.8 * result.first);
     expect(result.encodingParamChange).toBeGreaterThan(1e-3);

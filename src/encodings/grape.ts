@@ -307,7 +307,18 @@ export const grapeSpec = defineEncoding({
       invFreq: omega.map((f) => -f),
       layout: "half",
     });
-    return encoding;
+    // sin(-0 * omega) is -0 at position 0; the rotation writes +0 there: report the tables the transform uses.
+    const rotary = encoding.rotary!;
+    return {
+      ...encoding,
+      rotary: {
+        ...rotary,
+        tables(positions, role) {
+          const { cos, sin } = rotary.tables(positions, role);
+          return { cos, sin: sin.map((v) => v + 0) };
+        },
+      },
+    };
   },
   trainable: (params, dims, rng, path = "grape") => createGrapeTrainable(params, dims, rng, path),
 });

@@ -22,10 +22,12 @@
  * EasyTPP, whose values test/fixtures/hope-hyperbolic-hothp.json holds. Unverified against the paper: the
  * paper's default theta' and whether it is learned per head; here theta' is one predefined value (`decay`).
  *
- * Numerics: the factors e^(m theta') cosh(m theta_0) grow like e^(m (theta' + 1)); positions are taken relative to
- * `center` (any shift shared by queries and keys cancels in the score). In the trainable form the centre is each
- * row's midpoint (queries and keys of one row share it). Factors outside float32's range throw a RangeError naming
- * the position: with theta' = 1.05 a row spans at most about 2 * 88 / 2.05 = 85 positions.
+ * Numerics: the factors e^(m theta') cosh(m theta_0) grow like e^(m (theta' + 1)); positions are taken relative to a
+ * centre (any shift shared by queries and keys cancels in the score): by default the midpoint of the positions of
+ * each call / row (`centerRows`), so queries and keys must come with the same positions; with `centerRows: false`
+ * the fixed `center` (for queries and keys at different positions, e.g. a KV cache). Factors outside float32's
+ * range throw a RangeError naming the position: with theta' = 1.05 a row spans at most about 2 * 88 / 2.05 = 85
+ * positions.
  *
  * Trainable form: the boost is not a rotation (rotatePairs cannot express it), so the pairs are mixed with
  * elementwise ops on the even/odd channels; the encoding has no learned parameters.
@@ -103,10 +105,15 @@ const HOPE_PARAMS = {
     min: 0,
     exclusiveMin: true,
   },
+  centerRows: {
+    type: "boolean",
+    description:
+      "Boost around the midpoint of each call's (row's) positions (default; queries and keys must share positions), or around `center`.",
+    default: true,
+  },
   center: {
     type: "number",
-    description:
-      "Framework-free form: the position the factors are 1 at (cancels in q.k); the trainable form centres each row.",
+    description: "With centerRows false: the position the factors are 1 at (cancels in q.k).",
     default: 0,
   },
 } as const satisfies EncodingSpec["params"];
@@ -133,11 +140,20 @@ function boostTensor(x: Tensor, a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
-function createHopeTrainable(
-  p: { headDim: number; base: number; decay: number },
-  dims: ModelDims,
-  path: string,
-): TrainableEncoding {
+interface HopeParams {
+  headDim: number;
+  base: number;
+  decay: number;
+  centerRows: boolean;
+  center: number;
+}
+
+/** The centre of one call's positions: their midpoint, or the fixed centre. */
+function centerOf(p: HopeParams, positions: ArrayLike<number>): number {
+  return p.centerRows ? rowCenter(positions) : p.center;
+}
+
+function createHopeTrainable(p: HopeParams, dims: ModelDims, path: string): TrainableEncoding {
   checkModelHeadDim(p.headDim, dims, `${path}.headDim`);
   const th = theta(p.headDim, p.base);
   const P = th.length;
@@ -158,7 +174,7 @@ function createHopeTrainable(
         ];
         for (let r = 0; r < rows; r++) {
           const row = positionRow(ids, r, T);
-          const center = rowCenter(row);
+          const center = centerOf(p, row);
           const fq = hopeFactors(th, row, "query", { decay: p.decay, center });
           const fk = hopeFactors(th, row, "key", { decay: p.decay, center });
           parts[0].set(fq.a, r * T * P);
@@ -205,15 +221,18 @@ export const hopeHyperbolicSpec = defineEncoding({
             `${path}: x.length must be positions.length * numHeads * headDim = ${positions.length * numHeads * headDim}, received ${x.length}`,
           );
         }
-        const { a, b } = hopeFactors(th, positions, role, { decay: p.decay, center: p.center });
+        const { a, b } = hopeFactors(th, positions, role, { decay: p.decay, center: centerOf(p, positions) });
         for (let t = 0; t < positions.length; t++) {
           for (let h = 0; h < numHeads; h++) {
             const base = (t * numHeads + h) * headDim;
             for (let j = 0; j < P; j++) {
               const e = x[base + 2 * j];
               const o = x[base + 2 * j + 1];
-              x[base + 2 * j] = a[t * P + j] * e + b[t * P + j] * o;
-              x[base + 2 * j + 1] = b[t * P + j] * e + a[t * P + j] * o;
+              // Float32 factors and one rounding per product and sum, as the trainable form's engine ops.
+              const fa = Math.fround(a[t * P + j]);
+              const fb = Math.fround(b[t * P + j]);
+              x[base + 2 * j] = Math.fround(fa * e) + Math.fround(fb * o);
+              x[base + 2 * j + 1] = Math.fround(fb * e) + Math.fround(fa * o);
             }
           }
         }

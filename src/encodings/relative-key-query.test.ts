@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
@@ -146,7 +146,7 @@ describe("relative-key-query trainable form", () => {
     });
   });
 
-  it("trains in the lab's transformer: the loss falls and the tables move", () => {
+  it("trains in the lab's transformer: the loss falls and the tables move", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "relative-key-query" });
     expect(result.last).toBeLessThan(0.8 * result.first);
     expect(result.encodingParamChange).toBeGreaterThan(1e-3);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { tensor, tidy } from "../engine/index.js";
 import { Rng } from "../util/rng.js";
 import { ropeCosSinTable, ropeInverseFrequencies } from "./rope.js";
@@ -115,7 +115,7 @@ describe("rope-plus-plus trainable form", () => {
     }
   });
 
-  it("trains in the lab's transformer: the loss falls", () => {
+  it("trains in the lab's transformer: the loss falls", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "rope-plus-plus" });
     expect(result.last).toBeLessThan(0.8 * result.first);
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainSmoke } from "../../test/helpers/train-smoke.js";
+import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
 import { sandwichBiasAt, sandwichFrequencies, sandwichKernel, sandwichSpec } from "./sandwich.js";
 
 const nemo = JSON.parse(
@@ -82,7 +82,7 @@ describe("sandwich spec", () => {
     });
   });
 
-  it("trains in the lab's transformer: the loss falls", () => {
+  it("trains in the lab's transformer: the loss falls", SMOKE_TIMEOUT, () => {
     const result = trainSmoke({ id: "sandwich" });
     // A fixed bias cannot single out the offset t - 2 (the task) in 60 steps: the loss falls as the model learns
     // token statistics (2.12 -> 1.62, seed 1), about as NoPE does; margin kept for other kernel orders.

@@ -7,6 +7,9 @@ import { AdamW, crossEntropy, tidy } from "../../src/engine/index.js";
 import { createTransformer } from "../../src/model/transformer.js";
 import { Rng } from "../../src/util/rng.js";
 
+/** A guard against a hung run, not a time budget: a smoke run takes seconds, longer on a loaded machine. */
+export const SMOKE_TIMEOUT = { timeout: 120_000 };
+
 export interface SmokeResult {
   /** Mean loss of the first and the last 5 steps. */
   first: number;
