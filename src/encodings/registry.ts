@@ -6,17 +6,21 @@
 import { PosencConfigError } from "../util/validation.js";
 import { abfSpec } from "./abf.js";
 import { alibiSpec } from "./alibi.js";
+import { bamSpec } from "./bam.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { cableSpec } from "./cable.js";
 import { caropeSpec } from "./carope.js";
+import { complexFormerSpec } from "./complexformer.js";
 import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { grapeSpec } from "./grape.js";
 import { gtaSpec } from "./gta.js";
+import { hopeHyperbolicSpec } from "./hope-hyperbolic.js";
 import { hopeVideoSpec } from "./hope-video.js";
 import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
@@ -44,11 +48,14 @@ import {
   randomizedT5Spec,
 } from "./randomized.js";
 import { randomizedPositionsSpec } from "./randomized-positions.js";
+import { relativeKeyQuerySpec } from "./relative-key-query.js";
 import { ropeSpec } from "./rope.js";
 import { rope2dSpec } from "./rope-2d.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { ropePlusPlusSpec } from "./rope-plus-plus.js";
+import { sandwichSpec } from "./sandwich.js";
 import { selectiveRopeSpec } from "./selective-rope.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
@@ -68,6 +75,10 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ropeSpec,
   pRopeSpec,
   xposSpec,
+  ropePlusPlusSpec,
+  grapeSpec,
+  complexFormerSpec,
+  hopeHyperbolicSpec,
   // multimodal rotary: position ids (t, h, w)
   mropeSpec,
   mropeInterleaveSpec,
@@ -91,6 +102,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   kerpleLogSpec,
   kerplePowerSpec,
   fireSpec,
+  bamSpec,
+  sandwichSpec,
+  relativeKeyQuerySpec,
   copeSpec,
   pathSpec,
   // data-dependent

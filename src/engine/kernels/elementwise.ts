@@ -360,3 +360,28 @@ export function affineForward(y: Floats, x: Floats, scale: number, shift: number
 export function affineBackward(dx: Floats, dy: Floats, scale: number, n: number): void {
   for (let i = 0; i < n; i++) dx[i] += scale * dy[i];
 }
+
+/** out[i] = atan2(y[i], x[i]) for i < n (same shapes; the angle of the point (x, y), in (-pi, pi]). */
+export function atan2Forward(out: Floats, y: Floats, x: Floats, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = Math.atan2(y[i], x[i]);
+}
+/**
+ * dy += dout * x / (x^2 + y^2), dx -= dout * y / (x^2 + y^2). At the origin (no defined angle) no gradient flows,
+ * as abs at 0.
+ */
+export function atan2Backward(
+  dy: Floats | null,
+  dx: Floats | null,
+  dout: Floats,
+  y: Floats,
+  x: Floats,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const r2 = x[i] * x[i] + y[i] * y[i];
+    if (r2 === 0) continue;
+    const g = dout[i] / r2;
+    if (dy) dy[i] += g * x[i];
+    if (dx) dx[i] -= g * y[i];
+  }
+}

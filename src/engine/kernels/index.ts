@@ -13,6 +13,8 @@ import { depthwiseConv2dBackward, depthwiseConv2dForward } from "./conv.js";
 import {
   affineBackward,
   affineForward,
+  atan2Backward,
+  atan2Forward,
   binaryBackward,
   binaryForward,
   powBackward,
@@ -51,6 +53,8 @@ export const referenceKernels = Object.freeze({
   binaryBackward,
   whereForward,
   whereBackward,
+  atan2Forward,
+  atan2Backward,
   stridedCopy,
   stridedAdd,
   affineForward,

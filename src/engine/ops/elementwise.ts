@@ -121,6 +121,23 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   );
 }
 
+/**
+ * atan2(y, x) elementwise: the angle of (x, y) in (-pi, pi] (inputs of one shape). Gradients x / r^2 to y and
+ * -y / r^2 to x, none at the origin.
+ */
+export function atan2(y: Tensor, x: Tensor): Tensor {
+  if (y.shape.length !== x.shape.length || y.shape.some((d, i) => d !== x.shape[i])) {
+    throw new RangeError(
+      `atan2: y ${JSON.stringify(y.shape)} and x ${JSON.stringify(x.shape)} must have one shape`,
+    );
+  }
+  const out = uninitialized(y.shape);
+  kernels().atan2Forward(out.data, y.data, x.data, y.size);
+  return record(out, "atan2", [y, x], (g) =>
+    kernels().atan2Backward(gradOrNull(y), gradOrNull(x), g, y.data, x.data, y.size),
+  );
+}
+
 /** x repeated along broadcast dims to `shape`; the gradient sums over them. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes("broadcastTo", x.shape, shape);
