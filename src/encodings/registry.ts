@@ -11,6 +11,7 @@ import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { gpeSpec } from "./gpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
@@ -37,6 +38,7 @@ import { ropeLinearSpec } from "./rope-linear.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import { v2peSpec } from "./v2pe.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
 
@@ -79,6 +81,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedLearnedSpec,
   randomizedT5Spec,
   randomizedAlibiSpec,
+  v2peSpec,
+  gpeSpec,
   // analysis
   ropeBaseBoundSpec,
 ];
