@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, parseCommandArgs, renderCommandHelp } from "./args.js";
 import { alibiCommand } from "./commands/alibi.js";
+import { analyzeBiasCommand } from "./commands/analyze-bias.js";
 import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
   ropeCommand,
   extendCommand,
   alibiCommand,
+  analyzeBiasCommand,
   trainCommand,
   evalCommand,
   benchCommand,
