@@ -13,7 +13,7 @@
  * instruction + user marker + source text + end marker, target = assistant marker + target text + end marker;
  * pe_cache_length defaults to 0).
  *
- * Here the group boundary is a token: the first `targetOpener` token of a sequence (the lab's SEP, the official
+ * Here the group boundary is a token: the first `targetOpeners` token of a sequence (the lab's SEP, the official
  * assistant marker) opens the target group; without it every token is source. Worked example, opener 7,
  * targetStart 0:
  *   token:  5  1  2  7  3  4
@@ -32,16 +32,20 @@ import {
   resolveParams,
 } from "./types.js";
 
-/** Group ids: 0..S-1 up to the first opener, targetStart + 0, 1, ... from it on (the opener is target token 0). */
+/**
+ * Group ids: 0..S-1 up to the first opener (any of `targetOpeners`), targetStart + 0, 1, ... from it on (the opener
+ * is target token 0).
+ */
 export function groupPositionIds(
   tokens: ArrayLike<number>,
-  targetOpener: number,
+  targetOpeners: Iterable<number>,
   targetStart = 0,
 ): Float64Array {
+  const openers = new Set(targetOpeners);
   const ids = new Float64Array(tokens.length);
   let opened = -1;
   for (let t = 0; t < tokens.length; t++) {
-    if (opened < 0 && tokens[t] === targetOpener) opened = t;
+    if (opened < 0 && openers.has(tokens[t])) opened = t;
     ids[t] = opened < 0 ? t : targetStart + (t - opened);
   }
   return ids;
@@ -50,11 +54,11 @@ export function groupPositionIds(
 const GPE_MODES = ["streaming", "batch"] as const;
 
 const GPE_PARAMS = {
-  targetOpener: {
-    type: "integer",
+  targetOpeners: {
+    type: "number[]",
     description:
-      "Token id whose first occurrence opens the target group (the lab's SEP, the official assistant marker).",
-    min: 0,
+      "Token ids whose first occurrence opens the target group (the lab's SEP, the official assistant marker). Empty: every token is source, ids 0..n-1.",
+    default: [],
   },
   targetStart: {
     type: "integer",
@@ -80,13 +84,19 @@ export const gpeSpec = defineEncoding({
     arxiv: "2505.16983",
     year: 2025,
   },
-  formula: "source token s: id = s; target token u (from the first targetOpener on): id = targetStart + u",
+  formula:
+    "source token s: id = s; target token u (from the first of targetOpeners on): id = targetStart + u",
   summary:
     "Source and target keep separate contiguous position groups, so interleaved streaming reads and writes never shift either group's ids.",
   slots: ["positionIds"],
   params: GPE_PARAMS,
   create(params, path = "gpe"): PositionalEncoding {
     const p = resolveParams(path, GPE_PARAMS, params);
+    p.targetOpeners.forEach((token, i) => {
+      if (!Number.isInteger(token) || token < 0) {
+        throw new PosencConfigError("invalid_value", `${path}.targetOpeners[${i}]`, token, "a token id >= 0");
+      }
+    });
     return {
       id: "gpe",
       params: Object.freeze(p),
@@ -97,11 +107,11 @@ export const gpeSpec = defineEncoding({
             "missing_key",
             "context.tokens",
             tokens,
-            `the ${length} token ids of the sequence (GPE finds the target group at targetOpener)`,
+            `the ${length} token ids of the sequence (GPE finds the target group at targetOpeners)`,
           );
         }
         if (p.mode === "batch") return Float64Array.from({ length }, (_, t) => t);
-        return groupPositionIds(tokens, p.targetOpener, p.targetStart);
+        return groupPositionIds(tokens, p.targetOpeners, p.targetStart);
       },
     };
   },

@@ -20,7 +20,6 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   "randomized-positions": { maxPosition: 64 },
   bipe: { separatorTokens: [3] },
   v2pe: { compressedTokens: [3] },
-  gpe: { targetOpener: 3 },
 };
 
 /** Position coupling reads ids from the task: a stand-in for TaskBatch.positionIds. */

@@ -65,7 +65,7 @@ describe("id schemes train in the lab", () => {
     const sep = buildVocabulary(createTask("copy", { vocabSize: 8 }).symbols).sep;
     const losses = await lossesOf(
       { id: "copy", params: { vocabSize: 8 } },
-      [{ id: "gpe", params: { targetOpener: sep } }, { id: "rope" }],
+      [{ id: "gpe", params: { targetOpeners: [sep] } }, { id: "rope" }],
       "2..6",
     );
     expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
