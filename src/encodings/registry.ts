@@ -13,6 +13,7 @@ import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { gpeSpec } from "./gpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { ldpeSpec } from "./ldpe.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
 import { llama3RopeSpec } from "./llama3-rope.js";
 import { longropeSpec } from "./longrope.js";
@@ -35,6 +36,7 @@ import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { sigmaGptSpec } from "./sigma-gpt.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
@@ -47,6 +49,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   nopeSpec,
   sinusoidalSpec,
   learnedAbsoluteSpec,
+  sigmaGptSpec,
+  ldpeSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
