@@ -5,8 +5,14 @@
  *         intra-segment offsets index BiPE's learned table
  *   v2pe  passkey, the filler symbols f0..f7 (token ids 10..17) are the compressed runs
  *   gpe   copy (alphabet 8), SEP (token id 10) opens the target group
+ *   sigma-gpt  copy with task.positionIds "order" and train.order "random": answers in a random order per example,
+ *         (own, next) ids; evaluation left to right
+ *   ldpe  copy with task.positionIds "countdown": (t, answer tokens left) ids
  * Small on purpose (1 layer, width 16, 40 steps): this shows the lab trains them, not how well they generalize.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseExperimentConfig } from "../../src/lab/config.js";
 import { type RunSpec, train } from "../../src/lab/train.js";
@@ -69,5 +75,64 @@ describe("id schemes train in the lab", () => {
       "2..6",
     );
     expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
+  });
+
+  it("sigma-gpt on copy in random orders (train.order random): the loss falls", {
+    timeout: 60_000,
+  }, async () => {
+    const losses = await lossesOf(
+      { id: "copy", params: { vocabSize: 8 }, positionIds: "order" },
+      [{ id: "sigma-gpt" }],
+      "2..6",
+      { order: "random" },
+    );
+    expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
+  });
+
+  it("ldpe on copy with countdown ids (task.positionIds countdown): the loss falls", {
+    timeout: 60_000,
+  }, async () => {
+    const losses = await lossesOf(
+      { id: "copy", params: { vocabSize: 8 }, positionIds: "countdown" },
+      [{ id: "ldpe" }],
+      "2..6",
+    );
+    expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
+  });
+});
+
+describe("task.positionIds and train.order", () => {
+  const base = {
+    task: { id: "copy", params: { vocabSize: 8 } },
+    encodings: [{ id: "sigma-gpt" }],
+    train: { length: 4, steps: 1 },
+    eval: { length: 4 },
+  };
+  it("train.order random needs task.positionIds order; ids need the decoder layout", () => {
+    expect(() => parseExperimentConfig({ ...base, train: { ...base.train, order: "random" } })).toThrow(
+      /train\.order.*task\.positionIds "order"/,
+    );
+    expect(() =>
+      parseExperimentConfig({ ...base, task: { ...base.task, layout: "encoder", positionIds: "countdown" } }),
+    ).toThrow(/task\.positionIds.*decoder/);
+    expect(() => parseExperimentConfig({ ...base, task: { ...base.task, positionIds: "spiral" } })).toThrow(
+      /task\.positionIds/,
+    );
+  });
+
+  it("a random-order run resumed mid-way equals the uninterrupted run (orders drawn from (seed, step))", async () => {
+    const config = parseExperimentConfig({
+      ...base,
+      task: { ...base.task, positionIds: "order" },
+      model: { numLayers: 1, dModel: 8, numHeads: 2 },
+      train: { length: "2..4", steps: 6, batchSize: 4, order: "random", checkpointEvery: 3 },
+      eval: { length: 4, samplesPerLength: 2 },
+    });
+    const run: RunSpec = { config, encoding: config.encodings[0]!, seed: 2 };
+    const whole = await train(run);
+    const dir = mkdtempSync(join(tmpdir(), "posenc-order-resume-"));
+    await train(run, { checkpointDir: dir, stopAfter: 4 });
+    const resumed = await train(run, { checkpointDir: dir, resume: true });
+    expect(resumed.lossHistory).toEqual(whole.lossHistory);
   });
 });
