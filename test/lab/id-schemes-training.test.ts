@@ -25,12 +25,13 @@ async function lossesOf(
   task: Record<string, unknown>,
   stack: Record<string, unknown>[],
   length: string | number,
+  trainOptions: Record<string, unknown> = {},
 ) {
   const config = parseExperimentConfig({
     task,
     model: { numLayers: 1, dModel: 16, numHeads: 2 },
     encodings: [{ stack }],
-    train: { length, steps: 40, batchSize: 16, lr: 0.01 },
+    train: { length, steps: 40, batchSize: 16, lr: 0.01, ...trainOptions },
     eval: {
       length,
       samplesPerLength: 2,
