@@ -36,6 +36,7 @@ import { ropeSpec } from "./rope.js";
 import { ropeBaseBoundSpec } from "./rope-base-bound.js";
 import { ropeDynamicNtkSpec } from "./rope-dynamic-ntk.js";
 import { ropeLinearSpec } from "./rope-linear.js";
+import { seqpeSpec } from "./seqpe.js";
 import { sigmaGptSpec } from "./sigma-gpt.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
@@ -51,6 +52,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   learnedAbsoluteSpec,
   sigmaGptSpec,
   ldpeSpec,
+  seqpeSpec,
   // rotary
   ropeSpec,
   pRopeSpec,

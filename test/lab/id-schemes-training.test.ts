@@ -8,6 +8,7 @@
  *   sigma-gpt  copy with task.positionIds "order" and train.order "random": answers in a random order per example,
  *         (own, next) ids; evaluation left to right
  *   ldpe  copy with task.positionIds "countdown": (t, answer tokens left) ids
+ *   seqpe copy, positions up to 999 written as 3 digits
  * Small on purpose (1 layer, width 16, 40 steps): this shows the lab trains them, not how well they generalize.
  */
 import { mkdtempSync } from "node:fs";
@@ -96,6 +97,17 @@ describe("id schemes train in the lab", () => {
     const losses = await lossesOf(
       { id: "copy", params: { vocabSize: 8 }, positionIds: "countdown" },
       [{ id: "ldpe" }],
+      "2..6",
+    );
+    expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
+  });
+});
+
+describe("seqpe trains in the lab", () => {
+  it("seqpe on copy (positions encoded from their digits): the loss falls", { timeout: 60_000 }, async () => {
+    const losses = await lossesOf(
+      { id: "copy", params: { vocabSize: 8 } },
+      [{ id: "seqpe", params: { maxDigits: 3, width: 16, heads: 2 } }],
       "2..6",
     );
     expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
