@@ -9,6 +9,7 @@ import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
+import { extendedMindSpec } from "./extended-mind.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { gpeSpec } from "./gpe.js";
@@ -89,6 +90,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedAlibiSpec,
   v2peSpec,
   gpeSpec,
+  extendedMindSpec,
   // analysis
   ropeBaseBoundSpec,
 ];

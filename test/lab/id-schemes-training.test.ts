@@ -9,6 +9,7 @@
  *         (own, next) ids; evaluation left to right
  *   ldpe  copy with task.positionIds "countdown": (t, answer tokens left) ids
  *   seqpe copy, positions up to 999 written as 3 digits
+ *   extended-mind  associative_recall: the key-value pairs before "?" are in-sequence memories at id 0
  * Small on purpose (1 layer, width 16, 40 steps): this shows the lab trains them, not how well they generalize.
  */
 import { mkdtempSync } from "node:fs";
@@ -97,6 +98,21 @@ describe("id schemes train in the lab", () => {
     const losses = await lossesOf(
       { id: "copy", params: { vocabSize: 8 }, positionIds: "countdown" },
       [{ id: "ldpe" }],
+      "2..6",
+    );
+    expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
+  });
+});
+
+describe("extended-mind trains in the lab", () => {
+  it("extended-mind + rope on associative_recall (the pairs are the memories, at id 0): the loss falls", {
+    timeout: 60_000,
+  }, async () => {
+    const ask = createTask("associative_recall", { numKeys: 8, numValues: 4 }).symbols.indexOf("?");
+    expect(ask).toBe(12);
+    const losses = await lossesOf(
+      { id: "associative_recall", params: { numKeys: 8, numValues: 4 } },
+      [{ id: "extended-mind", params: { memoryEnd: [ask] } }, { id: "rope" }],
       "2..6",
     );
     expect(mean(losses.slice(-5))).toBeLessThan(0.85 * mean(losses.slice(0, 5)));
