@@ -7,6 +7,7 @@ import {
   condensedLogRatios,
   encodingBiasAtDistances,
 } from "./bias-series.js";
+import { copeSpec } from "./cope.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
 import { nopeSpec } from "./nope.js";
 import { ropeSpec } from "./rope.js";
@@ -14,9 +15,9 @@ import { t5BiasSpec } from "./t5-bias.js";
 import type { EncodingSpec } from "./types.js";
 
 const Q = 2 ** 30;
-const analyze = (spec: Pick<EncodingSpec, "create">, params = {}, heads = 4) => {
+const analyze = (spec: Pick<EncodingSpec, "create" | "slots">, params = {}, heads = 4) => {
   const encoding = spec.create(params);
-  const bias = encodingBiasAtDistances(encoding, heads, Q);
+  const bias = encodingBiasAtDistances(spec, encoding, heads, Q);
   if (!bias) throw new Error("no bias");
   return analyzeBiasSeries(bias, { window: 4096 });
 };
@@ -93,7 +94,8 @@ describe("the paper's examples", () => {
     }
   });
 
-  it("an encoding that is not an additive bias has no b(n)", () => {
-    expect(encodingBiasAtDistances(ropeSpec.create({ headDim: 8 }), 2, Q)).toBeNull();
+  it("a method that is not an additive bias has no b(n): rotary, and content-aware ones (not NoPE's zero)", () => {
+    expect(encodingBiasAtDistances(ropeSpec, ropeSpec.create({ headDim: 8 }), 2, Q)).toBeNull();
+    expect(encodingBiasAtDistances(copeSpec, copeSpec.create(), 2, Q)).toBeNull();
   });
 });

@@ -25,7 +25,7 @@
  * (constant beyond maxDistance, whatever its learned table) diverge.
  */
 import { checkNumber } from "../util/validation.js";
-import type { PositionalEncoding } from "./types.js";
+import type { EncodingSpec, PositionalEncoding } from "./types.js";
 
 /** The bias of each head at the distances asked: rows [numHeads][distances.length]. */
 export type BiasAtDistances = (distances: readonly number[]) => Float64Array[];
@@ -144,22 +144,21 @@ export function analyzeBiasSeries(bias: BiasAtDistances, options: BiasSeriesOpti
 }
 
 /**
- * The bias of a framework-free encoding as b(n), per head: query at position `queryPosition`, keys at
- * queryPosition - n (the causal distances). An encoding that adds nothing anywhere (NoPE) is the zero bias; null
- * for an encoding whose position signal is not an additive bias (rotary, embeddings, id schemes).
+ * The bias of a method as b(n), per head: query at position `queryPosition`, keys at queryPosition - n (the causal
+ * distances). A method that fills no hook slot (NoPE) is the zero bias; null for a method whose position signal is
+ * not an additive bias (rotary, embeddings, id schemes, content-aware methods).
  */
 export function encodingBiasAtDistances(
+  spec: Pick<EncodingSpec, "slots">,
   encoding: PositionalEncoding,
   numHeads: number,
   queryPosition: number,
 ): BiasAtDistances | null {
-  const attentionBias = encoding.attentionBias?.bind(encoding);
-  if (!attentionBias) {
-    const addsNothing = !encoding.embedding && !encoding.positionIds && !encoding.transformQK;
-    return addsNothing
-      ? (distances) => Array.from({ length: numHeads }, () => new Float64Array(distances.length))
-      : null;
+  if (spec.slots.length === 0) {
+    return (distances) => Array.from({ length: numHeads }, () => new Float64Array(distances.length));
   }
+  const attentionBias = encoding.attentionBias?.bind(encoding);
+  if (!spec.slots.includes("attentionBias") || !attentionBias) return null;
   return (distances) => {
     const keys = distances.map((n) => queryPosition - n);
     const values = attentionBias([queryPosition], keys, numHeads); // [H, 1, K]

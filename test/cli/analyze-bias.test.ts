@@ -46,6 +46,8 @@ describe("posenc analyze-bias", () => {
 
   it.each([
     [["--encoding", "rope"], /--encoding "rope" adds no attention bias/],
+    [["--encoding", "cope"], /--encoding "cope" adds no attention bias \(slots: contextual\)/],
+    [["--encoding", "alibi", "--heads", "256", "--window", "1000000"], /at most 16777216/],
     [["--encoding", "nosuch"], /--encoding.*received "nosuch"/],
     [["--encoding", "alibi", "--coverage", "1.5"], /--coverage must be a number in \(0, 1\)/],
     [["--encoding", "alibi", "--window", "0"], /--window must be an integer from 1/],

@@ -12,6 +12,8 @@ import { formatTable } from "../table.js";
 const NAME = "analyze-bias";
 /** Condensation scales: b is sampled up to distance 2^SCALES, the query sits there. */
 const SCALES = 30;
+/** Bias values computed at once (heads x (window + 1)): 2^24 floats, 64 MB. */
+const MAX_VALUES = 1 << 24;
 
 function parseCoverage(text: string): number {
   const value = /^\s*(0?\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
@@ -59,7 +61,7 @@ export const analyzeBiasCommand: Command = {
     },
     window: {
       type: "string",
-      description: "Distances summed exactly, 0..N (default 65536, at most 4194304)",
+      description: "Distances summed exactly, 0..N (default 65536; heads x (N + 1) at most 16777216)",
       valueName: "N",
     },
     json: { type: "boolean", description: "Print the per-head results as JSON" },
@@ -73,11 +75,16 @@ export const analyzeBiasCommand: Command = {
     const coverage = typeof values.coverage === "string" ? parseCoverage(values.coverage) : 0.99;
     const window =
       typeof values.window === "string" ? parseIntegerFlag(NAME, "window", values.window, 1, 1 << 22) : 65536;
+    if (numHeads * (window + 1) > MAX_VALUES) {
+      throw new UsageError(
+        `posenc ${NAME}: --heads ${numHeads} with --window ${window} needs ${numHeads * (window + 1)} bias values; at most ${MAX_VALUES} (lower --window or --heads)`,
+      );
+    }
     const encoding = spec.create(params, "--params");
-    const bias = encodingBiasAtDistances(encoding, numHeads, 2 ** SCALES);
+    const bias = encodingBiasAtDistances(spec, encoding, numHeads, 2 ** SCALES);
     if (!bias) {
       throw new UsageError(
-        `posenc ${NAME}: --encoding "${spec.id}" adds no attention bias (slots: ${spec.slots.join(", ")}); give an encoding with the attentionBias slot, or nope`,
+        `posenc ${NAME}: --encoding "${spec.id}" adds no attention bias (slots: ${spec.slots.join(", ")}); give an encoding with the attentionBias slot (alibi, t5-bias, kerple-log, ...), or nope`,
       );
     }
     const heads = analyzeBiasSeries(bias, { coverage, window, scales: SCALES });
