@@ -20,7 +20,7 @@
  *   token:  4  5  6  9  1  2          memoryPosition 0:   ids 0 0 0 0 1 2
  *                                     memoryPosition -1:  ids -1 -1 -1 0 1 2
  */
-import { PosencConfigError } from "../util/validation.js";
+import { checkTokenIdList, sequenceTokens } from "./token-ids.js";
 import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
 import {
   defineEncoding,
@@ -76,24 +76,12 @@ export const extendedMindSpec = defineEncoding({
   params: EXTENDED_MIND_PARAMS,
   create(params, path = "extended-mind"): PositionalEncoding {
     const p = resolveParams(path, EXTENDED_MIND_PARAMS, params);
-    p.memoryEnd.forEach((token, i) => {
-      if (!Number.isInteger(token) || token < 0) {
-        throw new PosencConfigError("invalid_value", `${path}.memoryEnd[${i}]`, token, "a token id >= 0");
-      }
-    });
+    checkTokenIdList(path, "memoryEnd", p.memoryEnd);
     return {
       id: "extended-mind",
       params: Object.freeze(p),
       positionIds(length: number, context?: PositionIdContext) {
-        const tokens = context?.tokens;
-        if (tokens === undefined || tokens.length !== length) {
-          throw new PosencConfigError(
-            "missing_key",
-            "context.tokens",
-            tokens,
-            `the ${length} token ids of the sequence (the memory prefix ends at memoryEnd)`,
-          );
-        }
+        const tokens = sequenceTokens(length, context, "the memory prefix ends at memoryEnd");
         return memoryPositionIds(tokens, p.memoryEnd, p.memoryPosition);
       },
     };

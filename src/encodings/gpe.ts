@@ -22,7 +22,7 @@
  * masks (wait-k: a target token sees only the source read so far) are a model/task change not made here: trained
  * with the ordinary causal mask, the ids are those a streaming decoder would use.
  */
-import { PosencConfigError } from "../util/validation.js";
+import { checkTokenIdList, sequenceTokens } from "./token-ids.js";
 import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
 import {
   defineEncoding,
@@ -92,24 +92,12 @@ export const gpeSpec = defineEncoding({
   params: GPE_PARAMS,
   create(params, path = "gpe"): PositionalEncoding {
     const p = resolveParams(path, GPE_PARAMS, params);
-    p.targetOpeners.forEach((token, i) => {
-      if (!Number.isInteger(token) || token < 0) {
-        throw new PosencConfigError("invalid_value", `${path}.targetOpeners[${i}]`, token, "a token id >= 0");
-      }
-    });
+    checkTokenIdList(path, "targetOpeners", p.targetOpeners);
     return {
       id: "gpe",
       params: Object.freeze(p),
       positionIds(length: number, context?: PositionIdContext) {
-        const tokens = context?.tokens;
-        if (tokens === undefined || tokens.length !== length) {
-          throw new PosencConfigError(
-            "missing_key",
-            "context.tokens",
-            tokens,
-            `the ${length} token ids of the sequence (GPE finds the target group at targetOpeners)`,
-          );
-        }
+        const tokens = sequenceTokens(length, context, "GPE finds the target group at targetOpeners");
         if (p.mode === "batch") return Float64Array.from({ length }, (_, t) => t);
         return groupPositionIds(tokens, p.targetOpeners, p.targetStart);
       },

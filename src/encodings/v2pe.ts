@@ -24,6 +24,7 @@
  * evaluation does.
  */
 import { PosencConfigError } from "../util/validation.js";
+import { checkTokenIdList, sequenceTokens } from "./token-ids.js";
 import { fixedTrainable, type TrainableEncoding } from "./trainable.js";
 import {
   defineEncoding,
@@ -101,16 +102,7 @@ const V2PE_PARAMS = {
 
 function createV2pe(params: Record<string, unknown> | undefined, path = "v2pe"): PositionalEncoding {
   const p = resolveParams(path, V2PE_PARAMS, params);
-  p.compressedTokens.forEach((token, i) => {
-    if (!Number.isInteger(token) || token < 0) {
-      throw new PosencConfigError(
-        "invalid_value",
-        `${path}.compressedTokens[${i}]`,
-        token,
-        "a token id >= 0",
-      );
-    }
-  });
+  checkTokenIdList(path, "compressedTokens", p.compressedTokens);
   if (p.mode === "random" && p.trainIncrements.length === 0) {
     throw new PosencConfigError(
       "invalid_value",
@@ -129,15 +121,7 @@ function createV2pe(params: Record<string, unknown> | undefined, path = "v2pe"):
     id: "v2pe",
     params: Object.freeze(p),
     positionIds(length: number, context?: PositionIdContext) {
-      const tokens = context?.tokens;
-      if (tokens === undefined || tokens.length !== length) {
-        throw new PosencConfigError(
-          "missing_key",
-          "context.tokens",
-          tokens,
-          `the ${length} token ids of the sequence (V2PE compresses runs of compressedTokens)`,
-        );
-      }
+      const tokens = sequenceTokens(length, context, "V2PE compresses runs of compressedTokens");
       if (p.mode === "fixed") return v2peIds(tokens, compressed, () => p.increment);
       const rng = context?.rng;
       if (!rng) {
