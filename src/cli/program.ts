@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, parseCommandArgs, renderCommandHelp } from "./args.js";
 import { alibiCommand } from "./commands/alibi.js";
+import { analyzeBiasCommand } from "./commands/analyze-bias.js";
 import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { docsCommand } from "./commands/docs.js";
@@ -31,6 +32,7 @@ export const commands: readonly Command[] = [
   mropeCommand,
   extendCommand,
   alibiCommand,
+  analyzeBiasCommand,
   trainCommand,
   evalCommand,
   benchCommand,
@@ -50,7 +52,11 @@ export function packageVersion(): string {
 const HELP_WIDTH = Math.min(process.stdout.columns || 100, 100);
 
 function mainHelp(): string {
-  const rows = commands.map((c) => `  ${c.name.padEnd(8)}${wrapText(c.summary, HELP_WIDTH, 10)}`);
+  // The name column fits the longest command name and a two-space gap.
+  const column = Math.max(...commands.map((c) => c.name.length)) + 2;
+  const rows = commands.map(
+    (c) => `  ${c.name.padEnd(column)}${wrapText(c.summary, HELP_WIDTH, column + 2)}`,
+  );
   return `posenc ${packageVersion()}: positional encodings for TypeScript, exact and tested.\n\nUsage: posenc <command> [options]\n\nCommands:\n${rows.join("\n")}\n\n'posenc <command> --help' describes a command's options; 'posenc --version' prints the version.\n`;
 }
 

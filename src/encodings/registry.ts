@@ -16,14 +16,17 @@ import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
+import { extendedMindSpec } from "./extended-mind.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
+import { gpeSpec } from "./gpe.js";
 import { grapeSpec } from "./grape.js";
 import { gtaSpec } from "./gta.js";
 import { hopeHyperbolicSpec } from "./hope-hyperbolic.js";
 import { hopeVideoSpec } from "./hope-video.js";
 import { irpeSpec } from "./irpe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
+import { ldpeSpec } from "./ldpe.js";
 import { learnableFourier2dSpec } from "./learnable-fourier.js";
 import { learned2dSpec } from "./learned-2d.js";
 import { learnedAbsoluteSpec } from "./learned-absolute.js";
@@ -57,11 +60,14 @@ import { ropeLinearSpec } from "./rope-linear.js";
 import { ropePlusPlusSpec } from "./rope-plus-plus.js";
 import { sandwichSpec } from "./sandwich.js";
 import { selectiveRopeSpec } from "./selective-rope.js";
+import { seqpeSpec } from "./seqpe.js";
+import { sigmaGptSpec } from "./sigma-gpt.js";
 import { sinusoidalSpec } from "./sinusoidal.js";
 import { t5BiasSpec } from "./t5-bias.js";
 import { tapeSpec } from "./tape.js";
 import { twoDTpeSpec } from "./two-d-tpe.js";
 import type { EncodingSpec, PositionalEncoding } from "./types.js";
+import { v2peSpec } from "./v2pe.js";
 import { vropeSpec } from "./vrope.js";
 import { xposSpec } from "./xpos.js";
 import { yarnSpec } from "./yarn.js";
@@ -71,6 +77,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   nopeSpec,
   sinusoidalSpec,
   learnedAbsoluteSpec,
+  sigmaGptSpec,
+  ldpeSpec,
+  seqpeSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
@@ -125,6 +134,9 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   randomizedLearnedSpec,
   randomizedT5Spec,
   randomizedAlibiSpec,
+  v2peSpec,
+  gpeSpec,
+  extendedMindSpec,
   // multi-dimensional (2-D positions: ids [B, T, 2] = (row, column))
   rope2dSpec,
   learned2dSpec,

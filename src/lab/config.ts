@@ -144,6 +144,11 @@ export const experimentSchema = z.strictObject({
     id: z.string().min(1).describe("a task id (see src/tasks/registry.ts)"),
     params: params.default({}),
     layout: z.enum(["decoder", "encoder"]).describe('one of "decoder", "encoder"').default("decoder"),
+    /**
+     * Two-coordinate position ids built from each decoder batch (src/tasks/orders.ts): "countdown" (t, answer
+     * tokens left; LDPE) or "order" ((own, next) position; σ-GPT, left to right unless train.order is "random").
+     */
+    positionIds: z.enum(["countdown", "order"]).describe('one of "countdown", "order"').optional(),
   }),
   model: modelSection,
   encodings: z.array(encodingChoice).min(1).describe("a non-empty list of {id, params}"),
@@ -171,6 +176,11 @@ export const experimentSchema = z.strictObject({
      * padded to the run's longest sequence.
      */
     bucketWindow: num({ integer: true, min: 1, max: 1024 }).optional(),
+    /**
+     * "random": each training example's answer is generated in a random order (σ-GPT; needs task.positionIds
+     * "order"); evaluation stays left to right. Absent: left to right.
+     */
+    order: z.enum(["left-to-right", "random"]).describe('one of "left-to-right", "random"').optional(),
   }),
   eval: z.strictObject({
     length: lengthRange,
@@ -211,6 +221,7 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
     // Text tasks evaluate on held-out documents: the training split would measure memorisation.
     throw new PosencConfigError("conflict", "eval.taskParams.split", evalSplit, '"validation" or "test"');
   }
+  checkTaskPositionIds(config);
   config.encodings.forEach((choice, i) => {
     stackOf(choice).forEach((ref, j) => {
       const path = choice.stack ? `encodings[${i}].stack[${j}]` : `encodings[${i}]`;
@@ -227,6 +238,27 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
     );
   }
   return config;
+}
+
+/** task.positionIds needs the decoder layout; train.order "random" needs task.positionIds "order". */
+function checkTaskPositionIds(config: ExperimentConfig): void {
+  const scheme = config.task.positionIds;
+  if (scheme && config.task.layout !== "decoder") {
+    throw new PosencConfigError(
+      "conflict",
+      "task.positionIds",
+      scheme,
+      'task.layout "decoder" (ids follow its answer)',
+    );
+  }
+  if (config.train.order === "random" && scheme !== "order") {
+    throw new PosencConfigError(
+      "conflict",
+      "train.order",
+      config.train.order,
+      'task.positionIds "order" (the shuffled tokens carry their (own, next) positions)',
+    );
+  }
 }
 
 /**

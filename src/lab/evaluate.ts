@@ -15,6 +15,7 @@ import type { TaskBatch } from "../tasks/types.js";
 import { encodingLabel, evalTaskOf } from "./config.js";
 import type { LabModel } from "./model.js";
 import { STREAM, streamRng } from "./seeds.js";
+import { withEvaluationIds } from "./task-ids.js";
 import { argmaxRows, type RunSpec } from "./train.js";
 
 /** One result row: the unit every report is built from. */
@@ -41,7 +42,9 @@ function firstRows(batch: TaskBatch, rows: number): TaskBatch {
     mask: batch.mask.subarray(0, n),
     lengths: batch.lengths.subarray(0, rows),
   };
-  if (batch.positionIds) out.positionIds = batch.positionIds.subarray(0, n);
+  // Ids are [B, T, k]: k coordinates per token.
+  if (batch.positionIds)
+    out.positionIds = batch.positionIds.subarray(0, (n * batch.positionIds.length) / batch.inputs.length);
   return out;
 }
 
@@ -62,7 +65,7 @@ export function evaluate(model: LabModel, run: RunSpec): ResultRow[] {
       const needed = Math.min(batchSize, config.eval.samplesPerLength - done);
       tidy(() =>
         noGrad(() => {
-          const batch = task.sample(rng, batchSize, length, layout);
+          const batch = withEvaluationIds(task.sample(rng, batchSize, length, layout), config);
           const logits = model.forward(batch, { rng, training: false });
           const scored = firstRows(batch, needed);
           tally.add(

@@ -18,6 +18,8 @@ export const STREAM = {
   bucket: 0xb0c7,
   /** Held-out evaluation examples (index = length). */
   eval: 0xe7a1,
+  /** Random generation orders of train.order "random" (σ-GPT; index = step). */
+  order: 0x0bde,
 } as const;
 
 /** MurmurHash3 fmix32: a bijection on 32-bit integers with full avalanche. */

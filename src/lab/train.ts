@@ -35,6 +35,7 @@ import { type EncodingChoice, type ExperimentConfig, encodingLabel, scheduleOf }
 import { defaultModelFactory, type LabModel, type ModelFactory, maxSequenceLength } from "./model.js";
 import { type ProgressEvent, processMemory } from "./progress.js";
 import { STREAM, streamRng } from "./seeds.js";
+import { withTrainingIds } from "./task-ids.js";
 
 /** One run of a grid: the config, one of its encodings and one of its seeds. */
 export interface RunSpec {
@@ -201,7 +202,8 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
     const stepBegan = performance.now();
     const rng = streamRng(seed, STREAM.train, step);
     const { loss, accuracy, tokens } = tidy(() => {
-      const { batch, lossScale } = batchAt(step, rng);
+      const { batch: sampled, lossScale } = batchAt(step, rng);
+      const batch = withTrainingIds(sampled, config, seed, step);
       optimizer.zeroGrad();
       const logits = model.forward(batch, { rng, training: true });
       const lossTensor = crossEntropy(logits, scoredTargets(batch));

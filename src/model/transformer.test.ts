@@ -19,6 +19,7 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   "bipe-alibi": { separatorTokens: [3] },
   "randomized-positions": { maxPosition: 64 },
   bipe: { separatorTokens: [3] },
+  v2pe: { compressedTokens: [3] },
 };
 
 /** Position coupling reads ids from the task: a stand-in for TaskBatch.positionIds. */
