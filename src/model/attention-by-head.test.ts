@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { attention, memoryStats, noGrad, tensor, tidy } from "../engine/index.js";
+import { Rng } from "../util/rng.js";
+import { attentionByHead } from "./attention-by-head.js";
+import type { EncodingChoice } from "./config.js";
+import { createTransformer } from "./transformer.js";
+
+function normals(rng: Rng, n: number): number[] {
+  return Array.from({ length: n }, () => rng.normal());
+}
+
+/** Logits with the graph recorded (the fused op, all heads at once) and under noGrad (head by head, per layer). */
+function bothWays(encoding: EncodingChoice, B: number, T: number) {
+  const model = createTransformer(
+    { vocabSize: 11, dModel: 24, numHeads: 3, numLayers: 2, maxSeqLen: 64, encoding },
+    new Rng(4),
+  );
+  const rng = new Rng(9);
+  const inputs = Int32Array.from({ length: B * T }, () => rng.int(11));
+  const run = () => model.forward({ inputs, batchSize: B, seqLen: T, training: false, rng: new Rng(2) });
+  const recorded = tidy(() => run().toArray());
+  const evaluated = tidy(() => noGrad(() => run().toArray()));
+  return { recorded, evaluated };
+}
+
+describe("attentionByHead", () => {
+  it("equals the fused op bit for bit, with a per-head bias broadcast over the batch", () => {
+    const rng = new Rng(1);
+    const [B, H, T, D] = [2, 3, 7, 4];
+    const q = tensor(normals(rng, B * H * T * D), [B, H, T, D]);
+    const k = tensor(normals(rng, B * H * T * D), [B, H, T, D]);
+    const v = tensor(normals(rng, B * H * T * D), [B, H, T, D]);
+    const bias = tensor(normals(rng, H * T * T), [1, H, T, T]);
+    for (const causal of [true, false]) {
+      for (const b of [undefined, bias]) {
+        const fused = attention(q, k, v, { causal, bias: b }).toArray();
+        const byHead = noGrad(() => attentionByHead(q, k, v, { causal, bias: b }).toArray());
+        expect(byHead).toEqual(fused);
+      }
+    }
+  });
+
+  it("leaves a model's logits unchanged under noGrad (rope, alibi's bias, learned absolute), B = 2", () => {
+    for (const encoding of [{ id: "rope" }, { id: "alibi" }, { id: "learned-absolute" }]) {
+      const { recorded, evaluated } = bothWays(encoding, 2, 13);
+      expect(evaluated).toEqual(recorded);
+    }
+  });
+
+  it("holds one head's T x T scores at a time: the engine heap grows by far less than B*H*T*T floats", () => {
+    const [B, H, T, D] = [1, 8, 256, 4];
+    const rng = new Rng(3);
+    const q = tensor(normals(rng, B * H * T * D), [B, H, T, D]);
+    const before = memoryStats().heapBytes;
+    tidy(() => noGrad(() => attentionByHead(q, q, q, { causal: true })));
+    const grown = memoryStats().heapBytes - before;
+    // All heads at once would need H*T*T*4 = 2 MiB of scores; one head's 256 KiB plus small copies fit in 1 MiB.
+    expect(grown).toBeLessThan((H * T * T * 4) / 2);
+  });
+});
