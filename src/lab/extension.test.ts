@@ -46,7 +46,7 @@ describe("labExtension", () => {
 
   it("rescales: PI divides every frequency by s; NTK keeps the highest and divides the lowest by s", () => {
     const pi = labExtension(ORIGIN, "pi", 512).block.layers[0]!;
-    pi.invFreq.forEach((f, i) => expect(f).toBeCloseTo(pi.originalInvFreq[i]! / 4, 15));
+    for (const [i, f] of pi.invFreq.entries()) expect(f).toBeCloseTo(pi.originalInvFreq[i]! / 4, 15);
     const ntk = labExtension(ORIGIN, "ntk", 512).block.layers[0]!;
     expect(ntk.invFreq[0]).toBe(1);
     expect(ntk.invFreq[7]! / ntk.originalInvFreq[7]!).toBeCloseTo(1 / 4, 12);
