@@ -1,0 +1,119 @@
+/**
+ * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N]`: bits per character of a
+ * RoPE checkpoint at a grid of context lengths under each context-extension method, training-free and after a
+ * short fine-tune at the target (src/lab/extension-eval.ts).
+ *
+ *   posenc eval --checkpoint runs/text-brown/rope-s0 --bpc --extend rope,pi,ntk,yarn --target 512 \
+ *     --contexts 128,256,512,1024 --finetune-steps 100
+ *
+ * `rope` in the list is the unscaled baseline. Methods: pi, ntk, dynamic, yarn, llama3, longrope (needs
+ * --longrope-factors FILE, the format `posenc extend` reads), abf (--abf-base B, default the RoPE base bound for
+ * the target). Every flag is checked before any work.
+ */
+import type { CheckpointSidecar } from "../../lab/checkpoint.js";
+import { LAB_EXTENSION_METHODS } from "../../lab/extension.js";
+import { type ExtensionCurve, evaluateExtensions, methodChoice } from "../../lab/extension-eval.js";
+import type { ContextGridOptions } from "../../lab/perplexity.js";
+import { PosencConfigError } from "../../util/validation.js";
+import { type FlagSpec, parseIntegerFlag } from "../args.js";
+import { UsageError } from "../errors.js";
+import { readLongropeFactors } from "./extend.js";
+
+export const EXTEND_FLAGS: FlagSpec = {
+  extend: {
+    type: "string",
+    description: `With --bpc: context-extension methods to compare (rope = unscaled, ${LAB_EXTENSION_METHODS.join(", ")})`,
+    valueName: "M,M,...",
+  },
+  target: { type: "string", description: "Target context of --extend (tokens)", valueName: "N" },
+  "finetune-steps": {
+    type: "string",
+    description:
+      "Fine-tune each --extend method this many steps at the target (default 0: training-free only)",
+    valueName: "N",
+  },
+  "longrope-factors": {
+    type: "string",
+    description: "LongRoPE's factors for --extend longrope (JSON with longFactor, shortFactor)",
+    valueName: "FILE",
+  },
+  "abf-base": { type: "string", description: "New rope base for --extend abf", valueName: "B" },
+};
+
+const usage = (message: string): never => {
+  throw new UsageError(`posenc eval: ${message}`);
+};
+
+/** What `--bpc --extend` runs, validated; undefined without --extend (its flags alone are an error). */
+export function prepareExtension(
+  values: Record<string, unknown>,
+  sidecar: CheckpointSidecar,
+):
+  | ((
+      dir: string,
+      score: { tokens: Int32Array; vocabSize: number; grid: ContextGridOptions },
+    ) => Promise<ExtensionCurve[]>)
+  | undefined {
+  if (values.extend === undefined) {
+    const stray = Object.keys(EXTEND_FLAGS).find((name) => values[name] !== undefined);
+    if (stray) usage(`--${stray} needs --extend`);
+    return undefined;
+  }
+  if (!values.bpc) usage("--extend needs --bpc (bits per character under each method)");
+  const methods = String(values.extend)
+    .split(",")
+    .map((m) => m.trim());
+  const known = ["rope", ...LAB_EXTENSION_METHODS] as string[];
+  const bad = methods.find((m) => !known.includes(m));
+  if (bad !== undefined) usage(`--extend must list methods of ${known.join(", ")}, received "${bad}"`);
+  if (new Set(methods).size !== methods.length) usage(`--extend lists a method twice: "${values.extend}"`);
+  const trained = sidecar.config.train.length.max;
+  if (typeof values.target !== "string") usage("--extend needs --target N (the context to extend to)");
+  const target = parseIntegerFlag("eval", "target", values.target as string, trained + 1, 1 << 20);
+  const finetuneSteps =
+    typeof values["finetune-steps"] === "string"
+      ? parseIntegerFlag("eval", "finetune-steps", values["finetune-steps"], 0, 100_000)
+      : 0;
+  let abfBase: number | undefined;
+  if (typeof values["abf-base"] === "string") {
+    abfBase = Number(values["abf-base"]);
+    if (!(Number.isFinite(abfBase) && abfBase > 1)) {
+      usage(`--abf-base must be a number > 1, received "${values["abf-base"]}"`);
+    }
+    if (!methods.includes("abf")) usage("--abf-base needs abf in --extend");
+  }
+  const longropePath = values["longrope-factors"];
+  if (typeof longropePath === "string" && !methods.includes("longrope")) {
+    usage("--longrope-factors needs longrope in --extend");
+  }
+  const longrope = typeof longropePath === "string" ? readLongropeFactors(longropePath) : undefined;
+  const options = { ...(longrope ? { longrope } : {}), ...(abfBase !== undefined ? { abfBase } : {}) };
+  // Every method's block now (a plain-rope checkpoint, longrope's factors, abf's base), before any work.
+  for (const method of methods) {
+    try {
+      methodChoice(sidecar, method, target, options);
+    } catch (error) {
+      if (error instanceof PosencConfigError && error.key === "longrope") {
+        usage("--extend longrope needs --longrope-factors FILE (a search result)");
+      }
+      throw error;
+    }
+  }
+  return (dir, score) =>
+    evaluateExtensions(dir, sidecar, {
+      ...options,
+      methods,
+      target,
+      finetuneSteps,
+      ...score,
+      onCurve: (curve) => {
+        if (values.json) return;
+        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}` : ""}`;
+        const cells = curve.rows.map((r) => `${r.window}: ${r.bitsPerChar.toFixed(4)}`).join("  ");
+        const speed = curve.tokensPerSecond
+          ? ` (fine-tune ${curve.finetuneSeconds!.toFixed(0)} s, ${(curve.tokensPerSecond / 1000).toFixed(1)}k tok/s)`
+          : "";
+        process.stdout.write(`${label.padEnd(28)} ${cells}${speed}\n`);
+      },
+    });
+}
