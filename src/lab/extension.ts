@@ -72,6 +72,7 @@ export function ropeOriginOf(
 export function hfConfigOf(origin: RopeCheckpointOrigin): Record<string, unknown> {
   return {
     rope_theta: origin.base,
+    rope_scaling: { rope_type: "default" },
     head_dim: origin.headDim,
     hidden_size: origin.headDim,
     num_attention_heads: 1,

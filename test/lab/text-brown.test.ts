@@ -137,5 +137,64 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     ).rejects.toThrow(
       /^Invalid --contexts: expected sizes that fit: this needs about .* per evaluation batch \(sequences of ~400\d{3} tokens\).*received 400000$/,
     );
+
+    // --extend: every method on the checkpoint, training-free and after a 2-step fine-tune at the target.
+    const extend = (...flags: string[]) =>
+      runCommand(
+        evalCommand,
+        "--checkpoint",
+        out,
+        "--bpc",
+        "--contexts",
+        "16,32",
+        "--max-chars",
+        "64",
+        ...flags,
+      );
+    const curves = JSON.parse(
+      await extend("--extend", "rope,pi,yarn,dynamic", "--target", "32", "--finetune-steps", "2", "--json"),
+    );
+    expect(
+      curves.map((c: { method: string; finetuneSteps: number }) => `${c.method}/${c.finetuneSteps}`),
+    ).toEqual(["rope/0", "rope/2", "pi/0", "pi/2", "yarn/0", "yarn/2", "dynamic/0", "dynamic/2"]);
+    // Plain rope training-free is the checkpoint itself: the same bits as --bpc alone.
+    const plain = JSON.parse(await extend("--json"));
+    expect(curves[0].rows.map((r: { bits: number }) => r.bits)).toEqual(
+      plain.map((r: { bits: number }) => r.bits),
+    );
+    expect(curves[2].block).toEqual({
+      rope_theta: 10000,
+      rope_scaling: { rope_type: "linear", factor: 2 },
+      max_position_embeddings: 32,
+    });
+    // Dynamic NTK within the trained 16 is plain rope; PI is not.
+    expect(curves[6].rows[0].bits).toBe(curves[0].rows[0].bits);
+    expect(curves[2].rows[0].bits).not.toBe(curves[0].rows[0].bits);
+    // The fine-tune changed the weights.
+    expect(curves[3].rows[1].bits).not.toBe(curves[2].rows[1].bits);
+    expect(curves[3].tokensPerSecond).toBeGreaterThan(0);
+
+    // Bad input: one line each, before any work.
+    const refusals: [string[], RegExp][] = [
+      [
+        ["--extend", "pi,giraffe", "--target", "32"],
+        /--extend must list methods of rope, pi, .*received "giraffe"/,
+      ],
+      [["--extend", "pi", "--target", "16"], /--target must be an integer from 17 to/],
+      [["--extend", "pi"], /--extend needs --target N/],
+      [["--target", "32"], /--target needs --extend/],
+      [["--extend", "longrope", "--target", "32"], /--extend longrope needs --longrope-factors FILE/],
+      [
+        ["--extend", "pi", "--target", "32", "--longrope-factors", "f.json"],
+        /--longrope-factors needs longrope/,
+      ],
+      [["--extend", "pi", "--target", "32", "--finetune-steps", "-1"], /--finetune-steps must be an integer/],
+      [["--extend", "abf", "--target", "32", "--abf-base", "1"], /--abf-base must be a number > 1/],
+      [["--extend", "pi,pi", "--target", "32"], /--extend lists a method twice/],
+    ];
+    for (const [flags, message] of refusals) await expect(extend(...flags)).rejects.toThrow(message);
+    await expect(
+      runCommand(evalCommand, "--checkpoint", out, "--extend", "pi", "--target", "32"),
+    ).rejects.toThrow(/--extend needs --bpc/);
   });
 });
