@@ -14,8 +14,14 @@ import type { CheckpointSidecar } from "./checkpoint.js";
 import { loadCheckpointInto } from "./checkpoint.js";
 import type { EncodingChoice } from "./config.js";
 import { type ExtensionOptions, labExtension, ropeOriginOf } from "./extension.js";
+import { type LongropeSearchResult, longropeSearch } from "./longrope-search.js";
 import type { LabModel } from "./model.js";
-import { bitsPerCharByContext, type ContextBitsRow, type ContextGridOptions } from "./perplexity.js";
+import {
+  bitsPerChar,
+  bitsPerCharByContext,
+  type ContextBitsRow,
+  type ContextGridOptions,
+} from "./perplexity.js";
 import { buildRunModel, train } from "./train.js";
 
 /** One method's curve: bpc per context length, training-free (finetuneSteps 0) or after the fine-tune. */
@@ -113,4 +119,56 @@ export async function evaluateExtensions(
     }
   }
   return curves;
+}
+
+export interface LongropeSearchRun {
+  target: number;
+  evaluations: number;
+  seed: number;
+  /** Validation text and vocabulary; the score is bits per character at window = target (stride T/2). */
+  tokens: Int32Array;
+  vocabSize: number;
+  maxChars: number;
+  onEvaluation?: (index: number, score: number) => void;
+}
+
+/**
+ * LongRoPE's search (longrope-search.ts) on a RoPE checkpoint: each candidate's long factors go through the same
+ * Hugging Face longrope block as `--extend longrope` (short factors 1), scored training-free by validation bits
+ * per character at the target length. One search per checkpoint, shared by every later evaluation of it.
+ */
+export function searchLongropeFactors(
+  dir: string,
+  sidecar: CheckpointSidecar,
+  run: LongropeSearchRun,
+): LongropeSearchResult & { target: number; trainedContext: number; checkpointStep: number } {
+  const { config } = sidecar;
+  const headDim = config.model.dModel / config.model.numHeads;
+  const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
+  const pairs = Math.floor((headDim * origin.partialRotaryFactor) / 2);
+  const text = run.tokens.subarray(0, Math.min(run.tokens.length, run.maxChars + 1));
+  const score = (longFactor: number[]) => {
+    const ext = labExtension(origin, "longrope", run.target, {
+      longrope: { longFactor, shortFactor: new Array(pairs).fill(1) },
+    });
+    const { model } = buildRunModel({ config, encoding: ext.choice, seed: sidecar.seed });
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    const bits = bitsPerChar(model, text, run.vocabSize, { window: run.target }).bitsPerChar;
+    for (const p of model.parameters()) p.dispose();
+    return bits;
+  };
+  const result = longropeSearch({
+    pairs,
+    factor: run.target / origin.trainedContext,
+    evaluations: run.evaluations,
+    seed: run.seed,
+    score,
+    onEvaluation: (i, _v, s) => run.onEvaluation?.(i, s),
+  });
+  return {
+    ...result,
+    target: run.target,
+    trainedContext: origin.trainedContext,
+    checkpointStep: sidecar.step,
+  };
 }

