@@ -9,6 +9,7 @@ import { alibiSpec } from "./alibi.js";
 import { bipeSpec } from "./bipe.js";
 import { bipeAlibiSpec } from "./bipe-alibi.js";
 import { copeSpec } from "./cope.js";
+import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
 import { kerpleLogSpec, kerplePowerSpec } from "./kerple.js";
@@ -51,6 +52,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   xposSpec,
   // context extension
   ropeLinearSpec,
+  entropyAwareAbfSpec,
   ntkAwareSpec,
   ropeDynamicNtkSpec,
   yarnSpec,
@@ -88,6 +90,7 @@ export const encodingAliases: Readonly<Record<string, string>> = {
   t5: "t5-bias",
   // The earlier id of ALiBi at randomized ids (it is not the paper's noisy ALiBi, which is "noisy-alibi").
   "randomized-alibi": "alibi-at-randomized-ids",
+  eabf: "entropy-aware-abf",
 };
 
 function describeAliases(): string {

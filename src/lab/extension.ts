@@ -10,6 +10,7 @@
  *   dynamic -> rope-dynamic-ntk (factor s, maxPositionEmbeddings L0)
  *   yarn -> yarn (factor s, originalMaxPositionEmbeddings L0)   llama3 -> llama3-rope (factor s, low 1, high 4, L0)
  *   longrope -> longrope (short/long factors, factor s, originalMaxPositionEmbeddings L0)
+ *   eabf -> entropy-aware-abf (ABF's block and base; queries past L0 scaled by ln(m+1)/ln L0 from layer 1 on)
  * so the frequencies the model rotates with at every sequence length are those `ropeParameters` gives for the
  * patched config (test: extension.test.ts). Methods with parameters (none of them) would need the weights to
  * match: the extended model loads the checkpoint's weights unchanged.
@@ -29,8 +30,15 @@ import {
 import { PosencConfigError } from "../util/validation.js";
 import { type EncodingChoice, encodingLabel, stackOf } from "./config.js";
 
-export const LAB_EXTENSION_METHODS = ROPE_EXTENSION_METHODS;
-export type LabExtensionMethod = RopeExtensionMethod;
+/** The Hugging Face methods, and entropy-aware ABF (ABF's block plus a query scale no block holds). */
+export const LAB_EXTENSION_METHODS = [...ROPE_EXTENSION_METHODS, "eabf"] as const;
+export type LabExtensionMethod = RopeExtensionMethod | "eabf";
+
+/**
+ * Layers whose queries entropy-aware ABF leaves unscaled in the lab: the authors skip 2 of Llama 2's 32; the lab's
+ * models have 2-4 layers, so only the first (as the paper notes' small-model experiment).
+ */
+export const EABF_SKIP_LAYERS = 1;
 
 /** The rotary setup of a plain-RoPE checkpoint and the context it was trained at. */
 export interface RopeCheckpointOrigin {
@@ -111,13 +119,13 @@ export function labExtension(
       "invalid_value",
       "--extend",
       method,
-      `one of ${LAB_EXTENSION_METHODS.join(", ")} (or eabf, which changes queries as well)`,
+      `one of ${LAB_EXTENSION_METHODS.join(", ")}`,
     );
   }
   const m = method as LabExtensionMethod;
   const config = hfConfigOf(origin);
   const block = ropeExtensionBlock(config, {
-    method: m,
+    method: m === "eabf" ? "abf" : m,
     target,
     ...(options.longrope ? { longrope: options.longrope } : {}),
     ...(options.abfBase !== undefined ? { abfBase: options.abfBase } : {}),
@@ -163,6 +171,10 @@ export function labExtension(
       },
     },
     abf: { id: "abf", params: { ...common, base: theta } },
+    eabf: {
+      id: "entropy-aware-abf",
+      params: { ...common, base: theta, trainedContext: l0, skipLayers: EABF_SKIP_LAYERS },
+    },
   };
   const { id, params } = registry[m];
   return { method: m, target, block, hfConfig, choice: { id, label: `rope+${m}`, params } as EncodingChoice };
