@@ -158,6 +158,25 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     expect(
       curves.map((c: { method: string; finetuneSteps: number }) => `${c.method}/${c.finetuneSteps}`),
     ).toEqual(["rope/0", "rope/2", "pi/0", "pi/2", "yarn/0", "yarn/2", "dynamic/0", "dynamic/2"]);
+    // The report: the same curves as Markdown, SVG and self-contained HTML; refused over itself without --force.
+    const reportDir = join(scratch, "report");
+    await extend("--extend", "rope,pi", "--target", "32", "--report", reportDir);
+    const reported = JSON.parse(readFileSync(join(reportDir, "extension.json"), "utf8"));
+    expect(reported.curves.map((c: { method: string }) => c.method)).toEqual(["rope", "pi"]);
+    const md = readFileSync(join(reportDir, "extension.md"), "utf8");
+    expect(md).toContain(
+      `| pi | ${reported.curves[1].rows[0].bitsPerChar.toFixed(4)} | ${reported.curves[1].rows[1].bitsPerChar.toFixed(4)} |`,
+    );
+    expect(md).toContain("| method | 16 | 32 * |");
+    expect(readFileSync(join(reportDir, "extension.svg"), "utf8").match(/class="curve"/g)).toHaveLength(2);
+    const html = readFileSync(join(reportDir, "extension.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    await expect(extend("--extend", "pi", "--target", "32", "--report", reportDir)).rejects.toThrow(
+      /holds an extension report; pass --force/,
+    );
+    await extend("--extend", "pi", "--target", "32", "--report", reportDir, "--force");
+
     // Plain rope training-free is the checkpoint itself: the same bits as --bpc alone.
     const plain = JSON.parse(await extend("--json"));
     expect(curves[0].rows.map((r: { bits: number }) => r.bits)).toEqual(

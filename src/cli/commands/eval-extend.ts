@@ -10,6 +10,8 @@
  * --longrope-factors FILE, the format `posenc extend` reads), abf (--abf-base B, default the RoPE base bound for
  * the target). Every flag is checked before any work.
  */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
 import { LAB_EXTENSION_METHODS, ropeOriginOf } from "../../lab/extension.js";
 import {
@@ -18,8 +20,13 @@ import {
   methodChoice,
   searchLongropeFactors,
 } from "../../lab/extension-eval.js";
-import { writeFileAtomic } from "../../lab/files.js";
+import { checkOutputFolder, writeFileAtomic } from "../../lab/files.js";
 import type { ContextGridOptions } from "../../lab/perplexity.js";
+import {
+  renderExtensionChart,
+  renderExtensionHtml,
+  renderExtensionMarkdown,
+} from "../../lab/report/extension.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -50,6 +57,12 @@ export const EXTEND_FLAGS: FlagSpec = {
     description:
       "With --bpc --target: search LongRoPE's factors on the validation split, write them to FILE (--force to overwrite); --extend longrope then uses them",
     valueName: "FILE",
+  },
+  report: {
+    type: "string",
+    description:
+      "With --extend: write extension.json, .md, .svg and .html (bpc against context per method) to DIR (--force to replace)",
+    valueName: "DIR",
   },
   "search-evaluations": {
     type: "string",
@@ -126,6 +139,14 @@ export function prepareExtension(
     checkOutputFile("eval", "longrope-search", searchPath, values.force === true);
     ropeOriginOf(sidecar.encoding, 2, 1); // a plain-rope checkpoint, or one line
   }
+  const reportDir = values.report;
+  if (typeof reportDir === "string") {
+    if (methods.length === 0) usage("--report needs --extend (the curves it reports)");
+    checkOutputFolder("--report", reportDir);
+    if (existsSync(join(reportDir, "extension.json")) && values.force !== true) {
+      usage(`--report ${reportDir}: it holds an extension report; pass --force to replace it`);
+    }
+  }
   const longrope = typeof longropePath === "string" ? readLongropeFactors(longropePath) : undefined;
   const options = { ...(longrope ? { longrope } : {}), ...(abfBase !== undefined ? { abfBase } : {}) };
   // Every method's block now (a plain-rope checkpoint, longrope's factors, abf's base), before any work; with a
@@ -168,7 +189,7 @@ export function prepareExtension(
       }
       searched = { longFactor: result.longFactor, shortFactor: result.shortFactor };
     }
-    return evaluateExtensions(dir, sidecar, {
+    const curves = await evaluateExtensions(dir, sidecar, {
       ...options,
       ...(searched ? { longrope: searched } : {}),
       methods,
@@ -185,5 +206,21 @@ export function prepareExtension(
         process.stdout.write(`${label.padEnd(28)} ${cells}${speed}\n`);
       },
     });
+    if (typeof reportDir === "string") {
+      const view = { title: `Context extension of ${dir} to ${target}`, trainedContext: trained };
+      mkdirSync(reportDir, { recursive: true });
+      const files: [string, string][] = [
+        [
+          "extension.json",
+          `${JSON.stringify({ format: "posenc-extension/1", checkpoint: dir, curves }, null, 1)}\n`,
+        ],
+        ["extension.md", renderExtensionMarkdown(curves, trained)],
+        ["extension.svg", renderExtensionChart(curves, view)],
+        ["extension.html", renderExtensionHtml(curves, view)],
+      ];
+      for (const [name, text] of files) writeFileAtomic(join(reportDir, name), text);
+      if (!values.json) process.stdout.write(`report            ${join(reportDir, "extension.html")}\n`);
+    }
+    return curves;
   };
 }

@@ -66,8 +66,8 @@ export function preparePasskeyGrid(
   sidecar: CheckpointSidecar,
 ): ((model: LabModel) => PasskeyGrid) | undefined {
   if (!values.passkey) {
-    // --force also replaces the file of --longrope-search (eval-extend.ts).
-    const shared = values["longrope-search"] !== undefined ? ["force"] : [];
+    // --force also replaces the --longrope-search file and the --report folder's report (eval-extend.ts).
+    const shared = values["longrope-search"] !== undefined || values.report !== undefined ? ["force"] : [];
     const stray = Object.keys(PASSKEY_FLAGS).find(
       (name) => values[name] !== undefined && !shared.includes(name),
     );
