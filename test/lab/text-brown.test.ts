@@ -120,26 +120,6 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     // An untrained-ish model over 100 symbols: between 1 and log2(100) + 2 bits per character.
     for (const r of rows) expect(r.bitsPerChar).toBeGreaterThan(1);
     for (const r of rows) expect(r.bitsPerChar).toBeLessThan(Math.log2(100) + 2);
-    const table = await runCommand(
-      evalCommand,
-      "--checkpoint",
-      out,
-      "--bpc",
-      "--contexts",
-      "16,32",
-      "--max-chars",
-      "64",
-    );
-    expect(table).toMatch(/validation split, first 64 characters/);
-    expect(table).toMatch(/\n +32 \* +\d\.\d{4} +3 /); // 32 > the trained 16: marked; windows at 0, 16 and 32
-    // A context whose attention cannot fit this machine is refused before the model is built (resources.ts).
-    await expect(
-      runCommand(evalCommand, "--checkpoint", out, "--bpc", "--contexts", "400000", "--max-chars", "400000"),
-    ).rejects.toThrow(
-      /^Invalid --contexts: expected sizes that fit: this needs about .* per evaluation batch \(sequences of ~400\d{3} tokens\).*received 400000$/,
-    );
-
-    // --extend: every method on the checkpoint, training-free and after a 2-step fine-tune at the target.
     const extend = (...flags: string[]) =>
       runCommand(
         evalCommand,
@@ -152,6 +132,17 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
         "64",
         ...flags,
       );
+    const table = await extend();
+    expect(table).toMatch(/validation split, first 64 characters/);
+    expect(table).toMatch(/\n +32 \* +\d\.\d{4} +3 /); // 32 > the trained 16: marked; windows at 0, 16 and 32
+    // A context whose attention cannot fit this machine is refused before the model is built (resources.ts).
+    await expect(
+      runCommand(evalCommand, "--checkpoint", out, "--bpc", "--contexts", "400000", "--max-chars", "400000"),
+    ).rejects.toThrow(
+      /^Invalid --contexts: expected sizes that fit: this needs about .* per evaluation batch \(sequences of ~400\d{3} tokens\).*received 400000$/,
+    );
+
+    // --extend: every method on the checkpoint, training-free and after a 2-step fine-tune at the target.
     const curves = JSON.parse(
       await extend("--extend", "rope,pi,yarn,dynamic", "--target", "32", "--finetune-steps", "2", "--json"),
     );

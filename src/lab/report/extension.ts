@@ -6,19 +6,8 @@
  */
 import type { ExtensionCurve } from "../extension-eval.js";
 import { markdownTableToHtml } from "./html.js";
-import { escapeXml, niceTicks } from "./svg.js";
+import { escapeXml, niceTicks, PALETTE } from "./svg.js";
 
-const PALETTE = [
-  "#000000",
-  "#0072B2",
-  "#D55E00",
-  "#009E73",
-  "#CC79A7",
-  "#E69F00",
-  "#56B4E9",
-  "#999999",
-  "#F0E442",
-];
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
 function curveLabel(c: ExtensionCurve): string {
