@@ -11,7 +11,7 @@
  * the target). Every flag is checked before any work.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
 import { LAB_EXTENSION_METHODS, ropeOriginOf } from "../../lab/extension.js";
 import {
@@ -207,7 +207,10 @@ export function prepareExtension(
       },
     });
     if (typeof reportDir === "string") {
-      const view = { title: `Context extension of ${dir} to ${target}`, trainedContext: trained };
+      const view = {
+        title: `Context extension to ${target} of checkpoint ${basename(resolve(dir))}`,
+        trainedContext: trained,
+      };
       mkdirSync(reportDir, { recursive: true });
       const files: [string, string][] = [
         [
