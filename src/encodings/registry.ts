@@ -16,6 +16,7 @@ import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
+import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
 import { extendedMindSpec } from "./extended-mind.js";
 import { fireSpec } from "./fire.js";
 import { giraffePowerSpec, giraffeTruncatedSpec } from "./giraffe.js";
@@ -96,6 +97,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   vropeSpec,
   // context extension
   ropeLinearSpec,
+  entropyAwareAbfSpec,
   ntkAwareSpec,
   ropeDynamicNtkSpec,
   yarnSpec,
@@ -156,6 +158,7 @@ export const encodingAliases: Readonly<Record<string, string>> = {
   t5: "t5-bias",
   // The earlier id of ALiBi at randomized ids (it is not the paper's noisy ALiBi, which is "noisy-alibi").
   "randomized-alibi": "alibi-at-randomized-ids",
+  eabf: "entropy-aware-abf",
 };
 
 function describeAliases(): string {

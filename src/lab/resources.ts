@@ -8,7 +8,10 @@
  * Memory (bytes; float32 tensors in the engine's wasm32 heap, at most 4 GiB):
  *   parameters   16 P                  (weights, gradients, AdamW m and v), P ~ L (4 + 2r) d^2 + 2 V d, plus
  *                16 Tmax d             for a learned position table (counted with the lengths)
- *   activations  4 B T L (12 d + 3 r d + 4 H T) + 12 B T V, doubled for training (the backward pass' gradients)
+ *   activations  4 B T L (12 d + 3 r d + 4 H T) + 12 B T V, doubled for training (the backward pass' gradients);
+ *                evaluation (noGrad) frees each layer before the next and scores one head at a time
+ *                (src/model/attention-by-head.ts): 4 B T (2 (12 d + 3 r d) + H T) + 12 B T V, the H T term
+ *                for an encoding's (H, T, T) bias (ALiBi), built once per forward pass
  * and in JavaScript: 64 bytes per sampled token (256 examples at the longest length pick the padding length) and
  * 64 bytes per training step (the loss history and its JSON in each checkpoint).
  *
@@ -139,7 +142,9 @@ export function estimateRun(config: ExperimentConfig): RunEstimate {
   const activations = (B: number, T: number) => 4 * B * T * (L * (12 * d + 3 * r * d + 4 * H * T) + 3 * V);
   const trainTensorBytes = 16 * parameters + tableBytes + 2 * activations(train.batchSize, Ttrain);
   const evalBatch = Math.min(evalCfg.batchSize, evalCfg.samplesPerLength);
-  const evalTensorBytes = 4 * parameters + tableBytes / 4 + activations(evalBatch, Teval);
+  const evalActivations = (B: number, T: number) =>
+    4 * B * T * (2 * (12 * d + 3 * r * d) + H * T) + 12 * B * T * V;
+  const evalTensorBytes = 4 * parameters + tableBytes / 4 + evalActivations(evalBatch, Teval);
   const jsBytes = JS_BYTES_PER_TOKEN * 256 * Math.max(Ttrain, Teval) + JS_BYTES_PER_STEP * train.steps;
   const stepFlops = 6 * train.batchSize * Ttrain * perToken + 12 * train.batchSize * L * Ttrain ** 2 * d;
   // Sum over test lengths n of samples * (2 T(n) perToken + 4 L T(n)^2 d), in closed form for T = a + b n.

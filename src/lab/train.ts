@@ -30,7 +30,7 @@ import { scoreBatch } from "../tasks/score.js";
 import type { Task, TaskBatch } from "../tasks/types.js";
 import { PosencConfigError } from "../util/validation.js";
 import { trainingBatches } from "./batching.js";
-import { loadCheckpointInto, readSidecar, saveCheckpoint } from "./checkpoint.js";
+import { type CheckpointSidecar, loadCheckpointInto, readSidecar, saveCheckpoint } from "./checkpoint.js";
 import { type EncodingChoice, type ExperimentConfig, encodingLabel, scheduleOf } from "./config.js";
 import { defaultModelFactory, type LabModel, type ModelFactory, maxSequenceLength } from "./model.js";
 import { type ProgressEvent, processMemory } from "./progress.js";
@@ -53,6 +53,11 @@ export interface TrainOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Stop (as if killed) after this many completed steps; for tests. */
   stopAfter?: number;
+  /**
+   * Start from another run's weights (a fine-tune: context extension at a longer length), with a fresh optimizer;
+   * a checkpoint of this run in checkpointDir (resume) takes precedence.
+   */
+  initFrom?: { dir: string; sidecar: CheckpointSidecar };
 }
 
 export interface TrainOutcome {
@@ -159,6 +164,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
   let tokensSeen = 0;
   let priorSeconds = 0;
   const dir = options.checkpointDir;
+  if (options.initFrom) loadCheckpointInto(options.initFrom.dir, options.initFrom.sidecar, params);
   if (dir && options.resume) {
     const sidecar = readSidecar(dir);
     if (sidecar) {

@@ -13,7 +13,6 @@
  */
 import {
   add,
-  attention,
   constantParameter,
   gelu,
   layerNorm,
@@ -28,6 +27,7 @@ import {
   uniformParameter,
 } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
+import { attentionByHead } from "./attention-by-head.js";
 import type { ModelEncoding } from "./encodings.js";
 
 export interface Linear {
@@ -131,7 +131,7 @@ export class Block {
     const { q, k, bias, scores } = encoding.attentionTerms(h, rotated.q, rotated.k, ids, this.index);
     const attended = scores
       ? scoredAttention(scores, v, bias, this.shape.causal)
-      : attention(q, k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
+      : attentionByHead(q, k, v, { causal: this.shape.causal, bias: bias ?? undefined }); // (B, H, T, Dh)
     const out = encoding.transformOutput(attended, ids, this.index); // (g)
     const merged = reshape(mergeHeads(out), [B * T, D]); // (B*T, D)
     return reshape(linear(merged, this.output), [B, T, D]);

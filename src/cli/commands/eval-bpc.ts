@@ -11,7 +11,7 @@
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
 import { encodingLabel } from "../../lab/config.js";
 import type { LabModel } from "../../lab/model.js";
-import { bitsPerCharByContext, type ContextBitsRow } from "../../lab/perplexity.js";
+import { bitsPerCharByContext, type ContextBitsRow, type ContextGridOptions } from "../../lab/perplexity.js";
 import { formatMebibytes } from "../../lab/progress.js";
 import { checkRunFits } from "../../lab/resources.js";
 import { STREAM, streamRng } from "../../lab/seeds.js";
@@ -85,7 +85,7 @@ export function heldOutTextTask(
 export function prepareBitsPerChar(
   values: Record<string, unknown>,
   sidecar: CheckpointSidecar,
-): ((model: LabModel) => ContextBitsRow[]) | undefined {
+): BitsPerCharEvaluation | undefined {
   if (!values.bpc) {
     // --passkey (eval-passkey.ts) reads --contexts and --split too.
     const shared = values.passkey ? ["contexts", "split"] : [];
@@ -122,8 +122,26 @@ export function prepareBitsPerChar(
   }
   checkContextsFit(sidecar, contexts, strideFraction, maxChars);
   const vocabSize = buildVocabulary(task.symbols, config.task.layout).size;
-  return (model) =>
-    scoreContexts(model, { values, sidecar, tokens, vocabSize, contexts, strideFraction, maxChars, split });
+  return {
+    score: (model) =>
+      scoreContexts(model, { values, sidecar, tokens, vocabSize, contexts, strideFraction, maxChars, split }),
+    inputs: {
+      tokens,
+      vocabSize,
+      grid: {
+        contexts: [...contexts].sort((a, b) => a - b),
+        strideFraction,
+        maxChars,
+        rng: streamRng(sidecar.seed, STREAM.eval, 0),
+      },
+    },
+  };
+}
+
+/** What --bpc scores: the model's rows printed as they come, and the text and grid (for --extend). */
+export interface BitsPerCharEvaluation {
+  score(model: LabModel): ContextBitsRow[];
+  inputs: { tokens: Int32Array; vocabSize: number; grid: ContextGridOptions };
 }
 
 /**

@@ -39,7 +39,7 @@ export const PASSKEY_FLAGS: FlagSpec = {
     valueName: "N",
   },
   svg: { type: "string", description: "Write the --passkey heatmap SVG to FILE", valueName: "FILE" },
-  force: { type: "boolean", description: "Replace the --svg file if it exists" },
+  force: { type: "boolean", description: "Replace the --svg (or --longrope-search) file if it exists" },
 };
 
 const DEFAULT_DEPTHS = [0, 0.25, 0.5, 0.75, 1];
@@ -66,7 +66,11 @@ export function preparePasskeyGrid(
   sidecar: CheckpointSidecar,
 ): ((model: LabModel) => PasskeyGrid) | undefined {
   if (!values.passkey) {
-    const stray = Object.keys(PASSKEY_FLAGS).find((name) => values[name] !== undefined);
+    // --force also replaces the --longrope-search file and the --report folder's report (eval-extend.ts).
+    const shared = values["longrope-search"] !== undefined || values.report !== undefined ? ["force"] : [];
+    const stray = Object.keys(PASSKEY_FLAGS).find(
+      (name) => values[name] !== undefined && !shared.includes(name),
+    );
     if (stray) throw new UsageError(`posenc eval: --${stray} needs --passkey`);
     return undefined;
   }

@@ -11,13 +11,14 @@ import { buildRunModel, type RunSpec } from "../../lab/train.js";
 import { type Command, parseIntegerFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { BPC_FLAGS, prepareBitsPerChar } from "./eval-bpc.js";
+import { EXTEND_FLAGS, prepareExtension } from "./eval-extend.js";
 import { PASSKEY_FLAGS, preparePasskeyGrid } from "./eval-passkey.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "Evaluate a training checkpoint per length (exact match and token accuracy on held-out examples).",
   usage:
-    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]\n       posenc eval --checkpoint DIR --passkey [--contexts N,N,...] [--depths F,F,...] [--per-cell N] [--split validation|test] [--svg FILE [--force]] [--json]",
+    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]\n       posenc eval --checkpoint DIR --bpc --extend rope,pi,ntk,dynamic,yarn,llama3,longrope,abf --target N [--finetune-steps N] [--longrope-factors FILE] [--abf-base B] [--contexts N,N,...] [--json]\n       posenc eval --checkpoint DIR --passkey [--contexts N,N,...] [--depths F,F,...] [--per-cell N] [--split validation|test] [--svg FILE [--force]] [--json]",
   flags: {
     checkpoint: {
       type: "string",
@@ -37,14 +38,16 @@ export const evalCommand: Command = {
     json: { type: "boolean", description: "Print the result rows as JSON" },
     ...BPC_FLAGS,
     ...PASSKEY_FLAGS,
+    ...EXTEND_FLAGS,
   },
-  run(values) {
+  async run(values) {
     const dir = requireFlag("eval", values, "checkpoint", "DIR");
     const sidecar = readSidecar(dir);
     if (!sidecar) throw new UsageError(`posenc eval: --checkpoint ${dir}: no checkpoint.json in that folder`);
     const built: RunSpec = { config: sidecar.config, encoding: sidecar.encoding, seed: sidecar.seed };
     const passkeyGrid = preparePasskeyGrid(values, sidecar);
     const bitsPerChar = prepareBitsPerChar(values, sidecar);
+    const extension = prepareExtension(values, sidecar);
     if (passkeyGrid) {
       useSingleThreadKernels();
       const { model } = buildRunModel(built);
@@ -53,11 +56,17 @@ export const evalCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify(grid, null, 1)}\n`);
       return;
     }
+    if (bitsPerChar && extension) {
+      useSingleThreadKernels();
+      const curves = await extension(dir, bitsPerChar.inputs);
+      if (values.json) process.stdout.write(`${JSON.stringify(curves, null, 1)}\n`);
+      return;
+    }
     if (bitsPerChar) {
       useSingleThreadKernels();
       const { model } = buildRunModel(built);
       loadCheckpointInto(dir, sidecar, model.parameters());
-      const rows = bitsPerChar(model);
+      const rows = bitsPerChar.score(model);
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       return;
     }

@@ -46,7 +46,7 @@ function parsePositiveNumber(flag: string, text: string, what: string): number {
 }
 
 /** LongRoPE factors from a lab result file: {longFactor, shortFactor?} (or HF's long_factor, short_factor). */
-function readLongropeFactors(path: string): LongropeFactors {
+export function readLongropeFactors(path: string): LongropeFactors {
   const flag = "--longrope-factors";
   const data = readJsonFile(flag, path);
   if (typeof data !== "object" || data === null || Array.isArray(data)) {

@@ -13,7 +13,7 @@ import type { ResultsFile } from "../results.js";
 import { type CurvePoint, type Metric, meanCurves } from "./summary.js";
 
 /** Colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), then greys. */
-const PALETTE = [
+export const PALETTE = [
   "#0072B2",
   "#D55E00",
   "#009E73",

@@ -1,0 +1,174 @@
+/**
+ * Bits per character of a RoPE checkpoint read at longer contexts with each context-extension method (issue 9
+ * part 2): (a) training-free, the checkpoint's weights under the method's frequencies (extension.ts); (b) after a
+ * short fine-tune at the target length from those weights, with the method's frequencies.
+ *
+ * Fine-tune: the checkpoint's training config with train.length = T (the target), train.steps = the given steps,
+ * batchSize = max(1, round(B0 L0 / T)) (the tokens per step of the original training), the same learning rate,
+ * warmup fraction and schedule, seeded by the checkpoint's seed (its data stream, its "train" stream from step 0),
+ * and a fresh AdamW. Every method gets the same steps and the same data.
+ * Plain rope ("rope") is the baseline: the checkpoint as it is, and fine-tuned at T without rescaling.
+ */
+
+import type { CheckpointSidecar } from "./checkpoint.js";
+import { loadCheckpointInto } from "./checkpoint.js";
+import type { EncodingChoice } from "./config.js";
+import { type ExtensionOptions, labExtension, ropeOriginOf } from "./extension.js";
+import { type LongropeSearchResult, longropeSearch } from "./longrope-search.js";
+import type { LabModel } from "./model.js";
+import {
+  bitsPerChar,
+  bitsPerCharByContext,
+  type ContextBitsRow,
+  type ContextGridOptions,
+} from "./perplexity.js";
+import { buildRunModel, train } from "./train.js";
+
+/** One method's curve: bpc per context length, training-free (finetuneSteps 0) or after the fine-tune. */
+export interface ExtensionCurve {
+  /** "rope" (no rescaling) or a method of LAB_EXTENSION_METHODS. */
+  method: string;
+  target: number;
+  finetuneSteps: number;
+  /** The Hugging Face rope block (patch of config.json) of the method; null for plain rope. */
+  block: Record<string, unknown> | null;
+  rows: ContextBitsRow[];
+  /** Fine-tune only: its time and throughput. */
+  finetuneSeconds?: number;
+  tokensPerSecond?: number;
+}
+
+export interface ExtensionEvalOptions extends ExtensionOptions {
+  /** Methods, "rope" for the unscaled baseline. */
+  methods: readonly string[];
+  target: number;
+  /** Fine-tune steps at the target (0: training-free only). */
+  finetuneSteps: number;
+  /** The text to score and the grid (bitsPerCharByContext). */
+  tokens: Int32Array;
+  vocabSize: number;
+  grid: ContextGridOptions;
+  onCurve?: (curve: ExtensionCurve) => void;
+}
+
+/** The encoding a method reads the target with ("rope": the checkpoint's own). */
+export function methodChoice(
+  sidecar: CheckpointSidecar,
+  method: string,
+  target: number,
+  options: ExtensionOptions,
+): { choice: EncodingChoice; block: Record<string, unknown> | null } {
+  const { config } = sidecar;
+  const headDim = config.model.dModel / config.model.numHeads;
+  const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
+  if (method === "rope") return { choice: sidecar.encoding, block: null };
+  const ext = labExtension(origin, method, target, options);
+  return { choice: ext.choice, block: ext.block.patch };
+}
+
+/** The fine-tune config of a checkpoint at `target` for `steps` steps (see the file comment). */
+export function finetuneConfig(sidecar: CheckpointSidecar, target: number, steps: number) {
+  const { config } = sidecar;
+  const t = config.train;
+  const batchSize = Math.max(1, Math.round((t.batchSize * t.length.max) / target));
+  return {
+    ...config,
+    train: { ...t, length: { min: target, max: target }, steps, batchSize, checkpointEvery: 0 },
+  };
+}
+
+/** Every method's curve, training-free and (finetuneSteps > 0) fine-tuned; see the file comment. */
+export async function evaluateExtensions(
+  dir: string,
+  sidecar: CheckpointSidecar,
+  options: ExtensionEvalOptions,
+): Promise<ExtensionCurve[]> {
+  const { target, finetuneSteps, tokens, vocabSize, grid } = options;
+  // Every method's encoding first: a bad method or factor file fails before any work.
+  const choices = options.methods.map((method) => ({
+    method,
+    ...methodChoice(sidecar, method, target, options),
+  }));
+  const curves: ExtensionCurve[] = [];
+  const score = (model: LabModel) => bitsPerCharByContext(model, tokens, vocabSize, grid);
+  const emit = (curve: ExtensionCurve) => {
+    curves.push(curve);
+    options.onCurve?.(curve);
+  };
+  for (const { method, choice, block } of choices) {
+    const run = { config: sidecar.config, encoding: choice, seed: sidecar.seed };
+    const { model } = buildRunModel(run);
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    emit({ method, target, finetuneSteps: 0, block, rows: score(model) });
+    for (const p of model.parameters()) p.dispose();
+    if (finetuneSteps > 0) {
+      const outcome = await train(
+        { config: finetuneConfig(sidecar, target, finetuneSteps), encoding: choice, seed: sidecar.seed },
+        { initFrom: { dir, sidecar } },
+      );
+      emit({
+        method,
+        target,
+        finetuneSteps,
+        block,
+        rows: score(outcome.model),
+        finetuneSeconds: outcome.trainSeconds,
+        tokensPerSecond: outcome.tokensPerSecond,
+      });
+      for (const p of outcome.model.parameters()) p.dispose();
+    }
+  }
+  return curves;
+}
+
+export interface LongropeSearchRun {
+  target: number;
+  evaluations: number;
+  seed: number;
+  /** Validation text and vocabulary; the score is bits per character at window = target (stride T/2). */
+  tokens: Int32Array;
+  vocabSize: number;
+  maxChars: number;
+  onEvaluation?: (index: number, score: number) => void;
+}
+
+/**
+ * LongRoPE's search (longrope-search.ts) on a RoPE checkpoint: each candidate's long factors go through the same
+ * Hugging Face longrope block as `--extend longrope` (short factors 1), scored training-free by validation bits
+ * per character at the target length. One search per checkpoint, shared by every later evaluation of it.
+ */
+export function searchLongropeFactors(
+  dir: string,
+  sidecar: CheckpointSidecar,
+  run: LongropeSearchRun,
+): LongropeSearchResult & { target: number; trainedContext: number; checkpointStep: number } {
+  const { config } = sidecar;
+  const headDim = config.model.dModel / config.model.numHeads;
+  const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
+  const pairs = Math.floor((headDim * origin.partialRotaryFactor) / 2);
+  const text = run.tokens.subarray(0, Math.min(run.tokens.length, run.maxChars + 1));
+  const score = (longFactor: number[]) => {
+    const ext = labExtension(origin, "longrope", run.target, {
+      longrope: { longFactor, shortFactor: new Array(pairs).fill(1) },
+    });
+    const { model } = buildRunModel({ config, encoding: ext.choice, seed: sidecar.seed });
+    loadCheckpointInto(dir, sidecar, model.parameters());
+    const bits = bitsPerChar(model, text, run.vocabSize, { window: run.target }).bitsPerChar;
+    for (const p of model.parameters()) p.dispose();
+    return bits;
+  };
+  const result = longropeSearch({
+    pairs,
+    factor: run.target / origin.trainedContext,
+    evaluations: run.evaluations,
+    seed: run.seed,
+    score,
+    onEvaluation: (i, _v, s) => run.onEvaluation?.(i, s),
+  });
+  return {
+    ...result,
+    target: run.target,
+    trainedContext: origin.trainedContext,
+    checkpointStep: sidecar.step,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Context extension of a trained RoPE checkpoint (issue 9 part 2): the encoding a model trained at context L0 reads
+ * a target context T with, for each method `posenc extend` writes, built from the same Hugging Face rope block.
+ *
+ * The checkpoint's rotary setup (base b, head dim, partial rotary factor) is written as a Hugging Face config with
+ * max_position_embeddings = L0; `ropeExtensionBlock` (src/encodings/rope-config-extension.ts) patches it for T as
+ * `posenc extend` does and reads it back in strict mode; the lab then runs the registry method of that rope type
+ * with the block's values:
+ *   pi -> rope-linear (factor s = T / L0)      ntk -> ntk-aware (factor s)      abf -> abf (base = the block's)
+ *   dynamic -> rope-dynamic-ntk (factor s, maxPositionEmbeddings L0)
+ *   yarn -> yarn (factor s, originalMaxPositionEmbeddings L0)   llama3 -> llama3-rope (factor s, low 1, high 4, L0)
+ *   longrope -> longrope (short/long factors, factor s, originalMaxPositionEmbeddings L0)
+ *   eabf -> entropy-aware-abf (ABF's block and base; queries past L0 scaled by ln(m+1)/ln L0 from layer 1 on)
+ * so the frequencies the model rotates with at every sequence length are those `ropeParameters` gives for the
+ * patched config (test: extension.test.ts). Methods with parameters (none of them) would need the weights to
+ * match: the extended model loads the checkpoint's weights unchanged.
+ *
+ * Dynamic NTK in the model: each forward pass of T tokens uses the frequencies HF computes for seq_len T from a
+ * fresh cache. The evaluation scores context lengths in ascending order, every window of one length T tokens long,
+ * which is exactly what HF's cache does over that sequence of calls (grow to T at its first window, never reset
+ * while T > L0; below L0 the original frequencies): the test replays `createRopeFrequencyCache` over such a grid.
+ */
+import {
+  type LongropeFactors,
+  ROPE_EXTENSION_METHODS,
+  type RopeExtensionBlock,
+  type RopeExtensionMethod,
+  ropeExtensionBlock,
+} from "../encodings/rope-config-extension.js";
+import { PosencConfigError } from "../util/validation.js";
+import { type EncodingChoice, encodingLabel, stackOf } from "./config.js";
+
+/** The Hugging Face methods, and entropy-aware ABF (ABF's block plus a query scale no block holds). */
+export const LAB_EXTENSION_METHODS = [...ROPE_EXTENSION_METHODS, "eabf"] as const;
+export type LabExtensionMethod = RopeExtensionMethod | "eabf";
+
+/**
+ * Layers whose queries entropy-aware ABF leaves unscaled in the lab: the authors skip 2 of Llama 2's 32; the lab's
+ * models have 2-4 layers, so only the first (as the paper notes' small-model experiment).
+ */
+export const EABF_SKIP_LAYERS = 1;
+
+/** The rotary setup of a plain-RoPE checkpoint and the context it was trained at. */
+export interface RopeCheckpointOrigin {
+  base: number;
+  headDim: number;
+  partialRotaryFactor: number;
+  layout: "half" | "interleaved";
+  /** L0: the training length (the longest training sequence). */
+  trainedContext: number;
+}
+
+/** The rotary setup of a checkpoint's encoding; one line naming the encoding when it is not plain RoPE. */
+export function ropeOriginOf(
+  choice: EncodingChoice,
+  headDim: number,
+  trainedContext: number,
+  key = "--extend",
+): RopeCheckpointOrigin {
+  const stack = stackOf(choice);
+  if (stack.length !== 1 || stack[0]!.id !== "rope") {
+    throw new PosencConfigError(
+      "invalid_value",
+      key,
+      encodingLabel(choice),
+      "a checkpoint trained with plain rope (context extension rescales its frequencies)",
+    );
+  }
+  const p = stack[0]!.params;
+  return {
+    base: typeof p.base === "number" ? p.base : 10000,
+    headDim,
+    partialRotaryFactor: typeof p.partialRotaryFactor === "number" ? p.partialRotaryFactor : 1,
+    layout: p.layout === "interleaved" ? "interleaved" : "half",
+    trainedContext,
+  };
+}
+
+/** The checkpoint's rope as a Hugging Face config.json (legacy form, no scaling), trained context L0. */
+export function hfConfigOf(origin: RopeCheckpointOrigin): Record<string, unknown> {
+  return {
+    rope_theta: origin.base,
+    rope_scaling: { rope_type: "default" },
+    head_dim: origin.headDim,
+    hidden_size: origin.headDim,
+    num_attention_heads: 1,
+    ...(origin.partialRotaryFactor !== 1 ? { partial_rotary_factor: origin.partialRotaryFactor } : {}),
+    max_position_embeddings: origin.trainedContext,
+  };
+}
+
+export interface ExtensionOptions {
+  /** LongRoPE's per-pair factors (required for longrope): a search result (longrope-search.ts). */
+  longrope?: LongropeFactors;
+  /** ABF's new base (default: the RoPE base lower bound for T, at least b). */
+  abfBase?: number;
+}
+
+export interface LabExtension {
+  method: LabExtensionMethod;
+  target: number;
+  /** The Hugging Face block (patch of config.json) and what it gives at T. */
+  block: RopeExtensionBlock;
+  /** config.json of the checkpoint with the block applied. */
+  hfConfig: Record<string, unknown>;
+  /** The registry encoding the lab runs (same frequencies as ropeParameters(hfConfig) at every length). */
+  choice: EncodingChoice;
+}
+
+/** The extension `method` of a RoPE checkpoint to `target` tokens; see the file comment. */
+export function labExtension(
+  origin: RopeCheckpointOrigin,
+  method: string,
+  target: number,
+  options: ExtensionOptions = {},
+): LabExtension {
+  if (!(LAB_EXTENSION_METHODS as readonly string[]).includes(method)) {
+    throw new PosencConfigError(
+      "invalid_value",
+      "--extend",
+      method,
+      `one of ${LAB_EXTENSION_METHODS.join(", ")}`,
+    );
+  }
+  const m = method as LabExtensionMethod;
+  const config = hfConfigOf(origin);
+  const block = ropeExtensionBlock(config, {
+    method: m === "eabf" ? "abf" : m,
+    target,
+    ...(options.longrope ? { longrope: options.longrope } : {}),
+    ...(options.abfBase !== undefined ? { abfBase: options.abfBase } : {}),
+  });
+  const hfConfig = { ...config };
+  for (const [key, value] of Object.entries(block.patch)) {
+    if (value === null) delete hfConfig[key];
+    else hfConfig[key] = value;
+  }
+  // The block's rope dict: legacy rope_scaling, or v5 rope_parameters (rope_theta inside).
+  const scaling = (hfConfig.rope_scaling ?? hfConfig.rope_parameters ?? {}) as Record<string, unknown>;
+  const theta = scaling.rope_theta ?? hfConfig.rope_theta;
+  const s = block.factor;
+  const l0 = origin.trainedContext;
+  const common: Record<string, unknown> = {
+    base: origin.base,
+    ...(origin.partialRotaryFactor !== 1 ? { partialRotaryFactor: origin.partialRotaryFactor } : {}),
+    ...(origin.layout !== "half" ? { layout: origin.layout } : {}),
+  };
+  const registry: Record<LabExtensionMethod, { id: string; params: Record<string, unknown> }> = {
+    pi: { id: "rope-linear", params: { ...common, factor: s } },
+    ntk: { id: "ntk-aware", params: { ...common, factor: s } },
+    dynamic: { id: "rope-dynamic-ntk", params: { ...common, factor: s, maxPositionEmbeddings: l0 } },
+    yarn: { id: "yarn", params: { ...common, factor: s, originalMaxPositionEmbeddings: l0 } },
+    llama3: {
+      id: "llama3-rope",
+      params: {
+        ...common,
+        factor: s,
+        lowFreqFactor: scaling.low_freq_factor,
+        highFreqFactor: scaling.high_freq_factor,
+        originalMaxPositionEmbeddings: l0,
+      },
+    },
+    longrope: {
+      id: "longrope",
+      params: {
+        ...common,
+        factor: s,
+        originalMaxPositionEmbeddings: l0,
+        shortFactor: scaling.short_factor,
+        longFactor: scaling.long_factor,
+      },
+    },
+    abf: { id: "abf", params: { ...common, base: theta } },
+    eabf: {
+      id: "entropy-aware-abf",
+      params: { ...common, base: theta, trainedContext: l0, skipLayers: EABF_SKIP_LAYERS },
+    },
+  };
+  const { id, params } = registry[m];
+  return { method: m, target, block, hfConfig, choice: { id, label: `rope+${m}`, params } as EncodingChoice };
+}
