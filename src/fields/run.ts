@@ -13,6 +13,7 @@ import type { MethodConfig, TaskName } from "./methods.js";
 import { renderFieldsReport, resultsTable } from "./report.js";
 import { createTask } from "./tasks.js";
 import {
+  type Clock,
   FIELDS_RESULT_FORMAT,
   type FieldRunResult,
   metricFromJson,
@@ -32,10 +33,20 @@ export interface FieldsPlan {
   evalEvery: number;
   checkpointEvery: number;
   budgetSeconds?: number;
+  /** What the budget and training seconds count (train.ts; default wall). */
+  clock?: Clock;
+  /** Image task: train on the even-row even-column quarter, score PSNR on the other pixels. */
+  heldOut?: boolean;
 }
 
 export interface RunOptions {
   resume: boolean;
+  /**
+   * Run only shard index/count (1-based, the lab's convention): runs j with j mod count = index - 1. Shards of one
+   * plan share the folder (start them with resume); the tables and report are written by whichever process finds
+   * every run finished, or by a later `--resume` without a shard.
+   */
+  shard?: { index: number; count: number };
   /** Progress lines (one call per line or in-place redraw). */
   log?: (line: string, inPlace: boolean) => void;
 }
@@ -96,17 +107,23 @@ export function prepareOutput(out: string, plan: FieldsPlan, resume: boolean): v
 
 export function runFields(plan: FieldsPlan, out: string, options: RunOptions): FieldRunResult[] {
   prepareOutput(out, plan, options.resume);
-  const task = createTask(plan.task, plan.size);
+  const task = createTask(plan.task, plan.size, plan.heldOut === true);
   for (const file of task.targetFiles())
     if (!existsSync(join(out, file.name))) writeFileAtomic(join(out, file.name), file.content);
   const runs = plan.methods.flatMap((method) => plan.seeds.map((seed) => ({ method, seed })));
-  const results: FieldRunResult[] = [];
+  const results: (FieldRunResult | undefined)[] = [];
+  const mine = (index: number) =>
+    options.shard === undefined || index % options.shard.count === options.shard.index - 1;
+  const totalSteps = runs.filter((_, index) => mine(index)).length * plan.steps;
   const started = performance.now();
   let stepsDone = 0;
-  const totalSteps = runs.length * plan.steps;
   runs.forEach(({ method, seed }, index) => {
     const dir = join(out, method.name, `seed-${seed}`);
     const resultPath = join(dir, "result.json");
+    if (!mine(index)) {
+      results.push(undefined); // another shard's run: read back at the end
+      return;
+    }
     if (existsSync(resultPath)) {
       results.push(readResult(resultPath));
       stepsDone += plan.steps;
@@ -125,6 +142,7 @@ export function runFields(plan: FieldsPlan, out: string, options: RunOptions): F
         evalEvery: plan.evalEvery,
         checkpointEvery: plan.checkpointEvery,
         budgetSeconds: plan.budgetSeconds,
+        clock: plan.clock,
       },
       dir,
       {
@@ -149,8 +167,20 @@ export function runFields(plan: FieldsPlan, out: string, options: RunOptions): F
     options.log?.(`${label} done in ${formatDuration(result.trainSeconds)}: ${metrics}`, false);
     results.push(result);
   });
-  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, nonFiniteAsText)}\n`);
-  writeFileAtomic(join(out, "results.md"), resultsTable(results));
-  writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, results, out, task.describe));
-  return results;
+  runs.forEach(({ method, seed }, index) => {
+    const path = join(out, method.name, `seed-${seed}`, "result.json");
+    if (results[index] === undefined && existsSync(path)) results[index] = readResult(path);
+  });
+  const done = results.filter((r): r is FieldRunResult => r !== undefined);
+  if (done.length < runs.length) {
+    options.log?.(
+      `shard ${options.shard?.index}/${options.shard?.count} done; ${runs.length - done.length} runs of other shards unfinished: the tables are written when the last shard ends (or by --resume without --shard)`,
+      false,
+    );
+    return done;
+  }
+  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(done, nonFiniteAsText)}\n`);
+  writeFileAtomic(join(out, "results.md"), resultsTable(done));
+  writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, done, out, task.describe));
+  return done;
 }
