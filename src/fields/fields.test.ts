@@ -227,7 +227,8 @@ describe("training", () => {
     });
     const out = join(mkdtempSync(join(tmpdir(), "fields-s-")), "run");
     const first = runFields(plan, out, { resume: true, shard: { index: 1, count: 2 } });
-    expect(first.map((r) => `${r.method.name}/${r.seed}`)).toEqual(["relu/0", "frequency/0"]);
+    // Training goes seed by seed (relu/0, frequency/0, relu/1, frequency/1); shard 1 of 2 takes every other run.
+    expect(first.map((r) => `${r.method.name}/${r.seed}`)).toEqual(["relu/0", "relu/1"]);
     expect(readdirSync(out)).not.toContain("results.md");
     const second = runFields(plan, out, { resume: true, shard: { index: 2, count: 2 } });
     expect(second).toHaveLength(4);

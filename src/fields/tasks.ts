@@ -62,7 +62,9 @@ export function heldOutSplit(size: number): { train: number[]; test: number[] } 
 /** Rows `indices` of a [n, width] matrix. */
 function rows(values: Float64Array, width: number, indices: number[]): Float64Array {
   const out = new Float64Array(indices.length * width);
-  indices.forEach((p, i) => out.set(values.subarray(p * width, (p + 1) * width), i * width));
+  indices.forEach((p, i) => {
+    out.set(values.subarray(p * width, (p + 1) * width), i * width);
+  });
   return out;
 }
 
