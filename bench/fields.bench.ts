@@ -52,29 +52,48 @@ const y = tensor(
   Array.from({ length: n * 3 }, () => rng.next()),
   [n, 3],
 );
+interface StepTimes {
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Mean CPU ms (user + system of this process) per step: wall time on a quiet machine, fair on a shared one. */
+  cpuMeanMs: number;
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Mean, min and max ms per training step over `steps` steps after `warmup` (a fresh Adam each time). */
-function timeEngine(): { meanMs: number; minMs: number; maxMs: number } {
+function timeEngine(): StepTimes {
   const opt = new Adam(mlp.parameters, { lr: 1e-4 });
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let step = 0; step < warmup + steps; step++) {
     const start = performance.now();
+    const startCpu = cpuMs();
     tidy(() => {
       opt.zeroGrad();
       const d = sub(mlp.forward(x), y);
       mean(mul(d, d)).backward();
       opt.step();
     });
-    if (step >= warmup) times.push(performance.now() - start);
+    if (step >= warmup) {
+      times.push(performance.now() - start);
+      cpu.push(cpuMs() - startCpu);
+    }
   }
   opt.dispose();
   return {
     meanMs: times.reduce((s, t) => s + t, 0) / times.length,
     minMs: Math.min(...times),
     maxMs: Math.max(...times),
+    cpuMeanMs: cpu.reduce((s, t) => s + t, 0) / cpu.length,
   };
 }
-const show = (t: { meanMs: number; minMs: number; maxMs: number }) =>
-  `mean ${t.meanMs.toFixed(1)} ms  (min ${t.minMs.toFixed(1)}, max ${t.maxMs.toFixed(1)})`;
+const show = (t: StepTimes) =>
+  `mean ${t.meanMs.toFixed(1)} ms  (min ${t.minMs.toFixed(1)}, max ${t.maxMs.toFixed(1)}); CPU ${t.cpuMeanMs.toFixed(1)} ms`;
 
 console.log(
   `coordinate MLP step: ${size}x${size} points, ${layers} x ${hidden} ${activation}, Adam, 1 thread, ${steps} steps`,
@@ -95,7 +114,9 @@ console.log(`engine, TypeScript sine kernels  ${show(before)}`);
 setKernels({ unary: wasmUnary });
 const engine = timeEngine();
 console.log(`engine, WASM sine kernels        ${show(engine)}`);
-console.log(`TypeScript / WASM sine step time: ${(before.meanMs / engine.meanMs).toFixed(2)}`);
+console.log(
+  `TypeScript / WASM sine step time: ${(before.meanMs / engine.meanMs).toFixed(2)} (CPU ${(before.cpuMeanMs / engine.cpuMeanMs).toFixed(2)})`,
+);
 if (!args.includes("--no-torch")) {
   try {
     const script = join(dirname(fileURLToPath(import.meta.url)), "fields_pytorch.py");
@@ -121,10 +142,10 @@ if (!args.includes("--no-torch")) {
         env: torchEnvironment(findOpenBlasDir(), 1),
       }).trim(),
     );
+    console.log(`pytorch                          ${show(torch)}, torch ${torch.torch}`);
     console.log(
-      `pytorch  mean ${torch.meanMs.toFixed(1)} ms  (min ${torch.minMs.toFixed(1)}, max ${torch.maxMs.toFixed(1)}), torch ${torch.torch}`,
+      `engine (WASM sine) / pytorch step time: ${(engine.meanMs / torch.meanMs).toFixed(2)} (CPU ${(engine.cpuMeanMs / torch.cpuMeanMs).toFixed(2)})`,
     );
-    console.log(`engine / pytorch step time: ${(engine.meanMs / torch.meanMs).toFixed(2)}`);
   } catch (error) {
     console.log(`pytorch: not run (${(error as Error).message.split("\n")[0]})`);
   }
