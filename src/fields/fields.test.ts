@@ -16,8 +16,8 @@ import { planFromConfig } from "./plan-file.js";
 import { resultsTable, summarize } from "./report.js";
 import { runFields } from "./run.js";
 import { SCENE_2D, SCENE_3D } from "./shapes.js";
-import { imageTask, type Predictor, sdfTask } from "./tasks.js";
-import { trainField } from "./train.js";
+import { heldOutSplit, imageTask, type Predictor, sdfTask } from "./tasks.js";
+import { clockSeconds, trainField } from "./train.js";
 
 initEngineSync({ kernels: "reference" });
 
@@ -47,6 +47,41 @@ describe("tasks score known predictors exactly", () => {
     }
   });
 
+  it("image, held out: trains on the even-row even-column quarter and scores PSNR on the other pixels", () => {
+    const split = heldOutSplit(4);
+    expect(split.train).toEqual([0, 2, 8, 10]);
+    expect(split.test).toHaveLength(12);
+    const task = imageTask(16, "square", true);
+    const target = generateImage("square", 16, 16).pixels;
+    const coords = pixelCoordinates(16, 16);
+    // Every training batch holds only training pixels: the full batch is the 64 of the quarter.
+    const all = task.batch(new Rng(1), 1e6);
+    expect(all.n).toBe(64);
+    const quarter = heldOutSplit(16).train;
+    expect(Array.from(all.x)).toEqual(quarter.flatMap((p) => [coords[2 * p], coords[2 * p + 1]]));
+    const sampled = task.batch(new Rng(2), 50);
+    const allowed = new Set(quarter.map((p) => `${coords[2 * p]},${coords[2 * p + 1]}`));
+    for (let i = 0; i < 50; i++)
+      expect(allowed.has(`${sampled.x[2 * i]},${sampled.x[2 * i + 1]}`)).toBe(true);
+    // A predictor right on the training pixels and black elsewhere: train PSNR Infinity, held-out PSNR that of
+    // black against the held-out pixels (the square's white pixels there: 48 of the 192, all channels).
+    const memorise: Predictor = (_p, n) => {
+      const out = new Float64Array(n * 3);
+      for (const p of quarter) out.set(target.subarray(3 * p, 3 * p + 3), 3 * p);
+      return out;
+    };
+    const m = task.evaluate(memorise, false).metrics;
+    expect(m.trainPsnr).toBe(Number.POSITIVE_INFINITY);
+    const test = heldOutSplit(16).test;
+    const white = test.filter((p) => target[3 * p] === 1).length;
+    expect(white).toBe(48);
+    expect(m.psnr).toBeCloseTo(10 * Math.log10(test.length / white), 10);
+    expect(task.quickScore(memorise)).toBeCloseTo(m.psnr, 12);
+    expect(() => planFromConfig({ task: "sdf2d", methods: ["relu"], heldOut: true })).toThrow(/heldOut/);
+    expect(() => planFromConfig({ task: "image", methods: ["relu"], heldOut: "yes" })).toThrow(/heldOut/);
+    expect(planFromConfig({ task: "image", methods: ["relu"], heldOut: true }).heldOut).toBe(true);
+  });
+
   it("sdf2d: the exact SDF scores IoU 1 and Chamfer 0 (thin parts too); a shrunken field scores worse", () => {
     const task = sdfTask(2, 96);
     const exact: Predictor = (points, n) =>
@@ -70,7 +105,7 @@ describe("tasks score known predictors exactly", () => {
     expect(evaluation.metrics.iou).toBe(1);
     expect(evaluation.metrics.chamfer).toBe(0);
     expect(evaluation.files.map((f) => f.name)).toEqual(["mesh.ply", "mesh.obj", "render.png"]);
-  });
+  }, 60_000); // a 20^3 grid, Chamfer and a render: seconds on a loaded machine
 });
 
 describe("CoordinateMlp", () => {
@@ -177,5 +212,54 @@ describe("training", () => {
     expect(() => planFromConfig({ task: "image", methods: ["relu"], steps: 0 })).toThrow(/steps/);
     expect(() => planFromConfig({ task: "image", methods: ["relu"], colour: 1 })).toThrow(/colour/);
     expect(() => planFromConfig({ task: "image", methods: ["relu", "relu"] })).toThrow(/unique method names/);
+  });
+
+  it("shards split the runs of one folder; the last shard writes the tables, equal to an unsharded run", () => {
+    const plan = planFromConfig({
+      task: "image",
+      size: 16,
+      methods: ["relu", "frequency"],
+      seeds: 2,
+      steps: 2,
+      batch: 16,
+      hidden: 4,
+      layers: 1,
+    });
+    const out = join(mkdtempSync(join(tmpdir(), "fields-s-")), "run");
+    const first = runFields(plan, out, { resume: true, shard: { index: 1, count: 2 } });
+    // Training goes seed by seed (relu/0, frequency/0, relu/1, frequency/1); shard 1 of 2 takes every other run.
+    expect(first.map((r) => `${r.method.name}/${r.seed}`)).toEqual(["relu/0", "relu/1"]);
+    expect(readdirSync(out)).not.toContain("results.md");
+    const second = runFields(plan, out, { resume: true, shard: { index: 2, count: 2 } });
+    expect(second).toHaveLength(4);
+    expect(readdirSync(out)).toContain("results.md");
+    const whole = runFields(plan, join(mkdtempSync(join(tmpdir(), "fields-w-")), "run"), { resume: false });
+    expect(second.map((r) => r.metrics)).toEqual(whole.map((r) => r.metrics));
+  });
+
+  it("the cpu clock counts this process's CPU seconds; a cpu budget stops the run; a bad clock is refused", () => {
+    const before = clockSeconds("cpu");
+    let x = 0;
+    for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+    expect(x).toBeGreaterThan(0);
+    const used = clockSeconds("cpu") - before;
+    expect(used).toBeGreaterThan(0);
+    const plan = planFromConfig({
+      task: "image",
+      size: 16,
+      methods: ["relu"],
+      steps: 1_000_000,
+      budgetSeconds: 0.05,
+      clock: "cpu",
+      batch: 16,
+      hidden: 4,
+      layers: 1,
+    });
+    expect(plan.clock).toBe("cpu");
+    const [r] = runFields(plan, join(mkdtempSync(join(tmpdir(), "fields-b-")), "run"), { resume: false });
+    expect(r.trainSeconds).toBeGreaterThanOrEqual(0.05);
+    expect(r.steps).toBeLessThan(1_000_000);
+    expect(r.curve[r.curve.length - 1].seconds).toBe(r.trainSeconds);
+    expect(() => planFromConfig({ task: "image", methods: ["relu"], clock: "gpu" })).toThrow(/clock/);
   });
 });

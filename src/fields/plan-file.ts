@@ -2,7 +2,7 @@
  * The JSON config of `posenc fields --config FILE` (the reproductions in experiments/fields-*), validated like every
  * file posenc reads: unknown keys, wrong types and out-of-range values are one line naming the key.
  *   { "task": "sdf2d", "steps": 1500, "seeds": 3, "batch": 4096, "hidden": 64, "layers": 3, "size": 256,
- *     "evalEvery": 50, "budgetSeconds": 120,
+ *     "evalEvery": 50, "budgetSeconds": 120, "clock": "cpu", "heldOut": true,
  *     "methods": ["neuda", { "name": "frequency-wide", "preset": "frequency", "hidden": 96, "options": {...} }] }
  * A method is a preset name (methods.ts) or an object deriving from a preset with overrides.
  */
@@ -10,9 +10,11 @@ import { z } from "zod";
 import { getCoordinateEncoding } from "../encodings/coordinate/registry.js";
 import { zodIssueToConfigError } from "../lab/zod-issues.js";
 import { Rng } from "../util/rng.js";
+import { PosencConfigError } from "../util/validation.js";
 import { type MethodConfig, methodPreset, TASK_NAMES, type TaskName } from "./methods.js";
 import { ACTIVATIONS, ARCHITECTURES } from "./mlp.js";
 import type { FieldsPlan } from "./run.js";
+import { CLOCKS } from "./train.js";
 
 const int = (min: number, max: number) =>
   z.number().int().min(min).max(max).describe(`an integer from ${min} to ${max}`);
@@ -49,6 +51,8 @@ export const planFileSchema = z.strictObject({
   evalEvery: int(1, 1_000_000).default(50),
   checkpointEvery: int(1, 1_000_000).default(500),
   budgetSeconds: z.number().positive().optional().describe("a number of seconds > 0"),
+  clock: z.enum(CLOCKS).optional(),
+  heldOut: z.boolean().optional().describe("true or false (image task only)"),
 });
 
 export type PlanFile = z.input<typeof planFileSchema>;
@@ -58,6 +62,13 @@ export function planFromConfig(input: unknown, prefix = "config"): FieldsPlan {
   const parsed = planFileSchema.safeParse(input);
   if (!parsed.success) throw zodIssueToConfigError(planFileSchema, input, parsed.error.issues, prefix);
   const c = parsed.data;
+  if (c.heldOut !== undefined && c.task !== "image")
+    throw new PosencConfigError(
+      "invalid_value",
+      `${prefix}.heldOut`,
+      c.heldOut,
+      "absent for the sdf tasks (image only)",
+    );
   const methods: MethodConfig[] = c.methods.map((m) => {
     if (typeof m === "string") return methodPreset(c.task, m, c.hidden, c.layers);
     const base = methodPreset(c.task, m.preset, m.hidden ?? c.hidden, m.layers ?? c.layers);
@@ -102,5 +113,7 @@ export function planFromConfig(input: unknown, prefix = "config"): FieldsPlan {
     evalEvery: c.evalEvery,
     checkpointEvery: c.checkpointEvery,
     budgetSeconds: c.budgetSeconds,
+    clock: c.clock,
+    heldOut: c.heldOut,
   };
 }

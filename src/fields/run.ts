@@ -13,6 +13,7 @@ import type { MethodConfig, TaskName } from "./methods.js";
 import { renderFieldsReport, resultsTable } from "./report.js";
 import { createTask } from "./tasks.js";
 import {
+  type Clock,
   FIELDS_RESULT_FORMAT,
   type FieldRunResult,
   metricFromJson,
@@ -32,10 +33,21 @@ export interface FieldsPlan {
   evalEvery: number;
   checkpointEvery: number;
   budgetSeconds?: number;
+  /** What the budget and training seconds count (train.ts; default wall). */
+  clock?: Clock;
+  /** Image task: train on the even-row even-column quarter, score PSNR on the other pixels. */
+  heldOut?: boolean;
 }
 
 export interface RunOptions {
   resume: boolean;
+  /**
+   * Run only shard index/count (1-based, the lab's convention): the runs at positions j of the training order
+   * (seed by seed) with j mod count = index - 1. Shards of one
+   * plan share the folder (start them with resume); the tables and report are written by whichever process finds
+   * every run finished, or by a later `--resume` without a shard.
+   */
+  shard?: { index: number; count: number };
   /** Progress lines (one call per line or in-place redraw). */
   log?: (line: string, inPlace: boolean) => void;
 }
@@ -96,21 +108,35 @@ export function prepareOutput(out: string, plan: FieldsPlan, resume: boolean): v
 
 export function runFields(plan: FieldsPlan, out: string, options: RunOptions): FieldRunResult[] {
   prepareOutput(out, plan, options.resume);
-  const task = createTask(plan.task, plan.size);
+  const task = createTask(plan.task, plan.size, plan.heldOut === true);
   for (const file of task.targetFiles())
     if (!existsSync(join(out, file.name))) writeFileAtomic(join(out, file.name), file.content);
   const runs = plan.methods.flatMap((method) => plan.seeds.map((seed) => ({ method, seed })));
-  const results: FieldRunResult[] = [];
+  const results: (FieldRunResult | undefined)[] = runs.map(() => undefined);
+  // Trained seed by seed (every method's seed 0 first), so a run cut short has every method at some seeds; the
+  // results stay in plan order (method by method).
+  const order = runs.map((_, index) => index);
+  order.sort((a, b) => runs[a].seed - runs[b].seed || a - b);
+  // Shard i/n takes every n-th run of that order (so shards together also finish seed 0 first).
+  const position = new Map(order.map((index, at) => [index, at]));
+  const mine = (index: number) =>
+    options.shard === undefined ||
+    (position.get(index) as number) % options.shard.count === options.shard.index - 1;
+  // ETA: runs left to train in this process, each counted by the larger of its step and budget fractions.
+  const todo = runs.filter(
+    ({ method, seed }, index) =>
+      mine(index) && !existsSync(join(out, method.name, `seed-${seed}`, "result.json")),
+  ).length;
   const started = performance.now();
-  let stepsDone = 0;
-  const totalSteps = runs.length * plan.steps;
-  runs.forEach(({ method, seed }, index) => {
+  let trainedHere = 0;
+  for (const index of order) {
+    const { method, seed } = runs[index];
     const dir = join(out, method.name, `seed-${seed}`);
     const resultPath = join(dir, "result.json");
+    if (!mine(index)) continue; // another shard's run: read back at the end
     if (existsSync(resultPath)) {
-      results.push(readResult(resultPath));
-      stepsDone += plan.steps;
-      return;
+      results[index] = readResult(resultPath);
+      continue;
     }
     mkdirSync(dir, { recursive: true });
     const label = `${plan.task} ${method.name} s${seed} (${index + 1}/${runs.length})`;
@@ -125,16 +151,18 @@ export function runFields(plan: FieldsPlan, out: string, options: RunOptions): F
         evalEvery: plan.evalEvery,
         checkpointEvery: plan.checkpointEvery,
         budgetSeconds: plan.budgetSeconds,
+        clock: plan.clock,
       },
       dir,
       {
-        onStep(step, loss) {
+        onStep(step, loss, seconds) {
           const now = performance.now();
           if (now - last < 1000 && step !== plan.steps) return;
           last = now;
           const elapsed = (now - started) / 1000;
-          const done = stepsDone + step;
-          const eta = done > 0 ? ((totalSteps - done) * elapsed) / done : Number.NaN;
+          const budget = plan.budgetSeconds === undefined ? 0 : seconds / plan.budgetSeconds;
+          const done = trainedHere + Math.min(1, Math.max(step / plan.steps, budget));
+          const eta = done > 0 ? ((todo - done) * elapsed) / done : Number.NaN;
           options.log?.(
             `${label} step ${step}/${plan.steps}  loss ${loss.toExponential(3)}  ETA ${formatDuration(eta)}`,
             true,
@@ -142,15 +170,27 @@ export function runFields(plan: FieldsPlan, out: string, options: RunOptions): F
         },
       },
     );
-    stepsDone += plan.steps;
+    trainedHere++;
     const metrics = Object.entries(result.metrics)
       .map(([k, v]) => `${k} ${v.toFixed(4)}`)
       .join("  ");
     options.log?.(`${label} done in ${formatDuration(result.trainSeconds)}: ${metrics}`, false);
-    results.push(result);
+    results[index] = result;
+  }
+  runs.forEach(({ method, seed }, index) => {
+    const path = join(out, method.name, `seed-${seed}`, "result.json");
+    if (results[index] === undefined && existsSync(path)) results[index] = readResult(path);
   });
-  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, nonFiniteAsText)}\n`);
-  writeFileAtomic(join(out, "results.md"), resultsTable(results));
-  writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, results, out, task.describe));
-  return results;
+  const done = results.filter((r): r is FieldRunResult => r !== undefined);
+  if (done.length < runs.length) {
+    options.log?.(
+      `shard ${options.shard?.index}/${options.shard?.count} done; ${runs.length - done.length} runs of other shards unfinished: the tables are written when the last shard ends (or by --resume without --shard)`,
+      false,
+    );
+    return done;
+  }
+  writeFileAtomic(join(out, "results.json"), `${JSON.stringify(done, nonFiniteAsText)}\n`);
+  writeFileAtomic(join(out, "results.md"), resultsTable(done));
+  writeFileAtomic(join(out, "report.html"), renderFieldsReport(plan, done, out, task.describe));
+  return done;
 }

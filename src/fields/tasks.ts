@@ -8,6 +8,9 @@
  *          files: level-set images of the prediction and the target
  *   sdf3d  the same for the 3-D scene on an n^3 grid (n = 48); files: the marching-tetrahedra mesh as PLY and
  *          OBJ, and a rendered PNG of prediction and target
+ * Held-out images (`heldOut`, the protocol of Tancik et al. and "Rethinking Positional Encoding"): training uses
+ * only the pixels at even row and even column (a regular quarter of the image); `psnr` scores the other three
+ * quarters (the pixels never seen), `trainPsnr` the training quarter, and SSIM the whole reconstruction.
  * Training points: images use the pixel centres (all, or a random subset when the batch is smaller); SDF tasks
  * draw half their points uniformly in the box and half near the surface (a level-set point of the target plus
  * N(0, 0.01^2) noise per coordinate), fresh every step from the step's Rng.
@@ -47,31 +50,61 @@ export interface FieldTask {
   targetFiles(): TaskFile[];
 }
 
-export function imageTask(size: number, image: ImageName = "pattern"): FieldTask {
+/** Indices of the training pixels (even row and even column) and of the held-out rest, row-major. */
+export function heldOutSplit(size: number): { train: number[]; test: number[] } {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let r = 0; r < size; r++)
+    for (let c = 0; c < size; c++) (r % 2 === 0 && c % 2 === 0 ? train : test).push(r * size + c);
+  return { train, test };
+}
+
+/** Rows `indices` of a [n, width] matrix. */
+function rows(values: Float64Array, width: number, indices: number[]): Float64Array {
+  const out = new Float64Array(indices.length * width);
+  indices.forEach((p, i) => {
+    out.set(values.subarray(p * width, (p + 1) * width), i * width);
+  });
+  return out;
+}
+
+export function imageTask(size: number, image: ImageName = "pattern", heldOut = false): FieldTask {
   const target = generateImage(image, size, size);
   const coords = pixelCoordinates(size, size);
   const count = size * size;
+  const split = heldOut ? heldOutSplit(size) : undefined;
+  const trainCoords = split ? rows(coords, 2, split.train) : coords;
+  const trainPixels = split ? rows(target.pixels, 3, split.train) : target.pixels;
+  const trainCount = trainCoords.length / 2;
+  const testPixels = split ? rows(target.pixels, 3, split.test) : target.pixels;
+  /** PSNR on the held-out pixels (all pixels without a split) of a full reconstruction. */
+  const testPsnr = (out: Float64Array) => psnr(split ? rows(out, 3, split.test) : out, testPixels);
   return {
     name: "image",
     inputDim: 2,
     outputs: 3,
-    describe: `${image} image, ${size} x ${size} RGB`,
+    describe: `${image} image, ${size} x ${size} RGB${heldOut ? ", trained on the even-row even-column quarter, PSNR on the other pixels" : ""}`,
     batch(rng, batchSize) {
-      if (batchSize >= count) return { x: coords, y: target.pixels, n: count };
+      if (batchSize >= trainCount) return { x: trainCoords, y: trainPixels, n: trainCount };
       const x = new Float64Array(batchSize * 2);
       const y = new Float64Array(batchSize * 3);
       for (let i = 0; i < batchSize; i++) {
-        const p = rng.int(count);
-        x.set(coords.subarray(2 * p, 2 * p + 2), 2 * i);
-        y.set(target.pixels.subarray(3 * p, 3 * p + 3), 3 * i);
+        const p = rng.int(trainCount);
+        x.set(trainCoords.subarray(2 * p, 2 * p + 2), 2 * i);
+        y.set(trainPixels.subarray(3 * p, 3 * p + 3), 3 * i);
       }
       return { x, y, n: batchSize };
     },
-    quickScore: (predict) => psnr(clip(predict(coords, count)), target.pixels),
+    quickScore: (predict) => testPsnr(clip(predict(coords, count))),
     evaluate(predict, withFiles) {
       const out = clip(predict(coords, count));
+      const metrics: Record<string, number> = {
+        psnr: testPsnr(out),
+        ssim: ssim(out, target.pixels, size, size, 3),
+      };
+      if (split) metrics.trainPsnr = psnr(rows(out, 3, split.train), trainPixels);
       return {
-        metrics: { psnr: psnr(out, target.pixels), ssim: ssim(out, target.pixels, size, size, 3) },
+        metrics,
         files: withFiles ? [{ name: "reconstruction.png", content: encodePng(out, size, size) }] : [],
       };
     },
@@ -190,7 +223,7 @@ function sdfFiles(values: Float64Array, dim: number, n: number, prefix: string):
   ];
 }
 
-export function createTask(name: TaskName, size?: number): FieldTask {
-  if (name === "image") return imageTask(size ?? 64);
+export function createTask(name: TaskName, size?: number, heldOut = false): FieldTask {
+  if (name === "image") return imageTask(size ?? 64, "pattern", heldOut);
   return sdfTask(name === "sdf2d" ? 2 : 3, size);
 }

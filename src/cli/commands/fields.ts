@@ -9,6 +9,7 @@ import { planFromConfig } from "../../fields/plan-file.js";
 import { resultsTable } from "../../fields/report.js";
 import { runFields } from "../../fields/run.js";
 import { checkOutputFolder } from "../../lab/files.js";
+import { shardOfFlags } from "../../lab/scheduler-shard.js";
 import { type Command, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { readJsonFile } from "../io.js";
@@ -20,7 +21,7 @@ export const fieldsCommand: Command = {
   summary:
     "Fit neural fields (image, 2-D SDF, 3-D SDF) with coordinate encodings; tables, pictures, HTML report",
   usage:
-    "posenc fields --task image|sdf2d|sdf3d [--encodings a,b,...] [--seeds N] [--steps N] [--out DIR] [--resume]\n       posenc fields --config experiments/fields-sdf2d-neuda/fields.json --out DIR",
+    "posenc fields --task image|sdf2d|sdf3d [--encodings a,b,...] [--seeds N] [--steps N] [--out DIR] [--resume] [--shard i/n]\n       posenc fields --config experiments/fields-sdf2d-neuda/fields.json --out DIR",
   flags: {
     task: { type: "string", description: `${TASK_NAMES.join(", ")}`, valueName: "TASK" },
     encodings: {
@@ -41,6 +42,12 @@ export const fieldsCommand: Command = {
     },
     out: { type: "string", description: "output folder (default fields-<task>)", valueName: "DIR" },
     resume: { type: "boolean", description: "continue the run in --out (same plan)" },
+    shard: {
+      type: "string",
+      description:
+        "run only shard i of n (every n-th run) in the shared --out (start every shard with --resume); the last to finish writes the tables",
+      valueName: "i/n|auto",
+    },
   },
   run(values) {
     const config: Record<string, unknown> = values.config
@@ -86,12 +93,18 @@ export const fieldsCommand: Command = {
         merged[flag] = parseIntegerFlag("fields", flag, String(values[flag]), min, max);
     }
     const plan = planFromConfig(merged, values.config ? `--config ${values.config}` : "fields");
+    const shard = shardOfFlags(
+      values.shard === undefined ? undefined : String(values.shard),
+      undefined,
+      process.env,
+    );
     const out = String(values.out ?? `fields-${task}`);
     checkOutputFolder("--out", out);
     initEngineSync({ threads: 1 });
     const tty = process.stderr.isTTY === true;
     const results = runFields(plan, out, {
       resume: values.resume === true,
+      shard: shard ? { index: shard.index, count: shard.count } : undefined,
       log: (line, inPlace) => {
         if (inPlace && tty) process.stderr.write(`\r\x1b[2K${line}`);
         else if (!inPlace) process.stderr.write(`${tty ? "\r\x1b[2K" : ""}${line}\n`);

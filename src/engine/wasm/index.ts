@@ -127,7 +127,7 @@ export async function initWasmKernels(options: InitWasmKernelOptions = {}): Prom
 /**
  * The WASM kernels as entries of the engine's kernel table, for `setKernels(wasmKernelTable(kernels))`
  * (../kernels/index.ts): matmul, softmax, layernorm, attention, broadcast binary arithmetic, the linear layer's
- * bias rows, the attention head layout, and gelu within the unary table (the other unary functions stay the
+ * bias rows, the attention head layout, and gelu, sin, cos and sinSqrtAbs within the unary table (the other unary functions stay the
  * references).
  */
 export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
@@ -148,6 +148,12 @@ export function wasmKernelTable(kernels: WasmKernels): Partial<Kernels> {
     headsToSlabs: kernels.headsToSlabs,
     slabsToHeads: kernels.slabsToHeads,
     affineBackward: kernels.affineBackward,
-    unary: { ...referenceKernels.unary, gelu: kernels.gelu },
+    unary: {
+      ...referenceKernels.unary,
+      gelu: kernels.gelu,
+      sin: kernels.sin,
+      cos: kernels.cos,
+      sinSqrtAbs: kernels.sinSqrtAbs,
+    },
   };
 }

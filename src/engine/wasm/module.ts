@@ -34,6 +34,12 @@ export interface KernelExports {
   geluForward(y: number, x: number, n: number): void;
   affineBackward(dx: number, dy: number, scale: number, n: number): void;
   geluBackward(dx: number, dy: number, x: number, n: number): void;
+  sinForward(y: number, x: number, n: number): void;
+  sinBackward(dx: number, dy: number, x: number, n: number): void;
+  cosForward(y: number, x: number, n: number): void;
+  cosBackward(dx: number, dy: number, x: number, n: number): void;
+  sinSqrtAbsForward(y: number, x: number, n: number): void;
+  sinSqrtAbsBackward(dx: number, dy: number, x: number, n: number): void;
   layernormForward(
     out: number,
     mean: number,

@@ -2,6 +2,7 @@
 export { matmul, WORKSPACE_BYTES } from "./matmul";
 export { attentionSoftmax, attentionSoftmaxBackward, softmaxRows, softmaxRowsBackward } from "./softmax";
 export { affineBackward, geluBackward, geluForward } from "./elementwise";
+export { cosBackward, cosForward, sinBackward, sinForward, sinSqrtAbsBackward, sinSqrtAbsForward } from "./sine";
 export { layernormBackward, layernormForward } from "./layernorm";
 export { binaryBackwardRows, binaryForwardRows } from "./binary";
 export { fillRows, moveHeads, rotateHalf, sumRows } from "./rows";
