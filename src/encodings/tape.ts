@@ -194,6 +194,7 @@ function createTape(
       current = { ids: positionIds, layer, state: out.state };
       return { q: out.q, k: out.k };
     },
+    carried: () => (current ? [current.state.cos, current.state.sin] : []),
   };
 }
 

@@ -108,6 +108,11 @@ export interface TrainableEncoding {
    * and projected by Wo.
    */
   transformOutput?(o: Tensor, positionIds: Float64Array, layer: number): Tensor;
+  /**
+   * Tensors the encoding carries from one layer to the next (TAPE's position state). Under noGrad the model frees
+   * each layer's tensors once the next layer has its input; these are kept alive with it.
+   */
+  carried?(): Tensor[];
 }
 
 export interface ContentAttentionInput {

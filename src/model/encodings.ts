@@ -57,6 +57,8 @@ export interface ModelEncoding {
   transformValues(v: Tensor, ids: Float64Array, layer: number): Tensor;
   /** (g) attention output o [B, H, T, Dh] before the heads are merged; identity when unused. */
   transformOutput(o: Tensor, ids: Float64Array, layer: number): Tensor;
+  /** Tensors the encodings carry to the next layer (kept when a layer's other tensors are freed). */
+  carried(): Tensor[];
 }
 
 /**
@@ -191,5 +193,6 @@ export function createModelEncoding(
     layerInput: (x, ids, layer) => input?.layerInput?.(x, ids, layer) ?? x,
     transformValues: (v, ids, layer) => values?.transformValues?.(v, ids, layer) ?? v,
     transformOutput: (o, ids, layer) => output?.transformOutput?.(o, ids, layer) ?? o,
+    carried: () => encodings.flatMap((e) => e.carried?.() ?? []),
   };
 }

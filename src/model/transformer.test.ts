@@ -117,6 +117,27 @@ describe("every registry id with a trainable form", () => {
     },
   );
 
+  // Under noGrad the model frees each layer's tensors before the next layer (and attends head by head): the logits
+  // must be those of the grad-enabled forward pass, also for encodings that carry state across layers (TAPE).
+  it.each(trainable.map((s) => s.id).filter((id) => !encoderOnly.has(id)))(
+    "%s gives the same logits under noGrad as with gradients",
+    (id) => {
+      const B = 2;
+      const T = 8;
+      const model = build({ id, params: PARAMS[id] });
+      const x = tokens(new Rng(12), B * T, 12);
+      const ids = taskIdsFor(id, B, T);
+      const evaluated = logits(model, x, B, T, ids);
+      const withGrad = tidy(() =>
+        model
+          .forward({ inputs: x, batchSize: B, seqLen: T, positionIds: ids, training: false, rng: new Rng(5) })
+          .toArray(),
+      );
+      expect(evaluated.length).toBe(withGrad.length);
+      for (let i = 0; i < withGrad.length; i++) expect(evaluated[i]).toBeCloseTo(withGrad[i]!, 5);
+    },
+  );
+
   // PaTH is defined for causal attention only (keys transformed by the tokens up to the query): it refuses.
   const decoderOnly = new Set(["path"]);
   it("path refuses a bidirectional encoder with one line naming the id", () => {

@@ -136,11 +136,14 @@ class TransformerModel implements Transformer {
     let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)
     const positional = this.encoding.embedding(ids, B, T); // (a): (B or 1, T, D)
     if (positional) x = add(x, positional);
-    // Under noGrad (evaluation) each layer's activations are freed as soon as the next layer has its input.
+    // Under noGrad (evaluation) each layer's activations are freed as soon as the next layer has its input
+    // (except what an encoding carries to the next layer).
     const grad = isGradEnabled();
     for (const block of this.blocks) {
       const input = x;
-      x = grad ? block.forward(x, this.encoding, ids) : tidy(() => block.forward(input, this.encoding, ids));
+      x = grad
+        ? block.forward(x, this.encoding, ids)
+        : tidy(() => ({ out: block.forward(input, this.encoding, ids), kept: this.encoding.carried() })).out;
     }
     const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
     return linear(reshape(h, [B * T, this.dims.dModel]), this.head); // (B*T, V)
