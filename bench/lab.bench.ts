@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { trainingBatches } from "../src/lab/batching.js";
@@ -132,6 +132,42 @@ function runData(): Record<string, unknown> {
   };
 }
 
+/** User + system CPU seconds of a running process (Linux /proc; null elsewhere or once it has exited). */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15 (clock ticks, 100 a second).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time of `posenc train` over its training steps 2..N: its progress lines (stderr, one after step 1 and one
+ * after the last step when not a TTY) mark the window; /proc gives the process's CPU time at each mark. Reported
+ * as the CPU share of the window's wall time (1 = the process had a core to itself throughout).
+ */
+function watchTrainingCpu(child: ChildProcess, steps: number): () => number | null {
+  let first: { cpu: number; wall: number } | null = null;
+  let share: number | null = null;
+  const firstMark = new RegExp(`(^|\\s)1/${steps}\\s`);
+  const lastMark = new RegExp(`\\s${steps}/${steps}\\s`);
+  child.stderr?.on("data", (d) => {
+    const text = String(d);
+    const now = performance.now() / 1000;
+    if (!first && steps > 1 && firstMark.test(text)) {
+      const cpu = cpuSecondsOf(child.pid);
+      if (cpu !== null) first = { cpu, wall: now };
+    } else if (first && share === null && lastMark.test(text)) {
+      const cpu = cpuSecondsOf(child.pid);
+      if (cpu !== null && now > first.wall) share = (cpu - first.cpu) / (now - first.wall);
+    }
+  });
+  return () => share;
+}
+
 function finished(child: ChildProcess, what: string): Promise<string> {
   let out = "";
   let err = "";
@@ -153,10 +189,12 @@ interface TwinResult {
   blas: string;
   tokensPerSecond: number;
   trainSeconds: number;
+  trainCpuSeconds?: number;
   finalLoss: number;
   rows: Omit<ResultRow, "encoding" | "task" | "seed">[];
 }
 
+const loadAtStart = loadavg()[0];
 const work = mkdtempSync(join(tmpdir(), "posenc-bench-lab-"));
 const configFile = join(work, "config.json");
 writeFileSync(configFile, JSON.stringify(config));
@@ -167,12 +205,13 @@ if (python) writeFileSync(dataFile, JSON.stringify(runData()));
 
 const cli = join(root, "dist/cli/main.js");
 const posencArgs = existsSync(cli) ? [cli] : ["--import", "tsx", join(root, "src/cli/main.ts")];
-const posenc = finished(
-  spawn(process.execPath, [...posencArgs, "train", "--config", configFile, "--out", join(work, "posenc")], {
-    stdio: ["ignore", "pipe", "pipe"],
-  }),
-  "posenc train",
+const posencChild = spawn(
+  process.execPath,
+  [...posencArgs, "train", "--config", configFile, "--out", join(work, "posenc")],
+  { stdio: ["ignore", "pipe", "pipe"] },
 );
+const posencCpuShare = watchTrainingCpu(posencChild, config.train.steps);
+const posenc = finished(posencChild, "posenc train");
 if (python) {
   const blasDir = findOpenBlasDir(option("--torch-blas"));
   twin = finished(
@@ -188,11 +227,25 @@ const ours = JSON.parse(readFileSync(join(work, "posenc", "result.json"), "utf8"
 rmSync(work, { recursive: true, force: true });
 
 const what = `${config.name}: ${label}, seed ${seed}, ${config.train.steps} steps, ${config.model.numLayers} layers, d_model ${config.model.dModel}${bucket > 1 ? `, length-bucketed (window ${bucket})` : ""}`;
-log(`bench:lab ${what}; one thread each, started together`);
 log(
-  `posenc:  ${ours.summary.tokensPerSecond.toFixed(0)} tokens/s, final loss ${ours.summary.finalLoss.toFixed(4)}`,
+  `bench:lab ${what}; one thread each, started together; load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`,
+);
+// Tokens per CPU second: wall tokens/s divided by the share of a core each process got while training (on a
+// shared machine the wall figures measure the load as much as the code; CPU time compares the code).
+const oursShare = posencCpuShare();
+const oursCpu = oursShare ? ours.summary.tokensPerSecond / oursShare : null;
+const twinShare =
+  twinResult?.trainCpuSeconds && twinResult.trainSeconds > 0
+    ? twinResult.trainCpuSeconds / twinResult.trainSeconds
+    : null;
+const twinCpu = twinResult && twinShare ? twinResult.tokensPerSecond / twinShare : null;
+const cpuText = (perCpu: number | null, share: number | null) =>
+  perCpu && share ? `, ${perCpu.toFixed(0)} tokens per CPU second (CPU share ${share.toFixed(2)})` : "";
+log(
+  `posenc:  ${ours.summary.tokensPerSecond.toFixed(0)} tokens/s${cpuText(oursCpu, oursShare)}, final loss ${ours.summary.finalLoss.toFixed(4)}`,
 );
 let ratio: number | null = null;
+let cpuRatio: number | null = null;
 if (!python)
   log(
     "pytorch: no python3 with torch found: twin skipped (apt-get install python3-torch libopenblas0-pthread)",
@@ -202,9 +255,12 @@ else if (twinResult) {
   if (!twinResult.blas.includes("openblas")) log(NETLIB_BLAS_WARNING);
   ratio = ours.summary.tokensPerSecond / twinResult.tokensPerSecond;
   log(
-    `pytorch: ${twinResult.tokensPerSecond.toFixed(0)} tokens/s, final loss ${twinResult.finalLoss.toFixed(4)} (torch ${twinResult.torch}, BLAS ${twinResult.blas})`,
+    `pytorch: ${twinResult.tokensPerSecond.toFixed(0)} tokens/s${cpuText(twinCpu, twinShare)}, final loss ${twinResult.finalLoss.toFixed(4)} (torch ${twinResult.torch}, BLAS ${twinResult.blas})`,
   );
-  log(`ratio posenc / pytorch: ${ratio.toFixed(2)}`);
+  cpuRatio = oursCpu && twinCpu ? oursCpu / twinCpu : null;
+  log(
+    `ratio posenc / pytorch: ${ratio.toFixed(2)} (wall)${cpuRatio ? `, ${cpuRatio.toFixed(2)} (per CPU second)` : ""}`,
+  );
 }
 const twinRows = new Map((twinResult?.rows ?? []).map((r) => [r.length, r]));
 const fmt = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(2));
@@ -227,6 +283,10 @@ if (json) {
       tokensPerSecond: ours.summary.tokensPerSecond,
       pytorchTokensPerSecond: twinResult && !twinResult.skipped ? twinResult.tokensPerSecond : null,
       ratio,
+      cpuTokensPerSecond: oursCpu,
+      pytorchCpuTokensPerSecond: twinCpu,
+      cpuRatio,
+      loadAverage: [loadAtStart, loadavg()[0]],
       rows: ours.rows,
       pytorchRows: twinResult?.rows ?? null,
     }),

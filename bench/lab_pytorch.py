@@ -1,7 +1,7 @@
 """PyTorch twin of a posenc lab run, for bench/lab.bench.ts (`npm run bench:lab -- --config FILE`).
 
 Usage: python3 bench/lab_pytorch.py DATA.json [--threads 1]
-Prints one JSON line: {"torch", "blas", "threads", "tokensPerSecond", "trainSeconds", "finalLoss", "rows": [...]}
+Prints one JSON line: {"torch", "blas", "threads", "tokensPerSecond", "trainSeconds", "trainCpuSeconds", "finalLoss", "rows": [...]}
 with rows {"length", "tokenAccuracy", "sequenceAccuracy", "samples"} per test length.
 
 DATA.json (written by lab.bench.ts) holds the run's settings and its examples exactly as posenc trains and scores
@@ -191,6 +191,7 @@ def main():
     loss_value = float("nan")
     model.train()
     began = time.perf_counter()
+    began_cpu = time.process_time()
     for step, batch in enumerate(steps):
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, train)
@@ -203,6 +204,7 @@ def main():
         loss_value = loss.item()
         tokens += batch["tokens"]
     seconds = time.perf_counter() - began
+    cpu_seconds = time.process_time() - began_cpu
     rows = evaluate(model, evals)
     print(
         json.dumps(
@@ -212,6 +214,7 @@ def main():
                 "threads": a.threads,
                 "tokensPerSecond": tokens / seconds,
                 "trainSeconds": seconds,
+                "trainCpuSeconds": cpu_seconds,
                 "finalLoss": loss_value,
                 "rows": rows,
             }
