@@ -19,7 +19,16 @@ export * from "./ops/elementwise.js";
 export { mergeHeads, splitHeads } from "./ops/heads.js";
 export { linear } from "./ops/linear.js";
 export { type MatmulOptions, matmul } from "./ops/matmul.js";
-export { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./ops/movement.js";
+export {
+  concat,
+  embedding,
+  lerpGather,
+  permute,
+  reshape,
+  scatterRows,
+  slice,
+  transpose,
+} from "./ops/movement.js";
 export * from "./ops/nn.js";
 export { type Axes, cumsum, max, mean, sum } from "./ops/reduce.js";
 export { depthwiseConv2d, matrixExp } from "./ops/spatial.js";

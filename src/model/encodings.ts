@@ -59,6 +59,12 @@ export interface ModelEncoding {
   transformOutput(o: Tensor, ids: Float64Array, layer: number): Tensor;
   /** Tensors the encodings carry to the next layer (kept when a layer's other tensors are freed). */
   carried(): Tensor[];
+  /**
+   * True when no encoding fills a hook that could mix positions outside the (causal) attention: layerInput,
+   * contentAttention, transformValues, transformOutput. Then a right-padded causal batch's real tokens never see
+   * its padding, and the model may skip the padding rows in per-token work (block.ts, `realRows`).
+   */
+  readonly perTokenOutsideAttention: boolean;
 }
 
 /**
@@ -194,5 +200,6 @@ export function createModelEncoding(
     transformValues: (v, ids, layer) => values?.transformValues?.(v, ids, layer) ?? v,
     transformOutput: (o, ids, layer) => output?.transformOutput?.(o, ids, layer) ?? o,
     carried: () => encodings.flatMap((e) => e.carried?.() ?? []),
+    perTokenOutsideAttention: !content && !input && !values && !output,
   };
 }

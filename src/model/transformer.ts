@@ -139,14 +139,35 @@ class TransformerModel implements Transformer {
     // Under noGrad (evaluation) each layer's activations are freed as soon as the next layer has its input
     // (except what an encoding carries to the next layer).
     const grad = isGradEnabled();
+    const rows = this.realRows(input);
     for (const block of this.blocks) {
       const input = x;
       x = grad
-        ? block.forward(x, this.encoding, ids)
-        : tidy(() => ({ out: block.forward(input, this.encoding, ids), kept: this.encoding.carried() })).out;
+        ? block.forward(x, this.encoding, ids, rows)
+        : tidy(() => ({ out: block.forward(input, this.encoding, ids, rows), kept: this.encoding.carried() }))
+            .out;
     }
     const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
     return linear(reshape(h, [B * T, this.dims.dModel]), this.head); // (B*T, V)
+  }
+
+  /**
+   * The flat indices b * T + t of the real tokens (t < rowLengths[b]) when per-token work may skip the padding
+   * (block.ts): a causal model, right-padded rows, encodings that mix positions only inside attention; null when
+   * any of these fails or no row is padded.
+   */
+  private realRows(input: ForwardInput): Int32Array | null {
+    const { rowLengths, batchSize: B, seqLen: T } = input;
+    if (!rowLengths || !this.config.causal || !this.encoding.perTokenOutsideAttention) return null;
+    let real = 0;
+    for (let b = 0; b < B; b++) real += Math.max(0, Math.min(T, rowLengths[b]));
+    if (real === B * T) return null;
+    const rows = new Int32Array(real);
+    let n = 0;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < Math.max(0, Math.min(T, rowLengths[b])); t++) rows[n++] = b * T + t;
+    }
+    return rows;
   }
 
   loss(input: LossInput): Tensor {

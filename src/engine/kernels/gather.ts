@@ -5,18 +5,50 @@
 type Floats = Float32Array;
 
 export function embeddingForward(out: Floats, ids: Int32Array, table: Floats, N: number, C: number): void {
-  for (let n = 0; n < N; n++) {
-    const src = ids[n] * C;
-    const dst = n * C;
-    for (let c = 0; c < C; c++) out[dst + c] = table[src + c];
+  for (let n = 0; n < N; ) {
+    const run = runLength(ids, n, N); // consecutive ids (a gather of rows in order) copy as one block
+    out.set(table.subarray(ids[n] * C, (ids[n] + run) * C), n * C);
+    n += run;
   }
 }
 /** in the forward pass this was: out[n] = table[ids[n]]; so dtable[ids[n]] += dout[n] (repeated ids add up). */
 export function embeddingBackward(dtable: Floats, dout: Floats, ids: Int32Array, N: number, C: number): void {
-  for (let n = 0; n < N; n++) {
+  for (let n = 0; n < N; ) {
+    const run = runLength(ids, n, N);
     const dst = ids[n] * C;
     const src = n * C;
-    for (let c = 0; c < C; c++) dtable[dst + c] += dout[src + c];
+    for (let i = 0; i < run * C; i++) dtable[dst + i] += dout[src + i];
+    n += run;
+  }
+}
+
+/** Length of the run of consecutive ids starting at n: ids[n + r] = ids[n] + r for r < the result. */
+function runLength(ids: Int32Array, n: number, N: number): number {
+  let r = 1;
+  while (n + r < N && ids[n + r] === ids[n] + r) r++;
+  return r;
+}
+
+/**
+ * Row scatter, the inverse of a gather by distinct ids: out[rows[n], :] = y[n, :] for n < N, out (R, C) zeroed
+ * beforehand by the caller (rows not listed stay 0). Backward: dy[n, :] += dout[rows[n], :]. Runs of consecutive
+ * rows (a padded batch's real tokens) move as one block.
+ */
+export function scatterRowsForward(out: Floats, y: Floats, rows: Int32Array, N: number, C: number): void {
+  for (let n = 0; n < N; ) {
+    const run = runLength(rows, n, N);
+    out.set(y.subarray(n * C, (n + run) * C), rows[n] * C);
+    n += run;
+  }
+}
+/** in the forward pass this was: out[rows[n]] = y[n]; so dy[n] += dout[rows[n]]. */
+export function scatterRowsBackward(dy: Floats, dout: Floats, rows: Int32Array, N: number, C: number): void {
+  for (let n = 0; n < N; ) {
+    const run = runLength(rows, n, N);
+    const src = rows[n] * C;
+    const dst = n * C;
+    for (let i = 0; i < run * C; i++) dy[dst + i] += dout[src + i];
+    n += run;
   }
 }
 

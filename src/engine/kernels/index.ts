@@ -26,7 +26,14 @@ import {
   whereForward,
 } from "./elementwise.js";
 import { matrixExpBackward, matrixExpForward } from "./expm.js";
-import { embeddingBackward, embeddingForward, lerpGatherBackward, lerpGatherForward } from "./gather.js";
+import {
+  embeddingBackward,
+  embeddingForward,
+  lerpGatherBackward,
+  lerpGatherForward,
+  scatterRowsBackward,
+  scatterRowsForward,
+} from "./gather.js";
 import { fillRows, headsToSlabs, slabsToHeads, sumRows } from "./heads.js";
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from "./layernorm.js";
 import { matmulReference } from "./matmul.js";
@@ -83,6 +90,8 @@ export const referenceKernels = Object.freeze({
   embeddingBackward,
   lerpGatherForward,
   lerpGatherBackward,
+  scatterRowsForward,
+  scatterRowsBackward,
   depthwiseConv2dForward,
   depthwiseConv2dBackward,
   matrixExpForward,

@@ -29,7 +29,16 @@ import {
   where,
 } from "./elementwise.js";
 import { matmul } from "./matmul.js";
-import { concat, embedding, lerpGather, permute, reshape, slice, transpose } from "./movement.js";
+import {
+  concat,
+  embedding,
+  lerpGather,
+  permute,
+  reshape,
+  scatterRows,
+  slice,
+  transpose,
+} from "./movement.js";
 import { crossEntropy, layerNorm, logSoftmax, rmsNorm, rotatePairs, softmax } from "./nn.js";
 import { cumsum, max, mean, sum } from "./reduce.js";
 
@@ -215,6 +224,17 @@ describe("movement gradients", () => {
   it("embedding scatter-adds repeated ids", () => {
     const ids = Int32Array.from([2, 0, 2, 1, 2, 3]);
     expectGradOk(gradCheck(([table]) => embedding(table, ids, [2, 3]), [input([4, 5], 11)]));
+  });
+
+  it("scatterRows puts rows back in place (zeros elsewhere) and gathers their gradient", () => {
+    const rows = Int32Array.from([4, 0, 2]);
+    const y = tensor([1, 2, 3, 4, 5, 6], [3, 2]);
+    expect(Array.from(scatterRows(y, rows, 5).data)).toEqual([3, 4, 0, 0, 5, 6, 0, 0, 1, 2]);
+    expectGradOk(gradCheck(([t]) => scatterRows(t, rows, 6), [input([3, 4], 13)]));
+    // a gather of the same rows then the scatter: the listed rows pass through, their gradient too
+    expectGradOk(gradCheck(([t]) => scatterRows(embedding(t, rows), rows, 5), [input([5, 3], 17)]));
+    expect(() => scatterRows(y, Int32Array.from([1, 1, 2]), 5)).toThrow(/listed twice/);
+    expect(() => scatterRows(y, Int32Array.from([1, 5, 2]), 5)).toThrow(/out of \[0, 5\)/);
   });
 
   it("lerpGather interpolates, clamps to [0, P - 1] and sends gradients to the table and the positions", () => {

@@ -1,6 +1,6 @@
 /**
- * Movement ops: reshape, permute/transpose, slice, concat, embedding (row gather), lerpGather (interpolated gather
- * along the last axis). `reshape` is a zero-copy view: its output shares the input's storage (tensors are
+ * Movement ops: reshape, permute/transpose, slice, concat, embedding (row gather), scatterRows (its inverse for
+ * distinct rows), lerpGather (interpolated gather along the last axis). `reshape` is a zero-copy view: its output shares the input's storage (tensors are
  * contiguous row-major, so a new shape of the same size reads the same elements in the same order; the storage is
  * freed when its last owner is disposed, storage.ts). The other ops' outputs own their storage (they copy). Each
  * gradient is the inverse movement, accumulated.
@@ -17,6 +17,7 @@ import {
   shapeSize,
   Tensor,
   uninitialized,
+  zeros,
 } from "../tensor.js";
 import { normalizeAxis } from "./shapes.js";
 
@@ -160,6 +161,34 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: Shape = [ids
   return record(out, "embedding", [table], (g) =>
     kernels().embeddingBackward(inputGrad(table), g, ids, N, C),
   );
+}
+
+/**
+ * Row scatter: out (R, C) with out[rows[n]] = y[n] for y (N, C) and N distinct rows, every other row 0. The
+ * inverse of `embedding(x, rows)` on the listed rows (a model computes per-row work on the rows it needs, then
+ * puts them back in place); the gradient gathers the listed rows of the output's.
+ */
+export function scatterRows(y: Tensor, rows: Int32Array, R: number): Tensor {
+  if (y.rank !== 2)
+    throw new RangeError(`scatterRows: y must be 2-D (N, C), received ${formatShape(y.shape)}`);
+  const [N, C] = y.shape;
+  if (rows.length !== N) {
+    throw new RangeError(`scatterRows: ${rows.length} rows for the ${N} rows of y ${formatShape(y.shape)}`);
+  }
+  if (!(Number.isInteger(R) && R >= 0))
+    throw new RangeError(`scatterRows: R must be an integer >= 0, got ${R}`);
+  const seen = new Uint8Array(R);
+  for (let n = 0; n < N; n++) {
+    const r = rows[n];
+    if (!(r >= 0 && r < R) || seen[r]) {
+      throw new RangeError(`scatterRows: row ${r} at index ${n} is out of [0, ${R}) or listed twice`);
+    }
+    seen[r] = 1;
+  }
+  const out = zeros([R, C]);
+  rows = Int32Array.from(rows); // the caller may reuse its array before backward runs
+  kernels().scatterRowsForward(out.data, y.data, rows, N, C);
+  return record(out, "scatterRows", [y], (g) => kernels().scatterRowsBackward(inputGrad(y), g, rows, N, C));
 }
 
 /**

@@ -6,7 +6,12 @@
  *             dq += scale dpre k;  dk += scale dpre^T q
  * The products are batched SIMD matmuls over all BH slabs at once (split across the thread pool when large);
  * the softmax and its backward are SIMD row kernels (./assembly/softmax.ts). Scores of masked keys are computed
- * by the matmul and then overwritten with 0, which costs less than ragged products.
+ * by the matmul and then overwritten with 0.
+ *
+ * On one thread (no pool to split the products across) and with D and Dv multiples of 4, the fused row kernels of
+ * ./assembly/attention.ts run instead: slab by slab, row by row, they compute only the keys each query sees
+ * (about half the work of a causal slab) with the same summation order, so both paths give the same bits
+ * (attention.test.ts). With a pool the batched matmuls stay, since they split across threads.
  */
 import type { AttentionSizes } from "../kernels/attention.js";
 import type { MatmulKernel } from "../kernels/types.js";
@@ -47,6 +52,11 @@ function checkAttentionSizes(kernel: string, s: AttentionSizes): void {
   if (!Number.isFinite(s.scale)) throw new RangeError(`${kernel}: scale must be finite, got ${s.scale}`);
 }
 
+/** Floats of the fused kernels' transposed k or v: Tk rounded up to 4, times max(D, Dv). */
+function transposedLength(s: AttentionSizes): number {
+  return ((s.Tk + 3) & ~3) * Math.max(s.D, s.Dv);
+}
+
 /** Byte offset of slab bh's bias (Tq x Tk), or 0 for none; checks that the slab fits in `bias`. */
 function biasPointer(
   kernel: string,
@@ -65,7 +75,23 @@ function biasPointer(
   return bias.byteOffset + start * 4;
 }
 
-export function createWasmAttention(kernels: KernelExports, matmul: MatmulKernel): WasmAttentionKernels {
+/** Options for `createWasmAttention`. */
+export interface WasmAttentionOptions {
+  /** Use the fused row kernels where the sizes allow (default true; the kernels' owner passes false with a pool). */
+  fused?: boolean;
+}
+
+/** The fused row kernels need D and Dv to be whole SIMD vectors. */
+function fusedFits(s: AttentionSizes): boolean {
+  return s.D > 0 && s.Dv > 0 && s.D % 4 === 0 && s.Dv % 4 === 0;
+}
+
+export function createWasmAttention(
+  kernels: KernelExports,
+  matmul: MatmulKernel,
+  options: WasmAttentionOptions = {},
+): WasmAttentionKernels {
+  const fused = options.fused ?? true;
   let scratch: Float32Array | null = null;
   /** A reusable engine-memory buffer of at least `length` floats for datt. */
   const scratchOf = (length: number): Float32Array => {
@@ -89,6 +115,27 @@ export function createWasmAttention(kernels: KernelExports, matmul: MatmulKernel
       if (bias) checkView(name, "bias", bias, 0);
       if (BH === 0 || Tq === 0) return;
       const slab = Tq * Tk;
+      if (fused && fusedFits(sizes)) {
+        const work = scratchOf(transposedLength(sizes)).byteOffset;
+        for (let bh = 0; bh < BH; bh++) {
+          kernels.attentionRowsForward(
+            out.byteOffset + bh * Tq * Dv * 4,
+            att.byteOffset + bh * slab * 4,
+            q.byteOffset + bh * Tq * D * 4,
+            k.byteOffset + bh * Tk * D * 4,
+            v.byteOffset + bh * Tk * Dv * 4,
+            biasPointer(name, bias, biasOffsets, bh, slab),
+            Tq,
+            Tk,
+            D,
+            Dv,
+            causal ? 1 : 0,
+            scale,
+            work,
+          );
+        }
+        return;
+      }
       // scores = q k^T for every slab
       matmul(q, k, att, {
         batch: BH,
@@ -144,6 +191,31 @@ export function createWasmAttention(kernels: KernelExports, matmul: MatmulKernel
       if (dbias) checkView(name, "dbias", dbias, 0);
       if (BH === 0 || Tq === 0 || Tk === 0) return;
       const slab = Tq * Tk;
+      if (fused && fusedFits(sizes)) {
+        const work = scratchOf(transposedLength(sizes) + slab).byteOffset;
+        const at = (t: Floats | null, offset: number) => (t ? t.byteOffset + offset * 4 : 0);
+        for (let bh = 0; bh < BH; bh++) {
+          kernels.attentionRowsBackward(
+            at(dq, bh * Tq * D),
+            at(dk, bh * Tk * D),
+            at(dv, bh * Tk * Dv),
+            biasPointer(name, dbias, biasOffsets, bh, slab),
+            dout.byteOffset + bh * Tq * Dv * 4,
+            att.byteOffset + bh * slab * 4,
+            q.byteOffset + bh * Tq * D * 4,
+            k.byteOffset + bh * Tk * D * 4,
+            v.byteOffset + bh * Tk * Dv * 4,
+            Tq,
+            Tk,
+            D,
+            Dv,
+            causal ? 1 : 0,
+            scale,
+            work,
+          );
+        }
+        return;
+      }
       // dv += att^T dout
       if (dv) {
         matmul(att, dout, dv, {

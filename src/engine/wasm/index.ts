@@ -65,6 +65,11 @@ export interface WasmKernelOptions extends WasmMatmulOptions {
   pool?: ThreadPool | null;
   /** The kernel build: default the pool's, else `defaultKernelVariant()` (relaxed SIMD where supported). */
   variant?: KernelVariant;
+  /**
+   * Attention by the fused row kernels, which skip masked keys (./attention.ts), instead of batched matmuls;
+   * default: without a pool (the matmuls split across the pool's threads, the row kernels run on one).
+   */
+  fusedAttention?: boolean;
 }
 
 /** Creates the kernels synchronously on this thread (compiles the module on first use). */
@@ -82,7 +87,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   return {
     matmul,
     ...createWasmSoftmax(kernels),
-    ...createWasmAttention(kernels, matmul),
+    ...createWasmAttention(kernels, matmul, { fused: options.fusedAttention ?? pool === null }),
     ...createWasmElementwise(kernels),
     ...createWasmLayernorm(kernels),
     ...createWasmBinary(kernels),

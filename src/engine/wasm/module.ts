@@ -106,6 +106,40 @@ export interface KernelExports {
     shift: number,
     scale: number,
   ): void;
+  /** One slab of fused attention, only the visible keys (./assembly/attention.ts). */
+  attentionRowsForward(
+    out: number,
+    att: number,
+    q: number,
+    k: number,
+    v: number,
+    bias: number,
+    Tq: number,
+    Tk: number,
+    D: number,
+    Dv: number,
+    causal: number,
+    scale: number,
+    work: number,
+  ): void;
+  attentionRowsBackward(
+    dq: number,
+    dk: number,
+    dv: number,
+    dbias: number,
+    dout: number,
+    att: number,
+    q: number,
+    k: number,
+    v: number,
+    Tq: number,
+    Tk: number,
+    D: number,
+    Dv: number,
+    causal: number,
+    scale: number,
+    work: number,
+  ): void;
   fillRows(out: number, bias: number, R: number, C: number): void;
   sumRows(db: number, g: number, R: number, C: number): void;
   moveHeads(

@@ -20,7 +20,8 @@
 
 const MR: i32 = 4;
 const NR: i32 = 8;
-const KC: i32 = 256;
+/** Depth block: sums over more than KC terms are added to C block by block (./attention.ts follows the order). */
+export const KC: i32 = 256;
 const MC: i32 = 128;
 const NC: i32 = 1024;
 
@@ -173,7 +174,7 @@ function packA(dst: usize, a: usize, trans: bool, m: i32, k: i32, ic: i32, mc: i
 /** acc + a * b: fused (relaxed_madd) in the relaxed-SIMD build, mul then add otherwise (decided at compile time). */
 // @ts-expect-error: decorator
 @inline
-function madd(acc: v128, a: v128, b: v128): v128 {
+export function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }

@@ -1,0 +1,141 @@
+/**
+ * Skipping padding rows (block.ts, `realRows`): with right-padded rows in a causal decoder, the per-token work runs
+ * on the real tokens only. Real tokens' logits and every parameter's gradient (loss over real tokens) must be
+ * those of the full computation bit for bit, for every trainable method; methods with hooks that may mix
+ * positions outside attention keep the full computation.
+ */
+import { describe, expect, it } from "vitest";
+import { encodingRegistry } from "../encodings/registry.js";
+import { initEngineSync, tidy } from "../engine/index.js";
+import { Rng } from "../util/rng.js";
+import type { EncodingChoice } from "./config.js";
+import { createTransformer, type ForwardInput, type Transformer } from "./transformer.js";
+
+const SMALL = { vocabSize: 12, dModel: 16, numHeads: 2, numLayers: 2, maxSeqLen: 64 } as const;
+const PARAMS: Record<string, Record<string, unknown>> = {
+  "randomized-sinusoidal": { maxPosition: 64 },
+  "randomized-rope": { maxPosition: 64 },
+  "randomized-learned": { maxPosition: 64 },
+  "randomized-t5": { maxPosition: 64 },
+  "alibi-at-randomized-ids": { maxPosition: 64 },
+  "noisy-alibi": { maxPositions: 64 },
+  "bipe-alibi": { separatorTokens: [3] },
+  "randomized-positions": { maxPosition: 64 },
+  bipe: { separatorTokens: [3] },
+  v2pe: { compressedTokens: [3] },
+};
+
+const B = 3;
+const T = 9;
+const rowLengths = Int32Array.from([4, 9, 6]);
+
+function build(encoding: EncodingChoice): Transformer | null {
+  try {
+    return createTransformer({ ...SMALL, encoding }, new Rng(3));
+  } catch {
+    return null; // encoder-only methods refuse a causal decoder
+  }
+}
+
+/** The model's private row selection (null: full computation). */
+function realRowsOf(model: Transformer, input: ForwardInput): Int32Array | null {
+  return (model as unknown as { realRows(i: ForwardInput): Int32Array | null }).realRows(input);
+}
+
+/** Logits of the real tokens and every parameter's gradient of the loss over real tokens. */
+function run(model: Transformer, id: string) {
+  const rng = new Rng(21);
+  const inputs = Int32Array.from({ length: B * T }, () => 1 + rng.int(11));
+  const targets = Int32Array.from({ length: B * T }, () => rng.int(12));
+  const mask = new Uint8Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      if (t >= rowLengths[b])
+        inputs[b * T + t] = 0; // padding
+      else if (t >= 1) mask[b * T + t] = 1;
+    }
+  }
+  const positionIds =
+    id === "position-coupling"
+      ? Float64Array.from({ length: B * T }, (_, i) => 1 + ((i % T) % 5))
+      : undefined;
+  const input = { inputs, batchSize: B, seqLen: T, positionIds, training: true, rng: new Rng(5), rowLengths };
+  for (const p of model.parameters()) p.zeroGrad();
+  const logits = tidy(() => {
+    const out = model.forward(input);
+    const values = out.toArray();
+    model.loss({ ...input, rng: new Rng(5), targets, mask }).backward();
+    return values;
+  });
+  const real: number[] = [];
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < rowLengths[b]; t++)
+      real.push(...logits.slice((b * T + t) * 12, (b * T + t + 1) * 12));
+  return {
+    real,
+    grads: model.parameters().map((p) => Array.from(p.grad ?? [])),
+    rows: realRowsOf(model, input),
+  };
+}
+
+function sameValues(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+const decoderIds = encodingRegistry.filter((s) => s.trainable).map((s) => s.id);
+
+describe("padding rows skipped in per-token work", () => {
+  it.each(decoderIds)("%s: real tokens' logits and all gradients equal the full computation's", (id) => {
+    const skipping = build({ id, params: PARAMS[id] });
+    if (!skipping) return;
+    const full = build({ id, params: PARAMS[id] }) as Transformer;
+    Object.defineProperty(full, "realRows", { value: () => null });
+    const a = run(skipping, id);
+    const b = run(full, id);
+    expect(b.rows).toBeNull();
+    if (skipping.encoding.perTokenOutsideAttention) expect(a.rows?.length).toBe(4 + 9 + 6);
+    else expect(a.rows).toBeNull();
+    expect(a.grads.some((g) => g.some((x) => x !== 0))).toBe(true);
+    expect(sameValues(a.real, b.real)).toBe(true);
+    for (const [i, g] of a.grads.entries()) {
+      expect(sameValues(g, b.grads[i]), skipping.parameters()[i].name).toBe(true);
+    }
+  });
+
+  it("holds with the WASM kernels too (the lab's): rope and alibi", () => {
+    initEngineSync({ kernels: "wasm", threads: 1 });
+    try {
+      for (const id of ["rope", "alibi"]) {
+        const full = build({ id }) as Transformer;
+        Object.defineProperty(full, "realRows", { value: () => null });
+        const a = run(build({ id }) as Transformer, id);
+        const b = run(full, id);
+        expect(a.rows).not.toBeNull();
+        expect(sameValues(a.real, b.real)).toBe(true);
+        for (const [i, g] of a.grads.entries()) expect(sameValues(g, b.grads[i])).toBe(true);
+      }
+    } finally {
+      initEngineSync({ kernels: "reference" });
+    }
+  });
+
+  it("selects rows only for a causal model with padded rows and per-token encodings", () => {
+    const input = {
+      inputs: new Int32Array(B * T),
+      batchSize: B,
+      seqLen: T,
+      training: false,
+      rng: new Rng(1),
+    };
+    const rope = build({ id: "rope" }) as Transformer;
+    expect(Array.from(realRowsOf(rope, { ...input, rowLengths }) ?? [])).toEqual([
+      0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+    ]);
+    expect(realRowsOf(rope, input)).toBeNull();
+    expect(realRowsOf(rope, { ...input, rowLengths: Int32Array.from([9, 9, 9]) })).toBeNull();
+    const encoder = createTransformer({ ...SMALL, causal: false, encoding: { id: "rope" } }, new Rng(3));
+    expect(realRowsOf(encoder, { ...input, rowLengths })).toBeNull();
+    const cope = build({ id: "cope" }) as Transformer;
+    expect(cope.encoding.perTokenOutsideAttention).toBe(false);
+  });
+});
