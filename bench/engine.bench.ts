@@ -99,6 +99,8 @@ interface EngineRun {
   tokensPerSecond: number;
   range: number[];
   stepMs: number[];
+  /** Tokens per CPU second of the process (all its threads) at the median step's CPU time. */
+  cpuTokensPerSecond: number;
   firstLoss: number;
 }
 
@@ -126,16 +128,18 @@ log(
 );
 const tokensPerStep = config.batch * config.seqLen;
 
-function trainSteps(): { stepMs: number[]; firstLoss: number } {
+function trainSteps(): { stepMs: number[]; cpuMs: number[]; firstLoss: number } {
   const rng = new Rng(0);
   const model = new ReferenceModel(config, rng);
   const optimizer = new Adam(model.params, { lr: 1e-3 });
   const ids = Int32Array.from({ length: tokensPerStep }, () => rng.int(config.vocab));
   const targets = Int32Array.from({ length: tokensPerStep }, () => rng.int(config.vocab));
   const stepMs: number[] = [];
+  const cpuMs: number[] = [];
   let firstLoss = Number.NaN;
   for (let step = 0; step < warmup + steps; step++) {
     const start = performance.now();
+    const startCpu = process.cpuUsage();
     const loss = tidy(() => {
       optimizer.zeroGrad();
       const l = model.loss(ids, targets, config.batch);
@@ -144,12 +148,16 @@ function trainSteps(): { stepMs: number[]; firstLoss: number } {
     });
     optimizer.step();
     const ms = performance.now() - start;
+    const cpu = process.cpuUsage(startCpu);
     if (step === 0) firstLoss = loss;
-    if (step >= warmup) stepMs.push(ms);
+    if (step >= warmup) {
+      stepMs.push(ms);
+      cpuMs.push((cpu.user + cpu.system) / 1000);
+    }
   }
   model.dispose();
   optimizer.dispose();
-  return { stepMs, firstLoss };
+  return { stepMs, cpuMs, firstLoss };
 }
 
 const threadSettings: Array<number | "auto"> =
@@ -158,20 +166,22 @@ const engineRuns: EngineRun[] = [];
 for (const setting of threadSettings) {
   const info = await initEngine({ threads: setting, kernels: kernelsArg });
   if (engineRuns.some((run) => run.threads === info.threads)) continue; // no pool here: 2 would repeat 1
-  const { stepMs, firstLoss } = trainSteps();
+  const { stepMs, cpuMs, firstLoss } = trainSteps();
   const run: EngineRun = {
     kernels: info.kernels,
     threads: info.threads,
     tokensPerSecond: tokensPerStep / (median(stepMs) / 1000),
     range: [tokensPerStep / (Math.max(...stepMs) / 1000), tokensPerStep / (Math.min(...stepMs) / 1000)],
     stepMs,
+    cpuTokensPerSecond: tokensPerStep / (median(cpuMs) / 1000),
     firstLoss,
   };
   engineRuns.push(run);
   log(
     `engine (${run.kernels} kernels, ${run.threads} thread(s)): ${run.tokensPerSecond.toFixed(0)} tokens/s (median of ${steps} ` +
       `steps after ${warmup} warm-up; range ${run.range[0].toFixed(0)}..${run.range[1].toFixed(0)}; ` +
-      `median step ${median(stepMs).toFixed(1)} ms; first loss ${firstLoss.toFixed(4)})`,
+      `median step ${median(stepMs).toFixed(1)} ms; ${run.cpuTokensPerSecond.toFixed(0)} tokens per CPU second; ` +
+      `first loss ${firstLoss.toFixed(4)})`,
   );
 }
 const bestEngine = engineRuns.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
@@ -241,6 +251,7 @@ interface TorchRun {
   tokensPerSecond: number;
   minTokensPerSecond: number;
   maxTokensPerSecond: number;
+  cpuTokensPerSecond: number;
 }
 
 let torchRuns: TorchRun[] = [];
@@ -282,7 +293,8 @@ if (python) {
   for (const run of torchRuns) {
     log(
       `pytorch ${run.torch} (${python}, BLAS ${run.blas}), ${run.threads} thread(s): ${run.tokensPerSecond.toFixed(0)} tokens/s ` +
-        `(range ${run.minTokensPerSecond.toFixed(0)}..${run.maxTokensPerSecond.toFixed(0)})`,
+        `(range ${run.minTokensPerSecond.toFixed(0)}..${run.maxTokensPerSecond.toFixed(0)}; ` +
+        `${run.cpuTokensPerSecond.toFixed(0)} tokens per CPU second)`,
     );
   }
 } else {
@@ -291,12 +303,21 @@ if (python) {
 const best = torchRuns.length > 0 ? Math.max(...torchRuns.map((r) => r.tokensPerSecond)) : null;
 const ratio = best ? tokensPerSecond / best : null;
 if (ratio !== null) log(`ratio engine / faster pytorch: ${ratio.toFixed(2)}`);
+// On a shared machine wall time measures the load as much as the code: one thread against one thread, per CPU
+// second of each process.
+const oneThread = engineRuns.find((run) => run.threads === 1);
+const torchOneThread = torchRuns.find((run) => run.threads === 1);
+const cpuRatio =
+  oneThread && torchOneThread ? oneThread.cpuTokensPerSecond / torchOneThread.cpuTokensPerSecond : null;
+if (cpuRatio !== null) log(`ratio engine / pytorch per CPU second, one thread each: ${cpuRatio.toFixed(2)}`);
 if (json) {
   console.log(
     JSON.stringify({
       tokensPerSecond: Math.round(tokensPerSecond),
       pytorchTokensPerSecond: best === null ? null : Math.round(best),
       ratio: ratio === null ? null : Number(ratio.toFixed(3)),
+      cpuRatio: cpuRatio === null ? null : Number(cpuRatio.toFixed(3)),
+      loadAverage: os.loadavg()[0],
       matmulGflops: Object.fromEntries(Object.entries(gflops).map(([k, v]) => [k, Number(v.toFixed(1))])),
       engine,
       model: { name: modelArg, ...config },
@@ -304,6 +325,7 @@ if (json) {
         ...run,
         tokensPerSecond: Math.round(run.tokensPerSecond),
         range: run.range.map(Math.round),
+        cpuTokensPerSecond: Math.round(run.cpuTokensPerSecond),
         stepMs: run.stepMs.map((x) => Number(x.toFixed(1))),
       })),
       pytorch: torchRuns,

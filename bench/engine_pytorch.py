@@ -2,7 +2,7 @@
 
 Usage: python3 bench/engine_pytorch.py --threads N --steps S --warmup W [--layers 2 --d-model 128 --heads 4
        --mlp-ratio 4 --vocab 32 --seq 128 --batch 32]
-Prints one JSON line: {"threads", "torch", "tokensPerSecond" (median), "minTokensPerSecond", "maxTokensPerSecond",
+Prints one JSON line: {"threads", "torch", "tokensPerSecond" (median), "minTokensPerSecond", "maxTokensPerSecond", "cpuTokensPerSecond" (per CPU second of the process, median step),
 "stepMs": [...], "firstLoss"}.
 
 The model mirrors src/engine/testing/reference-model.ts: token embedding; per layer pre-LayerNorm, one qkv
@@ -112,9 +112,11 @@ def main():
     ids = torch.randint(0, a.vocab, (a.batch, a.seq))
     targets = torch.randint(0, a.vocab, (a.batch * a.seq,))
     times = []
+    cpu_times = []
     first = None
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
+        start_cpu = time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(ids).view(-1, a.vocab), targets)
         loss.backward()
@@ -123,6 +125,7 @@ def main():
             first = loss.item()
         if step >= a.warmup:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - start_cpu)
     tokens = a.batch * a.seq
     rates = [tokens / t for t in times]
     print(
@@ -135,6 +138,7 @@ def main():
                 "minTokensPerSecond": min(rates),
                 "maxTokensPerSecond": max(rates),
                 "stepMs": [round(t * 1000, 2) for t in times],
+                "cpuTokensPerSecond": tokens / statistics.median(cpu_times),
                 "firstLoss": first,
             }
         )
