@@ -47,12 +47,6 @@ export function expv(x: v128): v128 {
 
 // @ts-ignore: decorator
 @inline
-function exps(x: f32): f32 {
-  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
-}
-
-// @ts-ignore: decorator
-@inline
 function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
@@ -96,7 +90,6 @@ function softmaxRow(out: usize, inp: usize, bias: usize, end: i32, len: i32, sca
   // Pass 2: out = exp(pre - max), and the sum.
   const mV = f32x4.splat(m);
   let sumV = f32x4.splat(0);
-  let sumS: f32 = 0;
   j = 0;
   for (; j + 4 <= end; j += 4) {
     const o = out + (<usize>j << 2);
@@ -104,13 +97,21 @@ function softmaxRow(out: usize, inp: usize, bias: usize, end: i32, len: i32, sca
     v128.store(o, e);
     sumV = f32x4.add(sumV, e);
   }
-  for (; j < end; j++) {
+  // The last 1-3 entries as one vector, the missing lanes -inf (exp 0): one SIMD exp instead of one per entry.
+  const tail = end - j;
+  if (tail > 0) {
     const o = out + (<usize>j << 2);
-    const e = exps(load<f32>(o) - m);
-    store<f32>(o, e);
-    sumS += e;
+    let x = f32x4.splat(-Infinity);
+    x = f32x4.replace_lane(x, 0, load<f32>(o));
+    if (tail > 1) x = f32x4.replace_lane(x, 1, load<f32>(o, 4));
+    if (tail > 2) x = f32x4.replace_lane(x, 2, load<f32>(o, 8));
+    const e = expv(f32x4.sub(x, mV));
+    store<f32>(o, f32x4.extract_lane(e, 0));
+    if (tail > 1) store<f32>(o, f32x4.extract_lane(e, 1), 4);
+    if (tail > 2) store<f32>(o, f32x4.extract_lane(e, 2), 8);
+    sumV = f32x4.add(sumV, e);
   }
-  const inv: f32 = 1 / (hsum(sumV) + sumS);
+  const inv: f32 = 1 / hsum(sumV);
   // Pass 3: normalize; zero the masked tail.
   const invV = f32x4.splat(inv);
   j = 0;
