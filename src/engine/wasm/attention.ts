@@ -52,9 +52,9 @@ function checkAttentionSizes(kernel: string, s: AttentionSizes): void {
   if (!Number.isFinite(s.scale)) throw new RangeError(`${kernel}: scale must be finite, got ${s.scale}`);
 }
 
-/** Floats of the fused kernels' transposed k or v: Tk rounded up to 4, times max(D, Dv). */
+/** Floats of the fused kernels' transposed k or v: Tk rounded up to 16, times max(D, Dv). */
 function transposedLength(s: AttentionSizes): number {
-  return ((s.Tk + 3) & ~3) * Math.max(s.D, s.Dv);
+  return ((s.Tk + 15) & ~15) * Math.max(s.D, s.Dv);
 }
 
 /** Byte offset of slab bh's bias (Tq x Tk), or 0 for none; checks that the slab fits in `bias`. */

@@ -14,16 +14,28 @@
  *
  * Layouts (float32, row-major): q (Tq, D), k (Tk, D), v (Tk, Dv), out and dout (Tq, Dv), att (Tq, Tk); bias and
  * dbias (Tq, Tk) or 0 for none. D and Dv are multiples of 4 (the caller falls back to the matmul path otherwise).
- * `work` holds (Tk rounded up to 4) x max(D, Dv) floats for a transposed k or v, plus Tq x Tk floats in backward.
+ * `work` holds (Tk rounded up to 16) x max(D, Dv) floats for a transposed k or v, plus Tq x Tk floats in backward.
  */
 import { KC, madd } from "./matmul";
 import { attentionSoftmax, attentionSoftmaxBackward } from "./softmax";
 
-/** Columns rounded up to whole vectors: the row stride of a transposed operand. */
+/** Columns rounded up to whole blocks of 16 (four vectors): the row stride of a transposed operand. */
 // @ts-expect-error: decorator
 @inline
 function padded(n: i32): i32 {
-  return (n + 3) & ~3;
+  return (n + 15) & ~15;
+}
+
+/** Stores the lanes of a below `count` (0..4) at o. */
+// @ts-expect-error: decorator
+@inline
+function storeLanes(o: usize, a: v128, count: i32): void {
+  if (count >= 4) v128.store(o, a);
+  else if (count > 0) {
+    store<f32>(o, f32x4.extract_lane(a, 0));
+    if (count > 1) store<f32>(o, f32x4.extract_lane(a, 1), 4);
+    if (count > 2) store<f32>(o, f32x4.extract_lane(a, 2), 8);
+  }
 }
 
 /** dst (cols x ld) = src (rows x cols) transposed, for rows <= ld; lanes past `rows` are zero. */
@@ -36,13 +48,13 @@ function transpose(dst: usize, src: usize, rows: i32, cols: i32, ld: i32): void 
 }
 
 /**
- * out[j] = x . yT[:, j] = sum_{d < n} x[d] yT[d * ld + j] for j < end (yT: n rows of stride ld >= padded(end)).
- * Four column vectors at a time, so four independent accumulator chains hide the multiply-add latency.
+ * out[j] = x . yT[:, j] = sum_{d < n} x[d] yT[d * ld + j] for j < end (yT: n rows of stride ld, a multiple of 16
+ * and >= end, zero past the real columns). Sixteen columns at a time, in four independent accumulator chains that
+ * hide the multiply-add latency; only the columns below end are stored.
  */
 function rowDots(out: usize, x: usize, yT: usize, n: i32, ld: i32, end: i32): void {
   const ldBytes = <usize>ld << 2;
-  let j = 0;
-  for (; j + 16 <= end; j += 16) {
+  for (let j = 0; j < end; j += 16) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let col = yT + (<usize>j << 2);
     for (let d = 0; d < n; d++) {
@@ -54,26 +66,11 @@ function rowDots(out: usize, x: usize, yT: usize, n: i32, ld: i32, end: i32): vo
       col += ldBytes;
     }
     const o = out + (<usize>j << 2);
-    v128.store(o, a0);
-    v128.store(o, a1, 16);
-    v128.store(o, a2, 32);
-    v128.store(o, a3, 48);
-  }
-  for (; j < end; j += 4) {
-    let a = f32x4.splat(0);
-    let col = yT + (<usize>j << 2);
-    for (let d = 0; d < n; d++) {
-      a = madd(a, v128.load32_splat(x + (<usize>d << 2)), v128.load(col));
-      col += ldBytes;
-    }
-    const o = out + (<usize>j << 2);
-    if (j + 4 <= end) v128.store(o, a);
-    else {
-      // A partial vector: store only the lanes below end (the row may be the last of the buffer).
-      store<f32>(o, f32x4.extract_lane(a, 0));
-      if (j + 1 < end) store<f32>(o, f32x4.extract_lane(a, 1), 4);
-      if (j + 2 < end) store<f32>(o, f32x4.extract_lane(a, 2), 8);
-    }
+    const left = end - j;
+    storeLanes(o, a0, left);
+    storeLanes(o + 16, a1, left - 4);
+    storeLanes(o + 32, a2, left - 8);
+    storeLanes(o + 48, a3, left - 12);
   }
 }
 
