@@ -10,21 +10,11 @@ import { initEngineSync, tidy } from "../engine/index.js";
 import { Rng } from "../util/rng.js";
 import type { EncodingChoice } from "./config.js";
 import type { ModelEncoding } from "./encodings.js";
+import { TINY_MODEL_PARAMS } from "./testing/tiny-model-params.js";
 import { createTransformer, type ForwardInput, type Transformer } from "./transformer.js";
 
 const SMALL = { vocabSize: 12, dModel: 16, numHeads: 2, numLayers: 2, maxSeqLen: 64 } as const;
-const PARAMS: Record<string, Record<string, unknown>> = {
-  "randomized-sinusoidal": { maxPosition: 64 },
-  "randomized-rope": { maxPosition: 64 },
-  "randomized-learned": { maxPosition: 64 },
-  "randomized-t5": { maxPosition: 64 },
-  "alibi-at-randomized-ids": { maxPosition: 64 },
-  "noisy-alibi": { maxPositions: 64 },
-  "bipe-alibi": { separatorTokens: [3] },
-  "randomized-positions": { maxPosition: 64 },
-  bipe: { separatorTokens: [3] },
-  v2pe: { compressedTokens: [3] },
-};
+const PARAMS = TINY_MODEL_PARAMS;
 
 const B = 3;
 const T = 9;

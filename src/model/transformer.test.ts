@@ -4,23 +4,12 @@ import { AdamW, clipGradNorm, noGrad, tidy } from "../engine/index.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
 import type { EncodingChoice, ModelConfig } from "./config.js";
+import { TINY_MODEL_PARAMS } from "./testing/tiny-model-params.js";
 import { createTransformer, type Transformer } from "./transformer.js";
 
 const SMALL = { vocabSize: 12, dModel: 16, numHeads: 2, numLayers: 2, maxSeqLen: 64 } as const;
 
-/** Extra params some methods need to run in a tiny model (everything else is at its defaults). */
-const PARAMS: Record<string, Record<string, unknown>> = {
-  "randomized-sinusoidal": { maxPosition: 64 },
-  "randomized-rope": { maxPosition: 64 },
-  "randomized-learned": { maxPosition: 64 },
-  "randomized-t5": { maxPosition: 64 },
-  "alibi-at-randomized-ids": { maxPosition: 64 },
-  "noisy-alibi": { maxPositions: 64 },
-  "bipe-alibi": { separatorTokens: [3] },
-  "randomized-positions": { maxPosition: 64 },
-  bipe: { separatorTokens: [3] },
-  v2pe: { compressedTokens: [3] },
-};
+const PARAMS = TINY_MODEL_PARAMS;
 
 /** Position coupling reads ids from the task: a stand-in for TaskBatch.positionIds. */
 function taskIdsFor(id: string, B: number, T: number): Float64Array | undefined {

@@ -3,21 +3,13 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../util/rng.js";
 import { type AttentionSizes, attentionBackward, attentionForward } from "../kernels/attention.js";
 import { allocFloat32 } from "../memory.js";
+import { copyEngineArray, randomEngineArray } from "../testing/engine-arrays.js";
 import { createWasmKernels } from "./index.js";
 
 const wasm = createWasmKernels();
 
-function randomArray(rng: Rng, length: number): Float32Array {
-  const view = allocFloat32(Math.max(length, 1));
-  for (let i = 0; i < length; i++) view[i] = rng.next() * 2 - 1;
-  return view;
-}
-
-function copy(view: Float32Array): Float32Array {
-  const out = allocFloat32(view.length);
-  out.set(view);
-  return out;
-}
+const randomArray = randomEngineArray;
+const copy = copyEngineArray;
 
 function expectClose(name: string, actual: Float32Array, expected: Float32Array, tol: number): void {
   let scale = 0;
