@@ -171,6 +171,42 @@ describe("vision encoder", () => {
     for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
   });
 
+  it("idCoordinates: VRoPE's four ids on a video grid are read as given; without it VRoPE is refused", () => {
+    const video = { ...base, dModel: 16, grid: [2, 1, 2], encoding: { id: "vrope" } }; // 4 pairs a head: one per id
+    expect(() => createVisionTransformer(video, new Rng(1))).toThrow(
+      /read 4 coordinates per position, the ids have 3/,
+    );
+    const model = createVisionTransformer({ ...video, idCoordinates: 4 }, new Rng(1));
+    const clip = Float32Array.from(randomValues(5, 2 * 4 * P));
+    const run = (positionIds: Float64Array) =>
+      tidy(() =>
+        noGrad(() =>
+          Array.from(
+            model
+              .forward({
+                patches: clip,
+                batchSize: 2,
+                seqLen: 4,
+                positionIds,
+                training: false,
+                rng: new Rng(2),
+              })
+              .toArray(),
+          ),
+        ),
+      );
+    const ids4 = Float64Array.from({ length: 2 * 4 * 4 }, (_, i) => (i * 5) % 7);
+    const shifted = ids4.map((v) => v + 3); // rotary: one shift of every id changes nothing
+    const other = ids4.map((v, i) => (i % 4 === 3 ? 500 * v : v)); // the fourth id is read (lowest frequency)
+    const [a, b, c] = [run(ids4), run(shifted), run(other)];
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
+    expect(c.some((v, i) => Math.abs(v - a[i]!) > 1e-4)).toBe(true);
+    expect(() => run(ids4.subarray(0, 2 * 4 * 3))).toThrow(/expected 2 \* 4 \* 4/);
+    expect(() => createVisionTransformer({ ...video, idCoordinates: 2 }, new Rng(1))).toThrow(
+      /model\.idCoordinates/,
+    );
+  });
+
   it("refuses a bad grid in one line", () => {
     expect(() => createVisionTransformer({ ...base, grid: [3] }, new Rng(1))).toThrow(
       /model\.grid.*2 or 3 integers/,

@@ -45,6 +45,11 @@ export interface VisionConfig {
   grid: number[];
   /** Most patches per example the model may see (training or test grids). */
   maxSeqLen: number;
+  /**
+   * Coordinates per position id the caller feeds (default grid.length): more when a method defines its own ids
+   * for the grid (VRoPE's four; the lab builds them, src/tasks/vision/position-layouts.ts).
+   */
+  idCoordinates: number;
   encoding: EncodingChoice | EncodingChoice[];
 }
 
@@ -53,7 +58,7 @@ export interface VisionInput {
   patches: Float32Array;
   batchSize: number;
   seqLen: number;
-  /** Position ids [batchSize, seqLen, k]: (row, col) or (frame, row, col) of each patch. */
+  /** Position ids [batchSize, seqLen, k], k = config.idCoordinates: (row, col) or (frame, row, col) of each patch. */
   positionIds: Float64Array;
   training: boolean;
   rng: Rng;
@@ -73,7 +78,7 @@ export interface VisionTransformer {
 /** Validates a partial vision config (unknown keys rejected; the transformer's shape keys and defaults). */
 export function resolveVisionConfig(config: unknown, path = "model"): VisionConfig {
   const given = checkObject(path, config);
-  const own = ["patchDim", "numClasses", "grid"];
+  const own = ["patchDim", "numClasses", "grid", "idCoordinates"];
   checkKnownKeys(path, given, [
     ...own,
     "dModel",
@@ -101,6 +106,11 @@ export function resolveVisionConfig(config: unknown, path = "model"): VisionConf
     );
   }
   const cells = grid.reduce((p: number, g: number) => p * g, 1);
+  const idCoordinates = checkNumber(`${path}.idCoordinates`, given.idCoordinates ?? grid.length, {
+    integer: true,
+    min: grid.length,
+    max: 8,
+  });
   const rest = Object.fromEntries(Object.entries(given).filter(([k]) => !own.includes(k)));
   const base = resolveModelConfig({ vocabSize: 1, causal: false, maxSeqLen: cells, ...rest }, path);
   return {
@@ -113,6 +123,7 @@ export function resolveVisionConfig(config: unknown, path = "model"): VisionConf
     layerNormEps: base.layerNormEps,
     grid: [...grid],
     maxSeqLen: Math.max(base.maxSeqLen, cells),
+    idCoordinates,
     encoding: base.encoding,
   };
 }
@@ -144,13 +155,14 @@ class VisionModel implements VisionTransformer {
     this.finalNorm = createLayerNorm(dModel, "finalNorm");
     this.head = createLinear(rng, dModel, config.numClasses, "head");
     this.encoding = createModelEncoding(config.encoding, this.dims, rng);
-    if (this.encoding.coordinates !== 1 && this.encoding.coordinates > grid.length) {
+    const fed = config.idCoordinates;
+    if (this.encoding.coordinates !== 1 && this.encoding.coordinates > fed) {
       throw new PosencConfigError(
         "conflict",
         "model.encoding",
         this.encoding.ids,
-        `encodings reading at most ${grid.length} coordinates (the grid's)`,
-        `the encodings read ${this.encoding.coordinates} coordinates per position, the grid has ${grid.length}`,
+        `encodings reading at most ${fed} coordinates (the ids')`,
+        `the encodings read ${this.encoding.coordinates} coordinates per position, the ids have ${fed}`,
       );
     }
   }
@@ -170,7 +182,7 @@ class VisionModel implements VisionTransformer {
   forward(input: VisionInput): Tensor {
     const { batchSize: B, seqLen: T, patches } = input;
     const { patchDim, dModel: D } = this.config;
-    const k = this.config.grid.length;
+    const k = this.config.idCoordinates;
     if (
       !(Number.isInteger(B) && B >= 1 && Number.isInteger(T) && T >= 1) ||
       patches.length !== B * T * patchDim

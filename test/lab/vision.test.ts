@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseVisionConfig } from "../../src/lab/vision/config.js";
+import { parseVisionConfig, visionModelConfig } from "../../src/lab/vision/config.js";
 import { renderVisionMarkdown, writeVisionReports } from "../../src/lab/vision/report.js";
 import { runVisionGrid } from "../../src/lab/vision/run.js";
 import { PosencConfigError } from "../../src/util/validation.js";
@@ -79,6 +79,30 @@ describe("vision grid", () => {
     const again = runVisionGrid(config, tempDir(), { resume: false });
     expect(again.rows).toEqual(results.rows);
     expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).rows).toEqual(results.rows);
+  });
+
+  it("video methods get their own ids from the lab (vrope: 4 coordinates, hope-video: scaled t), deterministically", () => {
+    const config = parseVisionConfig({
+      ...TINY,
+      task: { id: "frame_order", params: { frames: 2, patchSize: 1 } },
+      encodings: [{ id: "mrope" }, { id: "vrope" }, { id: "hope-video" }],
+      seeds: [0],
+    });
+    expect([0, 1, 2].map((i) => visionModelConfig(config, i).idCoordinates)).toEqual([3, 4, 3]);
+    expect(config.eval.temporalScale).toBe(1);
+    const results = runVisionGrid(config, tempDir(), { resume: false });
+    expect(results.rows.map((r) => `${r.encoding} ${r.grid}`)).toEqual([
+      "mrope 2",
+      "mrope 3",
+      "vrope 2",
+      "vrope 3",
+      "hope-video 2",
+      "hope-video 3",
+    ]);
+    expect(runVisionGrid(config, tempDir(), { resume: false }).rows).toEqual(results.rows);
+    expect(() =>
+      parseVisionConfig({ ...TINY, encodings: [{ stack: [{ id: "vrope" }, { id: "hope-video" }] }] }),
+    ).toThrow(/encodings\[0\].*different id layouts/);
   });
 
   it("refuses a non-empty folder without resume; resume reads finished runs back, and checks them", () => {

@@ -22,6 +22,7 @@ import {
   tidy,
 } from "../../engine/index.js";
 import { createVisionTransformer, type VisionTransformer } from "../../model/vision.js";
+import { type IdLayout, layoutPositionIds } from "../../tasks/vision/position-layouts.js";
 import { createVisionTask } from "../../tasks/vision/registry.js";
 import { scoreVisionBatch, type VisionBatch, type VisionTask } from "../../tasks/vision/types.js";
 import type { Rng } from "../../util/rng.js";
@@ -30,7 +31,7 @@ import { encodingLabel } from "../config.js";
 import { readInputJson, writeFileAtomic } from "../files.js";
 import type { RunSummary } from "../results.js";
 import { STREAM, streamRng } from "../seeds.js";
-import { type VisionExperimentConfig, visionModelConfig } from "./config.js";
+import { type VisionExperimentConfig, visionIdLayout, visionModelConfig } from "./config.js";
 
 export const VISION_RESULTS_FORMAT = "posenc-vision-results/1";
 
@@ -56,12 +57,20 @@ export interface VisionResults {
   rows: VisionRow[];
 }
 
-function forward(model: VisionTransformer, batch: VisionBatch, training: boolean, rng: Rng) {
+/** The model on a batch, fed the ids of the encoding's layout (the task's grid ids unless the method has its own). */
+function forward(
+  model: VisionTransformer,
+  batch: VisionBatch,
+  layout: IdLayout,
+  training: boolean,
+  rng: Rng,
+  testTemporalScale: number,
+) {
   return model.forward({
     patches: batch.patches,
     batchSize: batch.batchSize,
     seqLen: batch.seqLen,
-    positionIds: batch.positionIds,
+    positionIds: layoutPositionIds(batch, layout, { training, rng, testTemporalScale }),
     training,
     rng,
   });
@@ -81,6 +90,8 @@ export function runVision(
     streamRng(seed, STREAM.init),
   );
   const params: Parameter[] = model.parameters();
+  const layout = visionIdLayout(config, encodingIndex);
+  const gamma = config.eval.temporalScale;
   const t = config.train;
   const optimizer = new AdamW(params, {
     lr: t.lr,
@@ -106,7 +117,7 @@ export function runVision(
     const batch = task.sample(rng, t.batchSize, t.grid);
     tidy(() => {
       optimizer.zeroGrad();
-      const logits = forward(model, batch, true, rng);
+      const logits = forward(model, batch, layout, true, rng, gamma);
       const value = crossEntropy(logits, batch.labels);
       value.backward();
       clipGradNorm(params, t.gradClip);
@@ -134,7 +145,11 @@ export function runVision(
       const batch = task.sample(rng, n, grid);
       right += tidy(() =>
         noGrad(() =>
-          scoreVisionBatch(forward(model, batch, false, rng).data, batch.labels, task.classes.length),
+          scoreVisionBatch(
+            forward(model, batch, layout, false, rng, gamma).data,
+            batch.labels,
+            task.classes.length,
+          ),
         ),
       );
     }
