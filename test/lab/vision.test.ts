@@ -70,6 +70,8 @@ describe("vision grid", () => {
       "learned-2d s1",
     ]);
     expect(results.rows).toHaveLength(8);
+    for (const run of results.runs) expect(run.trainCpuSeconds).toBeGreaterThan(0); // CPU time of the steps
+    expect(renderVisionMarkdown(results)).toContain("| train s | train CPU s | tok/s |");
     for (const row of results.rows) expect(row.accuracy * 6).toBe(Math.round(row.accuracy * 6));
     expect(writeVisionReports(out, results)).toEqual(["report.md", "accuracy.svg", "report.html"]);
     const svg = readFileSync(join(out, "accuracy.svg"), "utf8");

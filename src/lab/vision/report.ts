@@ -87,13 +87,14 @@ export function renderVisionChart(file: VisionResults): string {
 
 export function renderVisionMarkdown(file: VisionResults): string {
   const runs = table(
-    ["encoding", "seed", "steps", "final loss", "train s", "tok/s", "parameters"],
+    ["encoding", "seed", "steps", "final loss", "train s", "train CPU s", "tok/s", "parameters"],
     file.runs.map((r) => [
       r.encoding,
       String(r.seed),
       String(r.steps),
       r.finalLoss.toFixed(4),
       r.trainSeconds.toFixed(1),
+      r.trainCpuSeconds === undefined ? "-" : r.trainCpuSeconds.toFixed(1),
       String(Math.round(r.tokensPerSecond)),
       String(r.parameters),
     ]),

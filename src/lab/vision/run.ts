@@ -44,9 +44,11 @@ export interface VisionRow {
   samples: number;
 }
 
-/** A run's facts: the lab's (tokens are patches) and its parameter count. */
+/** A run's facts: the lab's (tokens are patches), its parameter count and the CPU time of its training steps. */
 export interface VisionRunSummary extends RunSummary {
   parameters: number;
+  /** User + system CPU seconds of this process over the training steps (absent in results of older versions). */
+  trainCpuSeconds?: number;
 }
 
 export interface VisionResults {
@@ -107,12 +109,14 @@ export function runVision(
     decaySteps: t.steps,
   };
   let seconds = 0;
+  let cpuMicros = 0;
   let tokens = 0;
   let loss = Number.NaN;
   let recentRight = 0;
   let recentSeen = 0;
   for (let step = 0; step < t.steps; step++) {
     const began = performance.now();
+    const cpuBegan = process.cpuUsage();
     const rng = streamRng(seed, STREAM.train, step);
     const batch = task.sample(rng, t.batchSize, t.grid);
     tidy(() => {
@@ -127,6 +131,8 @@ export function runVision(
       recentSeen += batch.batchSize;
     });
     seconds += (performance.now() - began) / 1000;
+    const cpu = process.cpuUsage(cpuBegan);
+    cpuMicros += cpu.user + cpu.system;
     tokens += batch.batchSize * batch.seqLen;
     if ((step + 1) % t.logEvery === 0 || step + 1 === t.steps) {
       log(
@@ -170,6 +176,7 @@ export function runVision(
     steps: t.steps,
     finalLoss: loss,
     trainSeconds: seconds,
+    trainCpuSeconds: cpuMicros / 1e6,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
     parameters: params.reduce((s, p) => s + p.size, 0),
   };
