@@ -9,6 +9,8 @@
  *   eval: { grids: [4, 6, 8, 10], samples: 200 }
  *   seeds: [0, 1, 2]
  *
+ * Video methods with ids of their own (vrope, hope-video) are fed those, built from the task's (t, h, w) ids
+ * (src/tasks/vision/position-layouts.ts); `eval.temporalScale` is the video HoPE's gamma at test (default 1).
  * Training defaults are the lab's (AdamW 0.9/0.98, weight decay 0.01, 5% warmup then cosine to 10%, clipping 1).
  * Validation is strict and names the key: `Invalid eval.grids[1]: expected an integer >= 2, received 1`; the task
  * and its parameters by the 2-D task registry, every encoding by building the model once at the largest grid.
