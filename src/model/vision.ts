@@ -73,6 +73,8 @@ export interface VisionTransformer {
   forward(input: VisionInput): Tensor;
   /** Mean cross-entropy over the batch's labels [batchSize]. */
   loss(input: VisionInput & { labels: Int32Array }): Tensor;
+  /** The attention probabilities (B, H, T, T) of block `layer` on this input (for pictures; use under noGrad). */
+  attentionWeights(input: VisionInput, layer: number): Tensor;
 }
 
 /** Validates a partial vision config (unknown keys rejected; the transformer's shape keys and defaults). */
@@ -180,6 +182,25 @@ class VisionModel implements VisionTransformer {
   }
 
   forward(input: VisionInput): Tensor {
+    const { ids, x: embedded } = this.embed(input);
+    let x = embedded;
+    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
+    const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
+    return linear(mean(h, [1]), this.head); // (B, D) -> (B, C)
+  }
+
+  attentionWeights(input: VisionInput, layer: number): Tensor {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.blocks.length)) {
+      throw new RangeError(`vision attentionWeights: layer ${layer}, expected 0..${this.blocks.length - 1}`);
+    }
+    const { ids, x: embedded } = this.embed(input);
+    let x = embedded;
+    for (const block of this.blocks.slice(0, layer)) x = block.forward(x, this.encoding, ids);
+    return this.blocks[layer]!.attentionWeights(x, this.encoding, ids);
+  }
+
+  /** Checks the input; the ids the encodings read and the block input x (B, T, D) (patch embedding + (a)). */
+  private embed(input: VisionInput): { ids: Float64Array; x: Tensor } {
     const { batchSize: B, seqLen: T, patches } = input;
     const { patchDim, dModel: D } = this.config;
     const k = this.config.idCoordinates;
@@ -211,9 +232,7 @@ class VisionModel implements VisionTransformer {
     let x = reshape(linear(tensor(patches, [B * T, patchDim]), this.patchEmbedding), [B, T, D]);
     const positional = this.encoding.embedding(ids, B, T); // (a)
     if (positional) x = add(x, positional);
-    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
-    const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
-    return linear(mean(h, [1]), this.head); // (B, D) -> (B, C)
+    return { ids, x };
   }
 
   loss(input: VisionInput & { labels: Int32Array }): Tensor {
