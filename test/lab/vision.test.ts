@@ -73,7 +73,29 @@ describe("vision grid", () => {
     for (const run of results.runs) expect(run.trainCpuSeconds).toBeGreaterThan(0); // CPU time of the steps
     expect(renderVisionMarkdown(results)).toContain("| train s | train CPU s | tok/s |");
     for (const row of results.rows) expect(row.accuracy * 6).toBe(Math.round(row.accuracy * 6));
-    expect(writeVisionReports(out, results)).toEqual(["report.md", "accuracy.svg", "report.html"]);
+    expect(writeVisionReports(out, results)).toEqual([
+      "report.md",
+      "accuracy.svg",
+      "attention.svg",
+      "report.html",
+    ]);
+    // Attention pictures: first seed of each encoding, at the training grid (2) and the largest (3), 1 layer.
+    expect(results.attention!.map((a) => `${a.encoding} s${a.seed} ${a.grid} q${a.query}`)).toEqual([
+      "rope-2d s0 2 q3",
+      "rope-2d s0 3 q4",
+      "learned-2d s0 2 q3",
+      "learned-2d s0 3 q4",
+    ]);
+    for (const a of results.attention!) {
+      expect(a.heads).toHaveLength(2);
+      for (const row of a.heads) {
+        expect(row).toHaveLength(a.grid * a.grid);
+        expect(row.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 5);
+      }
+    }
+    const pictures = readFileSync(join(out, "attention.svg"), "utf8");
+    expect(pictures.match(/stroke="#e69f00"/g)).toHaveLength(4 * 2); // the query cell, in every head's picture
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("what each head attends to");
     const svg = readFileSync(join(out, "accuracy.svg"), "utf8");
     expect(svg).toContain("grid side");
     expect(svg).toContain("training grid");
@@ -116,7 +138,9 @@ describe("vision grid", () => {
     const saved = JSON.parse(readFileSync(file, "utf8"));
     saved.rows[0].accuracy = 0.5; // a finished run is read, not retrained
     writeFileSync(file, JSON.stringify(saved));
-    expect(runVisionGrid(config, out, { resume: true }).rows[0]!.accuracy).toBe(0.5);
+    const resumed = runVisionGrid(config, out, { resume: true });
+    expect(resumed.rows[0]!.accuracy).toBe(0.5);
+    expect(resumed.attention).toEqual(first.attention);
     expect(first.rows[0]!.accuracy).not.toBe(Number.NaN);
     saved.rows[0].grid = 7;
     writeFileSync(file, JSON.stringify(saved));

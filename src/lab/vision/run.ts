@@ -31,6 +31,7 @@ import { encodingLabel } from "../config.js";
 import { readInputJson, writeFileAtomic } from "../files.js";
 import type { RunSummary } from "../results.js";
 import { STREAM, streamRng } from "../seeds.js";
+import { recordAttention, type VisionAttention } from "./attention.js";
 import { type VisionExperimentConfig, visionIdLayout, visionModelConfig } from "./config.js";
 
 export const VISION_RESULTS_FORMAT = "posenc-vision-results/1";
@@ -57,6 +58,8 @@ export interface VisionResults {
   config: VisionExperimentConfig;
   runs: VisionRunSummary[];
   rows: VisionRow[];
+  /** Attention of the centre patch per layer and head, first seed of each encoding (./attention.ts). */
+  attention?: VisionAttention[];
 }
 
 /** The model on a batch, fed the ids of the encoding's layout (the task's grid ids unless the method has its own). */
@@ -84,7 +87,7 @@ export function runVision(
   encodingIndex: number,
   seed: number,
   log: (line: string) => void = () => {},
-): { run: VisionRunSummary; rows: VisionRow[] } {
+): { run: VisionRunSummary; rows: VisionRow[]; attention: VisionAttention[] } {
   const label = encodingLabel(config.encodings[encodingIndex]!);
   const task: VisionTask = createVisionTask(config.task.id, config.task.params);
   const model = createVisionTransformer(
@@ -167,6 +170,16 @@ export function runVision(
       samples: config.eval.samples,
     };
   });
+  // Pictures: the first seed only, at the training grid and the largest test grid, on the evaluation's first batch.
+  const attention =
+    seed !== config.seeds[0]
+      ? []
+      : [...new Set([t.grid, Math.max(...config.eval.grids)])].flatMap((grid) => {
+          const rng = streamRng(seed, STREAM.eval, grid);
+          const batch = task.sample(rng, Math.min(config.eval.batchSize, config.eval.samples), grid);
+          const ids = layoutPositionIds(batch, layout, { training: false, rng, testTemporalScale: gamma });
+          return recordAttention(model, batch, ids, { encoding: label, seed, frames: task.frames }, rng);
+        });
   log(
     `${label} s${seed} accuracy ${rows.map((r) => `${r.grid}x${r.grid} ${r.accuracy.toFixed(3)}`).join(", ")}`,
   );
@@ -181,7 +194,7 @@ export function runVision(
     parameters: params.reduce((s, p) => s + p.size, 0),
   };
   for (const p of params) p.dispose();
-  return { run, rows };
+  return { run, rows, attention };
 }
 
 function runFile(out: string, label: string, seed: number): string {
@@ -190,8 +203,13 @@ function runFile(out: string, label: string, seed: number): string {
 
 /** A finished run read back: validated against the config's encoding, seed and grids. */
 function readRun(path: string, label: string, seed: number, grids: readonly number[]) {
-  const value = readInputJson("run file", path) as { run?: VisionRunSummary; rows?: VisionRow[] };
+  const value = readInputJson("run file", path) as {
+    run?: VisionRunSummary;
+    rows?: VisionRow[];
+    attention?: VisionAttention[];
+  };
   const rows = value?.rows;
+  const attention = value?.attention ?? [];
   const ok =
     value?.run?.encoding === label &&
     value.run.seed === seed &&
@@ -200,6 +218,16 @@ function readRun(path: string, label: string, seed: number, grids: readonly numb
     rows.every(
       (r, i) =>
         r.encoding === label && r.seed === seed && r.grid === grids[i] && r.accuracy >= 0 && r.accuracy <= 1,
+    ) &&
+    Array.isArray(attention) &&
+    attention.every(
+      (a) =>
+        a?.encoding === label &&
+        a.seed === seed &&
+        Array.isArray(a.heads) &&
+        a.heads.every(
+          (h) => Array.isArray(h) && h.length === a.frames * a.grid * a.grid && h.every(Number.isFinite),
+        ),
     );
   if (!ok) {
     throw new PosencConfigError(
@@ -209,7 +237,7 @@ function readRun(path: string, label: string, seed: number, grids: readonly numb
       `the result of ${label} seed ${seed} at grids ${grids.join(", ")} (delete the file to run it again)`,
     );
   }
-  return { run: value.run!, rows: rows! };
+  return { run: value.run!, rows: rows!, attention };
 }
 
 /**
@@ -238,6 +266,7 @@ export function runVisionGrid(
     config,
     runs: [],
     rows: [],
+    attention: [],
   };
   config.encodings.forEach((choice, e) => {
     const label = encodingLabel(choice);
@@ -250,6 +279,7 @@ export function runVisionGrid(
       if (!existsSync(path) || !options.resume) writeFileAtomic(path, `${JSON.stringify(done, null, 1)}\n`);
       results.runs.push(done.run);
       results.rows.push(...done.rows);
+      results.attention!.push(...done.attention);
     }
   });
   writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, null, 1)}\n`);
