@@ -33,24 +33,10 @@ import { runVision } from "../src/lab/vision/run.js";
 import { createVisionTask } from "../src/tasks/vision/registry.js";
 import type { VisionBatch } from "../src/tasks/vision/types.js";
 import { PosencConfigError } from "../src/util/validation.js";
+import { benchArgs } from "./bench-args.js";
 import { findOpenBlasDir, findTorchPython, NETLIB_BLAS_WARNING, torchEnvironment } from "./torch-peer.js";
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-function intOption(name: string, fallback: number, min: number): number {
-  const raw = option(name);
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`bench:vision: ${name} must be an integer >= ${min}, received ${raw}`);
-    process.exit(2);
-  }
-  return value;
-}
-const json = args.includes("--json");
-const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+const { option, intOption, flag, json, log } = benchArgs("bench:vision");
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const configPath = option("--config") ?? join(root, "experiments/rope2d-resolution/vision.yaml");
@@ -165,7 +151,7 @@ function startTwin(python: string, dataFile: string) {
 }
 
 initEngineSync({ threads: 1 });
-const python = args.includes("--no-torch") ? null : findTorchPython();
+const python = flag("--no-torch") ? null : findTorchPython();
 const work = mkdtempSync(join(tmpdir(), "posenc-bench-vision-"));
 let twin: ReturnType<typeof startTwin> | null = null;
 if (python) {
