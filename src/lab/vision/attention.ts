@@ -84,7 +84,7 @@ export function renderAttentionSvg(maps: readonly VisionAttention[], title: stri
   const rowH = CELL_PX + 26;
   const height = 40 + maps.length * rowH + 10;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12" shape-rendering="crispEdges">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${GAP}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
