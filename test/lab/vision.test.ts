@@ -124,6 +124,12 @@ describe("vision grid", () => {
       "hope-video 3",
     ]);
     expect(runVisionGrid(config, tempDir(), { resume: false }).rows).toEqual(results.rows);
+    // Pictures of a clip: the query is the centre cell of the middle frame (frame 1 of 2), maps cover every frame.
+    const hope = results.attention!.filter((a) => a.encoding === "hope-video");
+    expect(hope.map((a) => [a.grid, a.frames, a.query, a.heads[0]!.length])).toEqual([
+      [2, 2, 7, 8],
+      [3, 2, 13, 18],
+    ]);
     expect(() =>
       parseVisionConfig({ ...TINY, encodings: [{ stack: [{ id: "vrope" }, { id: "hope-video" }] }] }),
     ).toThrow(/encodings\[0\].*different id layouts/);
