@@ -22,7 +22,6 @@ Encodings:
 Seeds: torch.manual_seed(seed); weights are the twin's own draws, so accuracy agrees within seed spread.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -31,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from engine_pytorch import blas_library, rotate_half
-from lab_pytorch import Block, learning_rate
+from lab_pytorch import Block, learning_rate, twin_run
 
 SUPPORTED = ("nope", "learned-2d", "rope-2d")
 
@@ -83,13 +82,7 @@ def tensors(batch, patch_dim):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("data")
-    parser.add_argument("--threads", type=int, default=1)
-    a = parser.parse_args()
-    torch.set_num_threads(a.threads)
-    with open(a.data) as f:
-        spec = json.load(f)
+    spec, threads = twin_run()
     if spec["encoding"] not in SUPPORTED:
         print(json.dumps({"skipped": f"encoding {spec['encoding']} has no PyTorch twin ({', '.join(SUPPORTED)})"}))
         return
@@ -129,7 +122,7 @@ def main():
             {
                 "torch": torch.__version__,
                 "blas": blas_library(),
-                "threads": a.threads,
+                "threads": threads,
                 "tokensPerSecond": tokens / seconds,
                 "trainSeconds": seconds,
                 "trainCpuSeconds": cpu,
