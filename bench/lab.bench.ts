@@ -30,24 +30,10 @@ import { countTokens, scoredTargets } from "../src/lab/train.js";
 import { buildVocabulary } from "../src/tasks/format.js";
 import { createTask } from "../src/tasks/registry.js";
 import type { TaskBatch } from "../src/tasks/types.js";
+import { benchArgs } from "./bench-args.js";
 import { findOpenBlasDir, findTorchPython, NETLIB_BLAS_WARNING, torchEnvironment } from "./torch-peer.js";
 
-const args = process.argv.slice(2);
-function option(name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-function intOption(name: string, fallback: number, min: number): number {
-  const raw = option(name);
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`bench:lab: ${name} must be an integer >= ${min}, received ${raw}`);
-    process.exit(2);
-  }
-  return value;
-}
-const json = args.includes("--json");
-const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+const { option, intOption, flag, json, log } = benchArgs("bench:lab");
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const configPath = option("--config");
@@ -198,7 +184,7 @@ const loadAtStart = loadavg()[0];
 const work = mkdtempSync(join(tmpdir(), "posenc-bench-lab-"));
 const configFile = join(work, "config.json");
 writeFileSync(configFile, JSON.stringify(config));
-const python = args.includes("--no-torch") ? null : findTorchPython();
+const python = flag("--no-torch") ? null : findTorchPython();
 let twin: Promise<TwinResult> | null = null;
 const dataFile = join(work, "data.json");
 if (python) writeFileSync(dataFile, JSON.stringify(runData()));

@@ -163,14 +163,19 @@ def evaluate(model, batches):
     ]
 
 
-def main():
+def twin_run():
+    """The twins' command line, `DATA.json [--threads N]`: torch at N threads; returns (the run's spec, N)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("data")
     parser.add_argument("--threads", type=int, default=1)
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
     with open(a.data) as f:
-        spec = json.load(f)
+        return json.load(f), a.threads
+
+
+def main():
+    spec, threads = twin_run()
     encoding = spec["encoding"]["id"]
     if encoding not in SUPPORTED:
         print(json.dumps({"skipped": f"encoding {encoding} has no PyTorch twin (twins: {', '.join(SUPPORTED)})"}))
@@ -211,7 +216,7 @@ def main():
             {
                 "torch": torch.__version__,
                 "blas": blas_library(),
-                "threads": a.threads,
+                "threads": threads,
                 "tokensPerSecond": tokens / seconds,
                 "trainSeconds": seconds,
                 "trainCpuSeconds": cpu_seconds,

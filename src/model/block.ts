@@ -26,6 +26,7 @@ import {
   layerNorm,
   matmul,
   mergeHeads,
+  mul,
   type Parameter,
   reshape,
   scatterRows,
@@ -164,6 +165,24 @@ export class Block {
     return reshape(placeRows(projected, realRows, B * T), [B, T, D]);
   }
 
+  /**
+   * The attention probabilities (B, H, T, T) this block applies to its input x (B, T, D): the same slots as
+   * forward's (f), (c), (d), (e), then softmax(scale q k^T + bias [causal mask]) or softmax(scores + bias), without
+   * values. For pictures of what a head attends to (src/lab/vision/attention.ts); use under noGrad.
+   */
+  attentionWeights(x: Tensor, encoding: ModelEncoding, ids: Float64Array): Tensor {
+    const input = encoding.layerInput(x, ids, this.index); // (f)
+    const h = layerNorm(input, this.ln1.weight, this.ln1.bias, this.shape.eps);
+    const [B, T, D] = h.shape;
+    const H = this.shape.numHeads;
+    const flat = reshape(h, [B * T, D]);
+    const heads = (layer: Linear) => splitHeads(reshape(linear(flat, layer), [B, T, D]), 1, H)[0];
+    const rotated = encoding.transformQK(heads(this.query), heads(this.key), ids, this.index); // (c)
+    const { q, k, bias, scores } = encoding.attentionTerms(h, rotated.q, rotated.k, ids, this.index);
+    const raw = scores ?? mul(matmul(q, k, { transB: true }), 1 / Math.sqrt(q.shape[3]!));
+    return softmax(attentionLogits(raw, bias, this.shape.causal));
+  }
+
   /** h (B, T, D) -> (B, T, D). */
   mlp(h: Tensor, realRows: Int32Array | null = null): Tensor {
     const [B, T, D] = h.shape;
@@ -179,12 +198,15 @@ export class Block {
  * the fused op's masked entries.
  */
 export function scoredAttention(scores: Tensor, v: Tensor, bias: Tensor | null, causal: boolean): Tensor {
+  return matmul(softmax(attentionLogits(scores, bias, causal)), v);
+}
+
+/** scores + bias, and -1e30 above the diagonal when causal (exp underflows to 0, as the fused op's masked entries). */
+function attentionLogits(scores: Tensor, bias: Tensor | null, causal: boolean): Tensor {
   const T = scores.shape[scores.rank - 1]!;
-  let logits = bias ? add(scores, bias) : scores;
-  if (causal) {
-    const mask = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e30;
-    logits = add(logits, tensor(mask, [T, T]));
-  }
-  return matmul(softmax(logits), v);
+  const logits = bias ? add(scores, bias) : scores;
+  if (!causal) return logits;
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e30;
+  return add(logits, tensor(mask, [T, T]));
 }

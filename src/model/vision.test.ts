@@ -171,6 +171,78 @@ describe("vision encoder", () => {
     for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
   });
 
+  it("idCoordinates: VRoPE's four ids on a video grid are read as given; without it VRoPE is refused", () => {
+    const video = { ...base, dModel: 16, grid: [2, 1, 2], encoding: { id: "vrope" } }; // 4 pairs a head: one per id
+    expect(() => createVisionTransformer(video, new Rng(1))).toThrow(
+      /read 4 coordinates per position, the ids have 3/,
+    );
+    const model = createVisionTransformer({ ...video, idCoordinates: 4 }, new Rng(1));
+    const clip = Float32Array.from(randomValues(5, 2 * 4 * P));
+    const run = (positionIds: Float64Array) =>
+      tidy(() =>
+        noGrad(() =>
+          Array.from(
+            model
+              .forward({
+                patches: clip,
+                batchSize: 2,
+                seqLen: 4,
+                positionIds,
+                training: false,
+                rng: new Rng(2),
+              })
+              .toArray(),
+          ),
+        ),
+      );
+    const ids4 = Float64Array.from({ length: 2 * 4 * 4 }, (_, i) => (i * 5) % 7);
+    const shifted = ids4.map((v) => v + 3); // rotary: one shift of every id changes nothing
+    const other = ids4.map((v, i) => (i % 4 === 3 ? 500 * v : v)); // the fourth id is read (lowest frequency)
+    const [a, b, c] = [run(ids4), run(shifted), run(other)];
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
+    expect(c.some((v, i) => Math.abs(v - a[i]!) > 1e-4)).toBe(true);
+    expect(() => run(ids4.subarray(0, 2 * 4 * 3))).toThrow(/expected 2 \* 4 \* 4/);
+    expect(() => createVisionTransformer({ ...video, idCoordinates: 2 }, new Rng(1))).toThrow(
+      /model\.idCoordinates/,
+    );
+  });
+
+  it("attentionWeights: (B, H, T, T) probabilities; uniform without positions on identical patches; rope-2d relative", () => {
+    const same = new Float32Array(B * T * P).fill(0.7); // every patch alike: content cannot tell them apart
+    const weights = (encoding: string, layer: number) => {
+      const model = createVisionTransformer({ ...base, encoding: { id: encoding } }, new Rng(1));
+      const input = {
+        patches: same,
+        batchSize: B,
+        seqLen: T,
+        positionIds: ids2d,
+        training: false,
+        rng: new Rng(2),
+      };
+      return tidy(() =>
+        noGrad(() => {
+          const w = model.attentionWeights(input, layer);
+          expect(w.shape).toEqual([B, 2, T, T]);
+          return w.toArray();
+        }),
+      );
+    };
+    const nope = weights("nope", 1);
+    for (const v of nope) expect(v).toBeCloseTo(1 / T, 6);
+    const rope = weights("rope-2d", 0);
+    for (let row = 0; row < B * 2 * T; row++) {
+      const sum = rope.slice(row * T, (row + 1) * T).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(1, 5);
+    }
+    // Identical content: a weight ratio depends only on the offsets. From the centre (1,1): key (1,2) over key (1,1);
+    // from the corner (0,0): key (0,1) over key (0,0); both the offsets (0, +1) over (0, 0).
+    const w = (query: number, key: number) => rope[query * T + key]!; // example 0, head 0
+    expect(w(4, 5) / w(4, 4)).toBeCloseTo(w(0, 1) / w(0, 0), 4);
+    expect(w(4, 7) / w(4, 4)).toBeCloseTo(w(1, 4) / w(1, 1), 4); // offsets (+1, 0)
+    expect(Math.abs(w(4, 5) / w(4, 4) - 1)).toBeGreaterThan(1e-4); // and position does matter
+    expect(() => weights("nope", 2)).toThrow(/layer 2, expected 0\.\.1/);
+  });
+
   it("refuses a bad grid in one line", () => {
     expect(() => createVisionTransformer({ ...base, grid: [3] }, new Rng(1))).toThrow(
       /model\.grid.*2 or 3 integers/,

@@ -45,6 +45,11 @@ export interface VisionConfig {
   grid: number[];
   /** Most patches per example the model may see (training or test grids). */
   maxSeqLen: number;
+  /**
+   * Coordinates per position id the caller feeds (default grid.length): more when a method defines its own ids
+   * for the grid (VRoPE's four; the lab builds them, src/tasks/vision/position-layouts.ts).
+   */
+  idCoordinates: number;
   encoding: EncodingChoice | EncodingChoice[];
 }
 
@@ -53,7 +58,7 @@ export interface VisionInput {
   patches: Float32Array;
   batchSize: number;
   seqLen: number;
-  /** Position ids [batchSize, seqLen, k]: (row, col) or (frame, row, col) of each patch. */
+  /** Position ids [batchSize, seqLen, k], k = config.idCoordinates: (row, col) or (frame, row, col) of each patch. */
   positionIds: Float64Array;
   training: boolean;
   rng: Rng;
@@ -68,12 +73,14 @@ export interface VisionTransformer {
   forward(input: VisionInput): Tensor;
   /** Mean cross-entropy over the batch's labels [batchSize]. */
   loss(input: VisionInput & { labels: Int32Array }): Tensor;
+  /** The attention probabilities (B, H, T, T) of block `layer` on this input (for pictures; use under noGrad). */
+  attentionWeights(input: VisionInput, layer: number): Tensor;
 }
 
 /** Validates a partial vision config (unknown keys rejected; the transformer's shape keys and defaults). */
 export function resolveVisionConfig(config: unknown, path = "model"): VisionConfig {
   const given = checkObject(path, config);
-  const own = ["patchDim", "numClasses", "grid"];
+  const own = ["patchDim", "numClasses", "grid", "idCoordinates"];
   checkKnownKeys(path, given, [
     ...own,
     "dModel",
@@ -101,6 +108,11 @@ export function resolveVisionConfig(config: unknown, path = "model"): VisionConf
     );
   }
   const cells = grid.reduce((p: number, g: number) => p * g, 1);
+  const idCoordinates = checkNumber(`${path}.idCoordinates`, given.idCoordinates ?? grid.length, {
+    integer: true,
+    min: grid.length,
+    max: 8,
+  });
   const rest = Object.fromEntries(Object.entries(given).filter(([k]) => !own.includes(k)));
   const base = resolveModelConfig({ vocabSize: 1, causal: false, maxSeqLen: cells, ...rest }, path);
   return {
@@ -113,6 +125,7 @@ export function resolveVisionConfig(config: unknown, path = "model"): VisionConf
     layerNormEps: base.layerNormEps,
     grid: [...grid],
     maxSeqLen: Math.max(base.maxSeqLen, cells),
+    idCoordinates,
     encoding: base.encoding,
   };
 }
@@ -144,13 +157,14 @@ class VisionModel implements VisionTransformer {
     this.finalNorm = createLayerNorm(dModel, "finalNorm");
     this.head = createLinear(rng, dModel, config.numClasses, "head");
     this.encoding = createModelEncoding(config.encoding, this.dims, rng);
-    if (this.encoding.coordinates !== 1 && this.encoding.coordinates > grid.length) {
+    const fed = config.idCoordinates;
+    if (this.encoding.coordinates !== 1 && this.encoding.coordinates > fed) {
       throw new PosencConfigError(
         "conflict",
         "model.encoding",
         this.encoding.ids,
-        `encodings reading at most ${grid.length} coordinates (the grid's)`,
-        `the encodings read ${this.encoding.coordinates} coordinates per position, the grid has ${grid.length}`,
+        `encodings reading at most ${fed} coordinates (the ids')`,
+        `the encodings read ${this.encoding.coordinates} coordinates per position, the ids have ${fed}`,
       );
     }
   }
@@ -168,9 +182,28 @@ class VisionModel implements VisionTransformer {
   }
 
   forward(input: VisionInput): Tensor {
+    const { ids, x: embedded } = this.embed(input);
+    let x = embedded;
+    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
+    const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
+    return linear(mean(h, [1]), this.head); // (B, D) -> (B, C)
+  }
+
+  attentionWeights(input: VisionInput, layer: number): Tensor {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.blocks.length)) {
+      throw new RangeError(`vision attentionWeights: layer ${layer}, expected 0..${this.blocks.length - 1}`);
+    }
+    const { ids, x: embedded } = this.embed(input);
+    let x = embedded;
+    for (const block of this.blocks.slice(0, layer)) x = block.forward(x, this.encoding, ids);
+    return this.blocks[layer]!.attentionWeights(x, this.encoding, ids);
+  }
+
+  /** Checks the input; the ids the encodings read and the block input x (B, T, D) (patch embedding + (a)). */
+  private embed(input: VisionInput): { ids: Float64Array; x: Tensor } {
     const { batchSize: B, seqLen: T, patches } = input;
     const { patchDim, dModel: D } = this.config;
-    const k = this.config.grid.length;
+    const k = this.config.idCoordinates;
     if (
       !(Number.isInteger(B) && B >= 1 && Number.isInteger(T) && T >= 1) ||
       patches.length !== B * T * patchDim
@@ -199,9 +232,7 @@ class VisionModel implements VisionTransformer {
     let x = reshape(linear(tensor(patches, [B * T, patchDim]), this.patchEmbedding), [B, T, D]);
     const positional = this.encoding.embedding(ids, B, T); // (a)
     if (positional) x = add(x, positional);
-    for (const block of this.blocks) x = block.forward(x, this.encoding, ids);
-    const h = layerNorm(x, this.finalNorm.weight, this.finalNorm.bias, this.config.layerNormEps);
-    return linear(mean(h, [1]), this.head); // (B, D) -> (B, C)
+    return { ids, x };
   }
 
   loss(input: VisionInput & { labels: Int32Array }): Tensor {

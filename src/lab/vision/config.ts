@@ -9,12 +9,15 @@
  *   eval: { grids: [4, 6, 8, 10], samples: 200 }
  *   seeds: [0, 1, 2]
  *
+ * Video methods with ids of their own (vrope, hope-video) are fed those, built from the task's (t, h, w) ids
+ * (src/tasks/vision/position-layouts.ts); `eval.temporalScale` is the video HoPE's gamma at test (default 1).
  * Training defaults are the lab's (AdamW 0.9/0.98, weight decay 0.01, 5% warmup then cosine to 10%, clipping 1).
  * Validation is strict and names the key: `Invalid eval.grids[1]: expected an integer >= 2, received 1`; the task
  * and its parameters by the 2-D task registry, every encoding by building the model once at the largest grid.
  */
 import { z } from "zod";
 import { createVisionTransformer } from "../../model/vision.js";
+import { idLayoutCoordinates, idLayoutOf } from "../../tasks/vision/position-layouts.js";
 import { createVisionTask } from "../../tasks/vision/registry.js";
 import { Rng } from "../../util/rng.js";
 import { PosencConfigError } from "../../util/validation.js";
@@ -27,7 +30,7 @@ const int = (min: number, max: number, what: string) =>
 export const visionExperimentSchema = z.strictObject({
   name: z.string().min(1).describe("a non-empty name").default("vision"),
   task: z.strictObject({
-    id: z.string().min(1).describe("a 2-D task id: shapes, spatial_relation, table_lookup"),
+    id: z.string().min(1).describe("a 2-D task id: shapes, spatial_relation, table_lookup, frame_order"),
     params: z.record(z.string(), z.unknown()).describe("an object of parameters").default({}),
   }),
   model: modelSection,
@@ -50,6 +53,8 @@ export const visionExperimentSchema = z.strictObject({
       .describe("a non-empty list of grid sides"),
     samples: int(1, 100_000, "test examples per grid").default(200),
     batchSize: int(1, 4096, "examples per evaluation pass").default(50),
+    /** The video HoPE's temporal scale gamma at test (position-layouts.ts); training draws it per clip. */
+    temporalScale: z.number().gt(0).lte(16).describe("a number in (0, 16]").default(1),
   }),
   seeds: z
     .array(int(0, 4294967295, "a seed"))
@@ -59,6 +64,14 @@ export const visionExperimentSchema = z.strictObject({
 });
 
 export type VisionExperimentConfig = z.output<typeof visionExperimentSchema>;
+
+/** The id layout of one encoding of the config (the method's own ids, or the task's grid ids). */
+export function visionIdLayout(config: VisionExperimentConfig, index: number) {
+  return idLayoutOf(
+    stackOf(config.encodings[index]!).map((e) => e.id),
+    `encodings[${index}]`,
+  );
+}
 
 /** The model request of one encoding of the config, at the training grid, sized for the largest test grid. */
 export function visionModelConfig(config: VisionExperimentConfig, index: number): Record<string, unknown> {
@@ -75,6 +88,7 @@ export function visionModelConfig(config: VisionExperimentConfig, index: number)
     numClasses: task.classes.length,
     grid,
     maxSeqLen: task.frames * largest * largest,
+    idCoordinates: idLayoutCoordinates(visionIdLayout(config, index), task.coordinates),
     encoding: stackOf(choice).map((e) => ({ id: e.id, params: { ...e.params } })),
   };
 }

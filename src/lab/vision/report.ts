@@ -2,6 +2,7 @@
  * Reports of a resolution-extrapolation results file: accuracy against grid side per encoding.
  *   report.md      settings, the table (mean ± sample std over seeds, per-seed values), runs
  *   accuracy.svg   accuracy against grid side, training grid shaded, seed band (../report/svg.ts)
+ *   attention.svg  what each head attends to from the centre patch (./attention.ts), when the results hold it
  *   report.html    all of it, self-contained
  */
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { writeFileAtomic } from "../files.js";
 import { markdownTableToHtml, REPORT_STYLE } from "../report/html.js";
 import { formatStat, seedStat } from "../report/summary.js";
 import { escapeXml, renderCurveChart } from "../report/svg.js";
+import { renderAttentionSvg } from "./attention.js";
 import type { VisionResults } from "./run.js";
 
 function table(header: string[], rows: string[][]): string {
@@ -85,20 +87,35 @@ export function renderVisionChart(file: VisionResults): string {
   });
 }
 
+const ATTENTION_NOTE =
+  "Attention of the centre patch (outlined) over every patch, per layer and head, mean over the first evaluation batch, first seed; shade relative to each picture's largest weight.";
+
+/** The attention pictures of the results ("" when it holds none: results of older versions). */
+export function renderVisionAttention(file: VisionResults): string {
+  return renderAttentionSvg(
+    file.attention ?? [],
+    `${file.name}: what each head attends to from the centre patch`,
+  );
+}
+
 export function renderVisionMarkdown(file: VisionResults): string {
   const runs = table(
-    ["encoding", "seed", "steps", "final loss", "train s", "tok/s", "parameters"],
+    ["encoding", "seed", "steps", "final loss", "train s", "train CPU s", "tok/s", "parameters"],
     file.runs.map((r) => [
       r.encoding,
       String(r.seed),
       String(r.steps),
       r.finalLoss.toFixed(4),
       r.trainSeconds.toFixed(1),
+      r.trainCpuSeconds === undefined ? "-" : r.trainCpuSeconds.toFixed(1),
       String(Math.round(r.tokensPerSecond)),
       String(r.parameters),
     ]),
   );
-  return `# ${file.name}: resolution extrapolation on \`${file.config.task.id}\`\n\n${settings(file)}\n\n${renderVisionTable(file)}\n\n![accuracy by grid](accuracy.svg)\n\n## Runs\n\n${runs}\n`;
+  const attention = file.attention?.length
+    ? `## Attention\n\n${ATTENTION_NOTE}\n\n![attention of the centre patch](attention.svg)\n\n`
+    : "";
+  return `# ${file.name}: resolution extrapolation on \`${file.config.task.id}\`\n\n${settings(file)}\n\n${renderVisionTable(file)}\n\n![accuracy by grid](accuracy.svg)\n\n${attention}## Runs\n\n${runs}\n`;
 }
 
 export function renderVisionHtml(file: VisionResults): string {
@@ -117,7 +134,7 @@ export function renderVisionHtml(file: VisionResults): string {
 ${markdownTableToHtml(renderVisionTable(file))}
 <figure>
 ${renderVisionChart(file)}</figure>
-<h2>Config</h2>
+${file.attention?.length ? `<h2>Attention</h2>\n<p class="note">${escapeXml(ATTENTION_NOTE)}</p>\n<figure>\n${renderVisionAttention(file)}</figure>\n` : ""}<h2>Config</h2>
 <pre>${escapeXml(JSON.stringify(file.config, null, 2))}</pre>
 </body>
 </html>
@@ -131,6 +148,7 @@ export function writeVisionReports(dir: string, file: VisionResults): string[] {
     ["accuracy.svg", renderVisionChart(file)],
     ["report.html", renderVisionHtml(file)],
   ];
+  if (file.attention?.length) files.splice(2, 0, ["attention.svg", renderVisionAttention(file)]);
   for (const [name, content] of files) writeFileAtomic(join(dir, name), content);
   return files.map(([name]) => name);
 }

@@ -22,6 +22,7 @@ import {
   tidy,
 } from "../../engine/index.js";
 import { createVisionTransformer, type VisionTransformer } from "../../model/vision.js";
+import { type IdLayout, layoutPositionIds } from "../../tasks/vision/position-layouts.js";
 import { createVisionTask } from "../../tasks/vision/registry.js";
 import { scoreVisionBatch, type VisionBatch, type VisionTask } from "../../tasks/vision/types.js";
 import type { Rng } from "../../util/rng.js";
@@ -30,7 +31,8 @@ import { encodingLabel } from "../config.js";
 import { readInputJson, writeFileAtomic } from "../files.js";
 import type { RunSummary } from "../results.js";
 import { STREAM, streamRng } from "../seeds.js";
-import { type VisionExperimentConfig, visionModelConfig } from "./config.js";
+import { recordAttention, type VisionAttention } from "./attention.js";
+import { type VisionExperimentConfig, visionIdLayout, visionModelConfig } from "./config.js";
 
 export const VISION_RESULTS_FORMAT = "posenc-vision-results/1";
 
@@ -43,9 +45,11 @@ export interface VisionRow {
   samples: number;
 }
 
-/** A run's facts: the lab's (tokens are patches) and its parameter count. */
+/** A run's facts: the lab's (tokens are patches), its parameter count and the CPU time of its training steps. */
 export interface VisionRunSummary extends RunSummary {
   parameters: number;
+  /** User + system CPU seconds of this process over the training steps (absent in results of older versions). */
+  trainCpuSeconds?: number;
 }
 
 export interface VisionResults {
@@ -54,14 +58,24 @@ export interface VisionResults {
   config: VisionExperimentConfig;
   runs: VisionRunSummary[];
   rows: VisionRow[];
+  /** Attention of the centre patch per layer and head, first seed of each encoding (./attention.ts). */
+  attention?: VisionAttention[];
 }
 
-function forward(model: VisionTransformer, batch: VisionBatch, training: boolean, rng: Rng) {
+/** The model on a batch, fed the ids of the encoding's layout (the task's grid ids unless the method has its own). */
+function forward(
+  model: VisionTransformer,
+  batch: VisionBatch,
+  layout: IdLayout,
+  training: boolean,
+  rng: Rng,
+  testTemporalScale: number,
+) {
   return model.forward({
     patches: batch.patches,
     batchSize: batch.batchSize,
     seqLen: batch.seqLen,
-    positionIds: batch.positionIds,
+    positionIds: layoutPositionIds(batch, layout, { training, rng, testTemporalScale }),
     training,
     rng,
   });
@@ -73,7 +87,7 @@ export function runVision(
   encodingIndex: number,
   seed: number,
   log: (line: string) => void = () => {},
-): { run: VisionRunSummary; rows: VisionRow[] } {
+): { run: VisionRunSummary; rows: VisionRow[]; attention: VisionAttention[] } {
   const label = encodingLabel(config.encodings[encodingIndex]!);
   const task: VisionTask = createVisionTask(config.task.id, config.task.params);
   const model = createVisionTransformer(
@@ -81,6 +95,8 @@ export function runVision(
     streamRng(seed, STREAM.init),
   );
   const params: Parameter[] = model.parameters();
+  const layout = visionIdLayout(config, encodingIndex);
+  const gamma = config.eval.temporalScale;
   const t = config.train;
   const optimizer = new AdamW(params, {
     lr: t.lr,
@@ -96,17 +112,19 @@ export function runVision(
     decaySteps: t.steps,
   };
   let seconds = 0;
+  let cpuMicros = 0;
   let tokens = 0;
   let loss = Number.NaN;
   let recentRight = 0;
   let recentSeen = 0;
   for (let step = 0; step < t.steps; step++) {
     const began = performance.now();
+    const cpuBegan = process.cpuUsage();
     const rng = streamRng(seed, STREAM.train, step);
     const batch = task.sample(rng, t.batchSize, t.grid);
     tidy(() => {
       optimizer.zeroGrad();
-      const logits = forward(model, batch, true, rng);
+      const logits = forward(model, batch, layout, true, rng, gamma);
       const value = crossEntropy(logits, batch.labels);
       value.backward();
       clipGradNorm(params, t.gradClip);
@@ -116,6 +134,8 @@ export function runVision(
       recentSeen += batch.batchSize;
     });
     seconds += (performance.now() - began) / 1000;
+    const cpu = process.cpuUsage(cpuBegan);
+    cpuMicros += cpu.user + cpu.system;
     tokens += batch.batchSize * batch.seqLen;
     if ((step + 1) % t.logEvery === 0 || step + 1 === t.steps) {
       log(
@@ -134,7 +154,11 @@ export function runVision(
       const batch = task.sample(rng, n, grid);
       right += tidy(() =>
         noGrad(() =>
-          scoreVisionBatch(forward(model, batch, false, rng).data, batch.labels, task.classes.length),
+          scoreVisionBatch(
+            forward(model, batch, layout, false, rng, gamma).data,
+            batch.labels,
+            task.classes.length,
+          ),
         ),
       );
     }
@@ -146,6 +170,16 @@ export function runVision(
       samples: config.eval.samples,
     };
   });
+  // Pictures: the first seed only, at the training grid and the largest test grid, on the evaluation's first batch.
+  const attention =
+    seed !== config.seeds[0]
+      ? []
+      : [...new Set([t.grid, Math.max(...config.eval.grids)])].flatMap((grid) => {
+          const rng = streamRng(seed, STREAM.eval, grid);
+          const batch = task.sample(rng, Math.min(config.eval.batchSize, config.eval.samples), grid);
+          const ids = layoutPositionIds(batch, layout, { training: false, rng, testTemporalScale: gamma });
+          return recordAttention(model, batch, ids, { encoding: label, seed, frames: task.frames }, rng);
+        });
   log(
     `${label} s${seed} accuracy ${rows.map((r) => `${r.grid}x${r.grid} ${r.accuracy.toFixed(3)}`).join(", ")}`,
   );
@@ -155,11 +189,12 @@ export function runVision(
     steps: t.steps,
     finalLoss: loss,
     trainSeconds: seconds,
+    trainCpuSeconds: cpuMicros / 1e6,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
     parameters: params.reduce((s, p) => s + p.size, 0),
   };
   for (const p of params) p.dispose();
-  return { run, rows };
+  return { run, rows, attention };
 }
 
 function runFile(out: string, label: string, seed: number): string {
@@ -168,8 +203,13 @@ function runFile(out: string, label: string, seed: number): string {
 
 /** A finished run read back: validated against the config's encoding, seed and grids. */
 function readRun(path: string, label: string, seed: number, grids: readonly number[]) {
-  const value = readInputJson("run file", path) as { run?: VisionRunSummary; rows?: VisionRow[] };
+  const value = readInputJson("run file", path) as {
+    run?: VisionRunSummary;
+    rows?: VisionRow[];
+    attention?: VisionAttention[];
+  };
   const rows = value?.rows;
+  const attention = value?.attention ?? [];
   const ok =
     value?.run?.encoding === label &&
     value.run.seed === seed &&
@@ -178,6 +218,16 @@ function readRun(path: string, label: string, seed: number, grids: readonly numb
     rows.every(
       (r, i) =>
         r.encoding === label && r.seed === seed && r.grid === grids[i] && r.accuracy >= 0 && r.accuracy <= 1,
+    ) &&
+    Array.isArray(attention) &&
+    attention.every(
+      (a) =>
+        a?.encoding === label &&
+        a.seed === seed &&
+        Array.isArray(a.heads) &&
+        a.heads.every(
+          (h) => Array.isArray(h) && h.length === a.frames * a.grid * a.grid && h.every(Number.isFinite),
+        ),
     );
   if (!ok) {
     throw new PosencConfigError(
@@ -187,7 +237,7 @@ function readRun(path: string, label: string, seed: number, grids: readonly numb
       `the result of ${label} seed ${seed} at grids ${grids.join(", ")} (delete the file to run it again)`,
     );
   }
-  return { run: value.run!, rows: rows! };
+  return { run: value.run!, rows: rows!, attention };
 }
 
 /**
@@ -216,6 +266,7 @@ export function runVisionGrid(
     config,
     runs: [],
     rows: [],
+    attention: [],
   };
   config.encodings.forEach((choice, e) => {
     const label = encodingLabel(choice);
@@ -228,6 +279,7 @@ export function runVisionGrid(
       if (!existsSync(path) || !options.resume) writeFileAtomic(path, `${JSON.stringify(done, null, 1)}\n`);
       results.runs.push(done.run);
       results.rows.push(...done.rows);
+      results.attention!.push(...done.attention);
     }
   });
   writeFileAtomic(join(out, "results.json"), `${JSON.stringify(results, null, 1)}\n`);
