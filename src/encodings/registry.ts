@@ -14,6 +14,7 @@ import { caropeSpec } from "./carope.js";
 import { complexFormerSpec } from "./complexformer.js";
 import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
+import { copeComplexSpec } from "./cope-complex.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
 import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
@@ -81,6 +82,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   sigmaGptSpec,
   ldpeSpec,
   seqpeSpec,
+  copeComplexSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
