@@ -17,6 +17,7 @@ import { copeSpec } from "./cope.js";
 import { copeComplexSpec } from "./cope-complex.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
+import { dpeSpec } from "./dpe.js";
 import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
 import { extendedMindSpec } from "./extended-mind.js";
 import { fireSpec } from "./fire.js";
@@ -83,6 +84,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   ldpeSpec,
   seqpeSpec,
   copeComplexSpec,
+  dpeSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
