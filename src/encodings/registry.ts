@@ -17,6 +17,7 @@ import { copeSpec } from "./cope.js";
 import { copeComplexSpec } from "./cope-complex.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
+import { dopeSpec } from "./dope.js";
 import { dpeSpec } from "./dpe.js";
 import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
 import { extendedMindSpec } from "./extended-mind.js";
@@ -110,6 +111,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   abfSpec,
   giraffePowerSpec,
   giraffeTruncatedSpec,
+  dopeSpec,
   // attention biases
   alibiSpec,
   noisyAlibiSpec,
