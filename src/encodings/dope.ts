@@ -228,7 +228,7 @@ export const dopeSpec = defineEncoding({
     const replace = (x: Tensor, flagged: number[], layer: number, role: "query" | "key") => {
       const keep = new Float32Array(H).fill(1);
       for (const h of flagged) keep[h] = 0;
-      const noise = Float32Array.from(x.toArray(), () => 0);
+      const noise = new Float32Array(x.size);
       const values = Float64Array.from(x.toArray());
       gaussianHeads(values, x.shape, flagged, noiseRng(params.seed, layer, role));
       const [, , T, d] = x.shape;
