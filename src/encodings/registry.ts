@@ -14,8 +14,11 @@ import { caropeSpec } from "./carope.js";
 import { complexFormerSpec } from "./complexformer.js";
 import { comropeSpec } from "./comrope.js";
 import { copeSpec } from "./cope.js";
+import { copeComplexSpec } from "./cope-complex.js";
 import { copeRelativeSpec, copeSeparateGateKeysSpec } from "./cope-variants.js";
 import { cpeSpec } from "./cpe.js";
+import { dopeSpec } from "./dope.js";
+import { dpeSpec } from "./dpe.js";
 import { entropyAwareAbfSpec } from "./entropy-aware-abf.js";
 import { extendedMindSpec } from "./extended-mind.js";
 import { fireSpec } from "./fire.js";
@@ -81,6 +84,8 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   sigmaGptSpec,
   ldpeSpec,
   seqpeSpec,
+  copeComplexSpec,
+  dpeSpec,
   // rotary
   ropeSpec,
   pRopeSpec,
@@ -106,6 +111,7 @@ export const encodingRegistry: readonly EncodingSpec[] = [
   abfSpec,
   giraffePowerSpec,
   giraffeTruncatedSpec,
+  dopeSpec,
   // attention biases
   alibiSpec,
   noisyAlibiSpec,

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
-import { tensor, tidy } from "../engine/index.js";
+import { attention, parameter, sum, type Tensor, tensor, tidy, withFloat64Storage } from "../engine/index.js";
+import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
 import { ropeCosSinTable, ropeInverseFrequencies } from "./rope.js";
-import { imaginaryQueryTables, isImaginaryHead, ropePlusPlusSpec } from "./rope-plus-plus.js";
+import { imaginaryQueryTables, isImaginaryHead, pairHeads, ropePlusPlusSpec } from "./rope-plus-plus.js";
 import type { ModelDims } from "./trainable.js";
 
 const official = JSON.parse(
@@ -76,9 +77,128 @@ describe("rope-plus-plus framework-free", () => {
     expect(heads("half", 3)).toEqual([false, true, true]);
     expect(heads("interleaved", 4)).toEqual([false, true, false, true]);
     expect(heads("all", 2)).toEqual([true, true]);
-    expect(() => ropePlusPlusSpec.create({ imaginaryHeads: "paired" })).toThrow(
+    expect(() => ropePlusPlusSpec.create({ imaginaryHeads: "pairs" })).toThrow(
       /rope-plus-plus\.imaginaryHeads/,
     );
+  });
+});
+
+/** RoPE++_EH (official imag1): q, k, v of the pairs' projections and the attention output, before o_proj. */
+const paired = JSON.parse(
+  readFileSync(new URL("../../test/fixtures/rope-plus-plus-paired.json", import.meta.url), "utf8"),
+) as Record<"q" | "k" | "v" | "qRotated" | "kRotated" | "output", number[]> & {
+  numHeads: number;
+  seqLen: number;
+  headDim: number;
+};
+
+describe("rope-plus-plus paired heads (RoPE++_EH)", () => {
+  const { numHeads: HP, seqLen: TP, headDim: DP } = paired;
+  const size = TP * DP;
+  /**
+   * [1, H, T, D] with head 2p = the official projection p and head 2p + 1 = unrelated values (the projections the
+   * EH model does not have), so a test fails if an odd head's own input leaks through.
+   */
+  const spread = (x: number[], seed: number) => {
+    const other = randomValues(seed, HP * size);
+    return Array.from({ length: HP * size }, (_, n) => {
+      const h = Math.floor(n / size);
+      return h % 2 === 0 ? x[(h / 2) * size + (n % size)] : other[n];
+    });
+  };
+  const toTokenMajorP = (x: ArrayLike<number>) =>
+    Float32Array.from({ length: HP * size }, (_, n) => {
+      const t = Math.floor(n / (HP * DP));
+      const h = Math.floor(n / DP) % HP;
+      return x[(h * TP + t) * DP + (n % DP)];
+    });
+  const positionsP = Array.from({ length: TP }, (_, t) => t);
+
+  it("framework-free: pairs and rotates queries and keys as the official imag1 apply_rotary_pos_emb", () => {
+    const enc = ropePlusPlusSpec.create({ headDim: DP, imaginaryHeads: "paired" });
+    const q = toTokenMajorP(spread(paired.q, 11));
+    const k = toTokenMajorP(spread(paired.k, 12));
+    enc.transformQK!(q, positionsP, HP, DP, "query");
+    enc.transformQK!(k, positionsP, HP, DP, "key");
+    const qExpected = toTokenMajorP(paired.qRotated);
+    const kExpected = toTokenMajorP(paired.kRotated);
+    q.forEach((v, n) => {
+      expect(v).toBeCloseTo(qExpected[n], 5);
+    });
+    k.forEach((v, n) => {
+      expect(v).toBeCloseTo(kExpected[n], 5);
+    });
+    expect(() => pairHeads(new Float32Array(3 * 2), 3, 2)).toThrow(/numHeads must be even/);
+  });
+
+  const dimsP: ModelDims = {
+    dModel: HP * DP,
+    numHeads: HP,
+    headDim: DP,
+    numLayers: 1,
+    maxSeqLen: 8,
+    causal: true,
+  };
+  const pairedAttention = (q: Tensor, k: Tensor, v: Tensor) => {
+    const params = ropePlusPlusSpec.create({ headDim: DP, imaginaryHeads: "paired" }).params;
+    const enc = ropePlusPlusSpec.trainable!(params as never, dimsP, new Rng(1));
+    const ids = Float64Array.from(positionsP);
+    const r = enc.transformQK!(q, k, ids, 0);
+    return attention(r.q, r.k, enc.transformValues!(v, ids, 0), { causal: true });
+  };
+
+  it("trainable: the attention output equals the official imag1 attention (float64)", () => {
+    const out = withFloat64Storage(() =>
+      tidy(() =>
+        pairedAttention(
+          tensor(spread(paired.q, 11), [1, HP, TP, DP]),
+          tensor(spread(paired.k, 12), [1, HP, TP, DP]),
+          tensor(spread(paired.v, 13), [1, HP, TP, DP]),
+        ).toArray(),
+      ),
+    );
+    // Float32 cos/sin tables (as every rotary method's): agreement to ~1e-7.
+    out.forEach((v, n) => {
+      expect(v).toBeCloseTo(paired.output[n], 6);
+    });
+  });
+
+  it("trainable: exact gradients for q, k, v (float64 finite differences), zero for the odd heads' inputs", () => {
+    const n = HP * size;
+    const result = gradCheck(
+      ([q, k, v]) => pairedAttention(q, k, v),
+      [
+        { shape: [1, HP, TP, DP], values: randomValues(21, n) },
+        { shape: [1, HP, TP, DP], values: randomValues(22, n) },
+        { shape: [1, HP, TP, DP], values: randomValues(23, n) },
+      ],
+    );
+    expect(result.worstRatio, result.worst).toBeLessThanOrEqual(1);
+    const grads = withFloat64Storage(() =>
+      tidy(() => {
+        const inputs = [21, 22, 23].map((seed) => parameter(randomValues(seed, n), [1, HP, TP, DP]));
+        sum(pairedAttention(inputs[0], inputs[1], inputs[2])).backward();
+        return inputs.map((p) => Array.from(p.grad!));
+      }),
+    );
+    for (const g of grads) {
+      g.forEach((value, i) => {
+        if (Math.floor(i / size) % 2 === 1) expect(value).toBe(0);
+      });
+      expect(g.some((value) => value !== 0)).toBe(true);
+    }
+    expect(() =>
+      ropePlusPlusSpec.trainable!(
+        { headDim: DP, base: 10000, imaginaryHeads: "paired", layout: "half" } as never,
+        { ...dimsP, numHeads: 3 },
+        new Rng(1),
+      ),
+    ).toThrow(/even number of heads/);
+  });
+
+  it("trains in the lab's transformer: the loss falls", SMOKE_TIMEOUT, () => {
+    const result = trainSmoke({ id: "rope-plus-plus", params: { imaginaryHeads: "paired" } });
+    expect(result.last).toBeLessThan(0.8 * result.first);
   });
 });
 

@@ -16,16 +16,19 @@
  *   "half"         heads H/2 .. H - 1 imaginary, the rest real       (imag_mode "imagh")
  *   "interleaved"  odd heads imaginary                               (imag_mode "imagx")
  *   "all"          every head imaginary                              (imag_mode "imago")
- * The paper's headline variants pair each real head with an imaginary head on the SAME q, k and v: RoPE++_EC
- * ("imag2": 2H attention heads over H kv heads, output projection 2H * Dh) and RoPE++_EH ("imag1": H/2 q and kv
- * heads, H attention heads). They do not fit the model's slots today: EC needs an attention with twice the heads of
- * its projections (and an output projection of 2H * Dh); EH needs the imaginary head's value to be its partner's,
- * i.e. slot (g) `transformValues` copying v of head 2p into head 2p + 1 (with (c) doing the same for q and k).
+ *   "paired"       RoPE++_EH (imag_mode "imag1"): heads 2p and 2p + 1 share the query, key and value of head 2p;
+ *                  2p is real, 2p + 1 imaginary. The code's EH model has H/2 q/kv projections and H attention
+ *                  heads; ours keeps H projections and leaves heads 2p + 1's unused (their gradient is zero), so the
+ *                  function is EH's exactly and the parameter count is RoPE's (EH has 3 (H/2) Dh D fewer: the odd heads' Wq, Wk, Wv).
+ * RoPE++_EC (imag_mode "imag2") is the same pairing with 2H attention heads over H q/kv heads of size D / H and an
+ * output projection of 2H * (D / H): "paired" on a model of 2H heads whose head size is 2D / (2H), which the model
+ * cannot express (its head size is dModel / numHeads); that is the one piece missing for EC.
  *
  * Trainable form: the shared rotary adapter (trainable.ts) twice, once with RoPE's tables and once with the
- * imaginary query tables; each head takes its queries from one of the two (keys are RoPE's in both).
+ * imaginary query tables; each head takes its queries from one of the two (keys are RoPE's in both). "paired" also
+ * copies the values of head 2p into head 2p + 1 (slot (g) transformValues); the framework-free form pairs q and k.
  */
-import { concat, slice, type Tensor } from "../engine/index.js";
+import { concat, reshape, slice, type Tensor } from "../engine/index.js";
 import {
   applyRope,
   checkModelHeadDim,
@@ -45,14 +48,29 @@ import {
   resolveParams,
 } from "./types.js";
 
-export type ImaginaryHeads = "half" | "interleaved" | "all";
-export const IMAGINARY_HEAD_MODES: readonly ImaginaryHeads[] = ["half", "interleaved", "all"];
+export type ImaginaryHeads = "half" | "interleaved" | "all" | "paired";
+export const IMAGINARY_HEAD_MODES: readonly ImaginaryHeads[] = ["half", "interleaved", "all", "paired"];
 
-/** Whether head h of numHeads is imaginary under `mode` (the official imagh / imagx / imago). */
+/** Whether head h of numHeads is imaginary under `mode` (the official imagh / imagx / imago / imag1). */
 export function isImaginaryHead(h: number, numHeads: number, mode: ImaginaryHeads): boolean {
   if (mode === "all") return true;
-  if (mode === "interleaved") return h % 2 === 1;
+  if (mode === "interleaved" || mode === "paired") return h % 2 === 1;
   return h >= Math.floor(numHeads / 2);
+}
+
+/**
+ * RoPE++_EH's sharing, in place on x [T, H, Dh] (token-major): head 2p + 1 takes head 2p's vector, so each pair
+ * reads one projection (the official imag1 model has only the even heads' projections).
+ */
+export function pairHeads(x: Float32Array, numHeads: number, headDim: number): void {
+  if (numHeads % 2 !== 0) throw new RangeError(`pairHeads: numHeads must be even, received ${numHeads}`);
+  const T = x.length / (numHeads * headDim);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < numHeads; h += 2) {
+      const from = (t * numHeads + h) * headDim;
+      x.copyWithin(from + headDim, from, from + headDim);
+    }
+  }
 }
 
 /** The imaginary query's tables from RoPE's: R(angle - pi/2) has cos = sin(angle), sin = -cos(angle). */
@@ -92,7 +110,7 @@ const ROPE_PLUS_PLUS_PARAMS = {
   imaginaryHeads: {
     type: "string",
     description:
-      'Which heads are imaginary: "half" = the second half (official imagh), "interleaved" = odd heads (imagx), "all" (imago).',
+      'Which heads are imaginary: "half" = the second half (official imagh), "interleaved" = odd heads (imagx), "all" (imago), "paired" = RoPE++_EH (imag1: odd heads imaginary, sharing q, k, v with the even head before them; numHeads even).',
     default: "half",
     choices: IMAGINARY_HEAD_MODES,
   },
@@ -139,6 +157,48 @@ function pickHeads(a: Tensor, b: Tensor, useB: (h: number) => boolean): Tensor {
   return parts.length === 1 ? parts[0] : concat(parts, 1);
 }
 
+/** x [B, H, T, Dh] -> its even heads [B, H/2, T, Dh]. */
+function evenHeads(x: Tensor): Tensor {
+  const [B, H, T, Dh] = x.shape as [number, number, number, number];
+  return reshape(slice(reshape(x, [B, H / 2, 2, T, Dh]), 2, 0, 1), [B, H / 2, T, Dh]);
+}
+
+/** a, b [B, H/2, T, Dh] -> [B, H, T, Dh] with head 2p from a and 2p + 1 from b. */
+function interleaveHeads(a: Tensor, b: Tensor): Tensor {
+  const [B, P, T, Dh] = a.shape as [number, number, number, number];
+  const one = (x: Tensor) => reshape(x, [B, P, 1, T, Dh]);
+  return reshape(concat([one(a), one(b)], 2), [B, 2 * P, T, Dh]);
+}
+
+/** RoPE++_EH: each pair of heads reads head 2p's q, k, v; head 2p real, 2p + 1 imaginary. */
+function pairedTrainable(
+  realForm: TrainableEncoding,
+  imaginaryForm: TrainableEncoding,
+  numHeads: number,
+  path: string,
+): TrainableEncoding {
+  if (numHeads % 2 !== 0) {
+    throw new RangeError(
+      `${path}.imaginaryHeads = "paired" needs an even number of heads, received ${numHeads}`,
+    );
+  }
+  return {
+    id: "rope-plus-plus",
+    parameters: () => [],
+    transformQK(q, k, ids, layer) {
+      const qe = evenHeads(q);
+      const ke = evenHeads(k);
+      const a = realForm.transformQK!(qe, ke, ids, layer);
+      const b = imaginaryForm.transformQK!(qe, ke, ids, layer);
+      return { q: interleaveHeads(a.q, b.q), k: interleaveHeads(a.k, a.k) };
+    },
+    transformValues(v) {
+      const ve = evenHeads(v);
+      return interleaveHeads(ve, ve);
+    },
+  };
+}
+
 export const ropePlusPlusSpec = defineEncoding({
   id: "rope-plus-plus",
   name: "RoPE++ (imaginary heads)",
@@ -152,7 +212,7 @@ export const ropePlusPlusSpec = defineEncoding({
     "imaginary heads: q' = R(m theta - pi/2) q, k' = R(n theta) k, score (q.k) sin((m-n)theta) - (q x k) cos((m-n)theta); other heads RoPE",
   summary:
     "Gives some heads the imaginary part of RoPE's complex score (queries turned by -pi/2), which attends further than the real part.",
-  slots: ["transformQK"],
+  slots: ["transformQK", "transformValues"],
   params: ROPE_PLUS_PLUS_PARAMS,
   modelParams: rotaryModelParams,
   create(params, path = "rope-plus-plus"): PositionalEncoding {
@@ -172,6 +232,7 @@ export const ropePlusPlusSpec = defineEncoding({
             `${path}: x.length must be positions.length * numHeads * headDim = ${positions.length * numHeads * headDim}, received ${x.length}`,
           );
         }
+        if (mode === "paired") pairHeads(x, numHeads, headDim);
         // Each head through its own tables: copy head h out of [T, H, Dh], rotate, copy back.
         const T = positions.length;
         const head = new Float32Array(T * headDim);
@@ -193,6 +254,7 @@ export const ropePlusPlusSpec = defineEncoding({
       fixedTrainable({ ...ropePlusPlusSpec, create: () => encoding } as EncodingSpec, {}, dims, path);
     const realForm = adapter(real);
     const imaginaryForm = adapter(imaginary);
+    if (mode === "paired") return pairedTrainable(realForm, imaginaryForm, dims.numHeads, path);
     return {
       id: "rope-plus-plus",
       parameters: () => [],

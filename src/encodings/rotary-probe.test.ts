@@ -55,6 +55,7 @@ function probe(encoding: PositionalEncoding, positions: number[], role: "query" 
 const NOT_ONE_TABLE: Record<string, string> = {
   "rope-plus-plus": "per-head tables: imaginary heads turn their queries by -pi/2",
   "hope-hyperbolic": "Lorentz boosts (cosh, sinh) are not rotations",
+  dope: "RoPE whose denoised heads take Gaussian q, k (noise, not a rotation)",
 };
 // One coordinate per position; multi-coordinate rotary methods (rope-2d, the M-RoPE family: ids [T, k]) have no 1-D
 // rotary form: their tests hold them to their authors' code and the trainable form to the framework-free one.

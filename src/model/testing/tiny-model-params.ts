@@ -13,4 +13,8 @@ export const TINY_MODEL_PARAMS: Record<string, Record<string, unknown>> = {
   "randomized-positions": { maxPosition: 64 },
   bipe: { separatorTokens: [3] },
   v2pe: { compressedTokens: [3] },
+  // Replace a head in each layer (the default replaces none, = RoPE), so the Gaussian path runs here too.
+  dope: { denoisedHeads: [1, 3] },
+  // RoPE++_EH: head pairs share q, k, v (slot g).
+  "rope-plus-plus": { imaginaryHeads: "paired" },
 };
