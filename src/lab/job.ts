@@ -4,10 +4,15 @@
  *
  *   <outDir>/runs/<label>-s<seed>/checkpoint.json, weights-*.safetensors   (resume mid-run)
  *   <outDir>/runs/<label>-s<seed>/result.json                             (the job's rows; resume skips it)
+ *
+ * A job's identity (what its checkpoint and result are checked against) is its own run: the grid's config cut down
+ * to this encoding and seed, the config `posenc train` gives one run. So appending encodings to a grid's config
+ * leaves its finished and interrupted jobs resumable; only the new jobs train (`jobRun`).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { readSidecar } from "./checkpoint.js";
 import { type ExperimentConfig, encodingLabel } from "./config.js";
 import { evaluate, type ResultRow } from "./evaluate.js";
 import { checkOutputFolder, writeFileAtomic } from "./files.js";
@@ -42,6 +47,28 @@ export function jobDirName(config: ExperimentConfig, job: GridJob): string {
   return `${label}-s${job.seed}`;
 }
 
+/**
+ * The run of a grid job: the config with this encoding and seed only (its training and scores depend on nothing
+ * else). A job folder written before runs had their own identity holds the whole grid's config in its checkpoint:
+ * that config is kept, so such folders still resume.
+ */
+export function jobRun(config: ExperimentConfig, job: GridJob, jobDir?: string): RunSpec {
+  const encoding = config.encodings[job.encodingIndex];
+  if (jobDir && JSON.stringify(existingSidecarConfig(jobDir)) === JSON.stringify(config)) {
+    return { config, encoding, seed: job.seed };
+  }
+  return { config: { ...config, encodings: [encoding], seeds: [job.seed] }, encoding, seed: job.seed };
+}
+
+/** The config of the checkpoint in `dir`, or undefined (none, or unreadable: checkJobFolder then says why). */
+function existingSidecarConfig(dir: string): unknown {
+  try {
+    return readSidecar(dir)?.config;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Loads `modelFactory` from a module path (tests and custom models). */
 export async function loadModelFactory(modelModule: string | undefined): Promise<ModelFactory | undefined> {
   if (!modelModule) return undefined;
@@ -58,7 +85,7 @@ export async function runJob(
   job: GridJob,
   options: JobOptions = {},
 ): Promise<JobResult> {
-  const run: RunSpec = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
+  const run = jobRun(config, job, options.jobDir);
   const resultPath = options.jobDir ? join(options.jobDir, "result.json") : undefined;
   if (options.jobDir) {
     checkOutputFolder("output folder", options.jobDir);

@@ -5,7 +5,8 @@
  * - a job folder (`posenc train --out`, `runs/<job>/` of a grid) may hold a checkpoint or result.json of the same
  *   run (config, encoding, seed) only: training it again or resuming it is fine, another run's files are refused;
  * - a grid folder (`posenc bench --out`, `posenc report --out`) may hold a results.json of the same config and
- *   shard only, and its job folders are checked as above.
+ *   shard only, or of the same config with fewer encodings (a grid extended by appending methods: its earlier jobs
+ *   keep their indices, hence their shards, and resume), and its job folders are checked as above.
  * A file posenc cannot read counts as another experiment's: it is refused too, saying why.
  */
 import { existsSync } from "node:fs";
@@ -51,7 +52,11 @@ export function checkJobFolder(
         !same(sidecar.encoding, run.encoding) ||
         sidecar.seed !== run.seed)
     ) {
-      const config = same(sidecar.config, run.config) ? "" : ` of config "${sidecar.config.name}"`;
+      // A run's config holds its own encoding and seed: only a difference elsewhere is another config.
+      const rest = (c: ExperimentConfig) => ({ ...c, encodings: [], seeds: [] });
+      const config = same(rest(sidecar.config), rest(run.config))
+        ? ""
+        : ` of config "${sidecar.config.name}"`;
       refuse(
         dir,
         `a checkpoint of ${encodingLabel(sidecar.encoding)} seed ${sidecar.seed}${config}, not ${label}`,
@@ -73,6 +78,12 @@ export function checkJobFolder(
   }
 }
 
+/** `after` is `before` with one or more encodings appended, nothing else changed. */
+function appendsEncodings(before: ExperimentConfig, after: ExperimentConfig): boolean {
+  const n = before.encodings.length;
+  return after.encodings.length > n && same({ ...after, encodings: after.encodings.slice(0, n) }, before);
+}
+
 /**
  * Refuses a grid folder whose results.json is of another config, or of another shard when `shards` is given
  * (a merge may re-render a folder of partial merges).
@@ -92,7 +103,7 @@ export function checkGridFolder(
   } catch (error) {
     refuse(dir, `a results.json posenc cannot read (${reason(error)})`);
   }
-  if (!same(existing.config, config))
+  if (!same(existing.config, config) && !appendsEncodings(existing.config, config))
     refuse(dir, `the results of another experiment ("${existing.config.name}")`);
   if (shards && !same(existing.shards, shards)) {
     const which = existing.shards.map((s) => `${s.index}/${s.count}`).join(", ");

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { PosencConfigError } from "../util/validation.js";
 import type { ExperimentConfig } from "./config.js";
 import { checkOutputFolder, writeFileAtomic } from "./files.js";
-import { type JobOptions, type JobResult, jobDirName, runJob } from "./job.js";
+import { type JobOptions, type JobResult, jobDirName, jobRun, runJob } from "./job.js";
 import { checkGridFolder, checkJobFolder } from "./overwrite-guard.js";
 import type { ProgressEvent } from "./progress.js";
 import { writeReports } from "./report/index.js";
@@ -111,10 +111,9 @@ export function checkGridOutput(
   checkOutputFolder("output folder", options.outDir);
   checkGridFolder(options.outDir, config, [shard], force);
   for (const job of shardJobs(gridJobs(config), shard)) {
-    const run = { config, encoding: config.encodings[job.encodingIndex], seed: job.seed };
     const jobDir = join(options.outDir, "runs", jobDirName(config, job));
     checkOutputFolder("output folder", jobDir);
-    checkJobFolder(jobDir, run, force);
+    checkJobFolder(jobDir, jobRun(config, job, jobDir), force);
   }
 }
 

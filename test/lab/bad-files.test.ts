@@ -220,7 +220,9 @@ describe("checkpoint sidecar (checkpoint.json)", () => {
     [
       "encoding",
       (s: Record<string, Json>) => {
-        s.encoding = s.config.encodings[1];
+        // A run's config holds its own encoding only: name another one in both places.
+        s.config.encodings = [{ id: "alibi", params: {} }];
+        s.encoding = s.config.encodings[0];
       },
     ],
     [

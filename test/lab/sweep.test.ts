@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parseExperimentConfig } from "../../src/lab/config.js";
+import { loadModelFactory } from "../../src/lab/job.js";
 import { renderLengthTable } from "../../src/lab/report/markdown.js";
 import { gridJobs, mergeResults, parseShard, type ResultsFile, shardJobs } from "../../src/lab/results.js";
 import { runGrid } from "../../src/lab/sweep.js";
+import { train } from "../../src/lab/train.js";
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -100,5 +102,53 @@ describe("benchmark grid", () => {
     });
     expect(events).toEqual(["start", "done"]); // no progress events: nothing was trained
     expect(again).toEqual(first);
+  });
+
+  it("extends a grid by appending an encoding: only the new jobs train, the earlier ones are read back", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "posenc-grid-"));
+    const before = { ...config, encodings: config.encodings.slice(0, 1) };
+    const first = await runGrid(before, { outDir, modelModule, shard: { index: 1, count: 2 } });
+    const after = { ...config, encodings: config.encodings.slice(0, 2) };
+    const trained = new Set<string>();
+    const grown = await runGrid(after, {
+      outDir,
+      modelModule,
+      shard: { index: 1, count: 2 },
+      resume: true,
+      onEvent: (e) => {
+        if (e.type === "progress") trained.add(`${e.job.encodingIndex}:${e.job.seed}`);
+      },
+    });
+    expect([...trained]).toEqual(["1:0"]); // alibi seed 0; rope seed 0 was read back
+    expect(grown.rows.filter((r) => r.encoding === "rope")).toEqual(first.rows);
+    expect(grown.config).toEqual(after);
+    // Any other change is another experiment: refused before any work.
+    await expect(
+      runGrid({ ...after, seeds: [0] }, { outDir, modelModule, shard: { index: 1, count: 2 }, resume: true }),
+    ).rejects.toThrow(/the results of another experiment/);
+  });
+
+  it("resumes a job folder whose checkpoint holds the whole grid's config (written before jobs had their own)", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "posenc-grid-"));
+    const two = { ...config, encodings: config.encodings.slice(0, 2), seeds: [0] };
+    const modelFactory = await loadModelFactory(modelModule);
+    // Stopped at step 10 of 25 (checkpointEvery 10) under the whole grid's config, as the lab wrote them before.
+    const jobDir = join(outDir, "runs", "rope-s0");
+    await train(
+      { config: two, encoding: two.encodings[0], seed: 0 },
+      { checkpointDir: jobDir, modelFactory, stopAfter: 10 },
+    );
+    const steps = new Set<number>();
+    const resumed = await runGrid(two, {
+      outDir,
+      modelModule,
+      resume: true,
+      onEvent: (e) => {
+        if (e.type === "progress" && e.job.encodingIndex === 0) steps.add(e.event.step);
+      },
+    });
+    expect(Math.min(...steps)).toBeGreaterThan(10); // continued from its checkpoint
+    const fresh = await runGrid(two, { outDir: mkdtempSync(join(tmpdir(), "posenc-grid-")), modelModule });
+    expect(numbers(resumed)).toEqual(numbers(fresh));
   });
 });
