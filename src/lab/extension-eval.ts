@@ -58,10 +58,11 @@ export function methodChoice(
   target: number,
   options: ExtensionOptions,
 ): { choice: EncodingChoice; block: Record<string, unknown> | null } {
+  // "rope": the checkpoint as trained, any encoding (ALiBi's or NoPE's baseline too); the rest rescale plain RoPE.
+  if (method === "rope") return { choice: sidecar.encoding, block: null };
   const { config } = sidecar;
   const headDim = config.model.dModel / config.model.numHeads;
   const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
-  if (method === "rope") return { choice: sidecar.encoding, block: null };
   const ext = labExtension(origin, method, target, options);
   return { choice: ext.choice, block: ext.block.patch };
 }
