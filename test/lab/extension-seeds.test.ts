@@ -59,19 +59,28 @@ describe("posenc report extension: curves over seeds", () => {
     // A second fine-tune length of seed 0 repeats its training-free curves: kept once.
     write(dir, "r0b.json", file("rope", 0, [curve("pi", 0, [9, 9]), curve("pi", 20, [2.1, 2.3])])),
     write(dir, "a0.json", file("alibi", 0, [curve("rope", 0, [2.1, 2.1])])),
+    // A segmented fine-tune is its own family.
+    write(dir, "r0s.json", file("rope", 0, [{ ...curve("pi", 10, [2.3, 2.5]), finetuneSegments: 4 }])),
   ];
 
   it("mean and sample standard deviation per curve and context; the baseline named by its encoding", () => {
     const summary = summarizeExtensions(paths.map((path) => ({ path, file: readExtensionFile(path) })));
     const byName = Object.fromEntries(summary.curves.map((c) => [c.name, c]));
-    expect(Object.keys(byName)).toEqual(["rope", "pi", "pi +10 steps", "pi +20 steps", "alibi"]);
+    expect(Object.keys(byName)).toEqual([
+      "rope",
+      "pi",
+      "pi +10 steps",
+      "pi +20 steps",
+      "alibi",
+      "pi +10 steps (4 segments)",
+    ]);
     expect(byName.pi!.seeds).toEqual([0, 1]);
     const at32 = byName.rope!.points[1]!.stat;
     expect(at32.mean).toBeCloseTo(4.5, 12);
     expect(at32.std).toBeCloseTo(Math.SQRT1_2, 12); // values 4 and 5: sd = sqrt(((-.5)^2 + .5^2) / 1)
     expect(byName.pi!.points[0]!.stat.values).toEqual([2.5, 2.7]); // seed 0's first pi curve, not the repeat
     expect(byName["pi +20 steps"]!.points[1]!.stat.values).toEqual([2.3]);
-    expect(summary.cpuSeconds).toBe(40);
+    expect(summary.cpuSeconds).toBe(50);
   });
 
   it("writes Markdown, SVG (context and steps) and HTML; refuses mixed setups and bad files in one line", async () => {
@@ -81,12 +90,15 @@ describe("posenc report extension: curves over seeds", () => {
     expect(printed).toContain("| alibi | 1 | 2.100 | 2.100 |");
     const md = readFileSync(join(out, "extension-seeds.md"), "utf8");
     expect(md).toContain("| pi +10 steps | 2.200 / 2.000 | 2.400 / 2.200 |");
-    // Context chart: every training-free curve and each method's longest fine-tune.
+    // Context chart: every training-free curve and each family's longest fine-tune.
     const svg = readFileSync(join(out, "extension-seeds.svg"), "utf8");
-    expect(svg.match(/class="curve"/g)).toHaveLength(4);
+    expect(svg.match(/class="curve"/g)).toHaveLength(5);
     expect(svg).toContain('data-curve="pi +20 steps"');
+    expect(svg).not.toContain('data-curve="pi +10 steps"');
+    // Steps chart: pi (0, 10, 20 steps) and pi with 4 segments (0, 10).
     const steps = readFileSync(join(out, "extension-steps.svg"), "utf8");
-    expect(steps.match(/class="curve"/g)).toHaveLength(1);
+    expect(steps.match(/class="curve"/g)).toHaveLength(2);
+    expect(steps).toContain('data-curve="pi (4 segments)"');
     expect(readFileSync(join(out, "extension-seeds.html"), "utf8")).not.toMatch(/<script|src="http/);
     await expect(runCommand(reportCommand, "extension", "--out", out, ...paths)).rejects.toThrow(
       /holds such a report; pass --force/,

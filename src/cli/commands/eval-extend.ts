@@ -49,6 +49,12 @@ export const EXTEND_FLAGS: FlagSpec = {
       "Fine-tune each --extend method this many steps at the target (default 0: training-free only)",
     valueName: "N",
   },
+  "finetune-segments": {
+    type: "string",
+    description:
+      "Fine-tune on rows of the trained length, each N segments of a stretch of --target characters keeping their positions (arXiv:2310.14633)",
+    valueName: "N",
+  },
   "longrope-factors": {
     type: "string",
     description: "LongRoPE's factors for --extend longrope (JSON with longFactor, shortFactor)",
@@ -134,6 +140,11 @@ export function prepareExtension(
     typeof values["finetune-steps"] === "string"
       ? parseIntegerFlag("eval", "finetune-steps", values["finetune-steps"], 0, 100_000)
       : 0;
+  let finetuneSegments: number | undefined;
+  if (typeof values["finetune-segments"] === "string") {
+    if (finetuneSteps === 0) usage("--finetune-segments needs --finetune-steps N (> 0)");
+    finetuneSegments = parseIntegerFlag("eval", "finetune-segments", values["finetune-segments"], 1, trained);
+  }
   let abfBase: number | undefined;
   if (typeof values["abf-base"] === "string") {
     abfBase = Number(values["abf-base"]);
@@ -220,10 +231,11 @@ export function prepareExtension(
       methods,
       target,
       finetuneSteps,
+      ...(finetuneSegments !== undefined ? { finetuneSegments } : {}),
       ...score,
       onCurve: (curve) => {
         if (values.json) return;
-        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}` : ""}`;
+        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}${curve.finetuneSegments ? ` (${curve.finetuneSegments} segments)` : ""}` : ""}`;
         const cells = curve.rows.map((r) => `${r.window}: ${r.bitsPerChar.toFixed(4)}`).join("  ");
         const speed = curve.tokensPerSecond
           ? ` (fine-tune ${curve.finetuneSeconds!.toFixed(0)} s, ${(curve.tokensPerSecond / 1000).toFixed(1)}k tok/s)`

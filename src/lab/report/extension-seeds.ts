@@ -39,6 +39,7 @@ const curveSchema = z.strictObject({
   method: z.string().min(1).describe("a method name"),
   target: int(1),
   finetuneSteps: int(0),
+  finetuneSegments: int(1).optional(),
   block: z.record(z.string(), z.unknown()).nullable().describe("a rope block or null"),
   rows: z.array(rowSchema).min(1).describe("a non-empty list of context rows"),
   finetuneSeconds: positive.optional(),
@@ -70,9 +71,13 @@ export function readExtensionFile(path: string): ExtensionFile {
 }
 
 /** The curve's name in a report over seeds (see the file comment). */
-export function curveName(encoding: string, curve: Pick<ExtensionCurve, "method" | "finetuneSteps">): string {
+export function curveName(
+  encoding: string,
+  curve: Pick<ExtensionCurve, "method" | "finetuneSteps" | "finetuneSegments">,
+): string {
   const base = curve.method === "rope" ? encoding : curve.method;
-  return curve.finetuneSteps ? `${base} +${curve.finetuneSteps} steps` : base;
+  const segments = curve.finetuneSegments ? ` (${curve.finetuneSegments} segments)` : "";
+  return curve.finetuneSteps ? `${base} +${curve.finetuneSteps} steps${segments}` : base;
 }
 
 export interface SeedCurve {
@@ -80,6 +85,8 @@ export interface SeedCurve {
   /** The method ("rope" = as trained) and fine-tune steps of every seed's curve. */
   method: string;
   finetuneSteps: number;
+  /** Segments per row of a segmented fine-tune; 0 otherwise. */
+  finetuneSegments: number;
   seeds: number[];
   /** Per context: bpc over seeds. */
   points: { window: number; stat: SeedStat }[];
@@ -141,11 +148,12 @@ export function summarizeExtensions(
         list.map((c) => c.curve.rows.find((r) => r.window === window)?.bitsPerChar ?? Number.NaN),
       ),
     }));
-    const { method, finetuneSteps } = list[0]!.curve;
+    const { method, finetuneSteps, finetuneSegments } = list[0]!.curve;
     curves.push({
       name,
       method,
       finetuneSteps,
+      finetuneSegments: finetuneSegments ?? 0,
       seeds: list.map((c) => c.seed),
       points,
       finetuneSeconds: list.flatMap((c) =>
@@ -291,18 +299,25 @@ export function renderSeedsChart(
   return `${parts.join("\n")}\n`;
 }
 
+/** A fine-tune family: a method, and its segments per row (0: rows of the target). */
+const familyOf = (c: SeedCurve) => `${c.method}|${c.finetuneSegments}`;
+
 /**
- * bpc at context `window` against fine-tune steps, one line per method: its training-free curve is step 0, each
- * fine-tuned curve of it one more point. Methods without a fine-tuned curve are left out.
+ * bpc at context `window` against fine-tune steps, one line per method (and per segment count of a segmented
+ * fine-tune): the method's training-free curve is step 0, each fine-tuned curve one more point. Methods without a
+ * fine-tuned curve are left out.
  */
 export function stepsLines(summary: ExtensionSummary, window: number) {
-  const methods = [...new Set(summary.curves.filter((c) => c.finetuneSteps > 0).map((c) => c.method))];
-  return methods.map((method) => {
+  const tuned = summary.curves.filter((c) => c.finetuneSteps > 0);
+  const families = [...new Map(tuned.map((c) => [familyOf(c), c])).values()];
+  return families.map(({ method, finetuneSegments }) => {
     const own = summary.curves
-      .filter((c) => c.method === method)
+      .filter(
+        (c) => c.method === method && (c.finetuneSteps === 0 || c.finetuneSegments === finetuneSegments),
+      )
       .sort((a, b) => a.finetuneSteps - b.finetuneSteps);
     const base = own.find((c) => c.finetuneSteps === 0);
-    const name = base ? base.name : method;
+    const name = `${base ? base.name : method}${finetuneSegments ? ` (${finetuneSegments} segments)` : ""}`;
     const points = own.flatMap((c) => {
       const point = c.points.find((p) => p.window === window);
       return point ? [{ x: c.finetuneSteps, stat: point.stat }] : [];
@@ -315,9 +330,9 @@ export function stepsLines(summary: ExtensionSummary, window: number) {
 export function contextLines(summary: ExtensionSummary) {
   const longest = new Map<string, number>();
   for (const c of summary.curves)
-    longest.set(c.method, Math.max(longest.get(c.method) ?? 0, c.finetuneSteps));
+    longest.set(familyOf(c), Math.max(longest.get(familyOf(c)) ?? 0, c.finetuneSteps));
   return summary.curves
-    .filter((c) => c.finetuneSteps === 0 || c.finetuneSteps === longest.get(c.method))
+    .filter((c) => c.finetuneSteps === 0 || c.finetuneSteps === longest.get(familyOf(c)))
     .map((c) => ({
       name: c.name,
       dashed: c.finetuneSteps > 0,
