@@ -71,8 +71,8 @@ describe("posenc report extension: curves over seeds", () => {
       "pi",
       "pi +10 steps",
       "pi +20 steps",
-      "alibi",
       "pi +10 steps (4 segments)",
+      "alibi",
     ]);
     expect(byName.pi!.seeds).toEqual([0, 1]);
     const at32 = byName.rope!.points[1]!.stat;

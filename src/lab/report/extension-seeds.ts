@@ -7,6 +7,7 @@
  * baseline (method "rope", no rescaling), else the method ("pi", "yarn", ...), plus " +K steps" after a fine-tune of
  * K steps at the target. Several files of one checkpoint (one per fine-tune length) repeat its training-free curves:
  * a (curve, seed) pair is kept once, the first met. Every file must share the trained context and the target.
+ * Curves are listed method by method (in the order the methods first appear), each by fine-tune steps.
  */
 import { z } from "zod";
 import { PosencConfigError } from "../../util/validation.js";
@@ -164,6 +165,16 @@ export function summarizeExtensions(
       ),
     });
   }
+  // Each method's curves together, in the order the methods first appear: training-free, then by fine-tune steps,
+  // segmented fine-tunes after the full-length ones.
+  const bases = [...new Set(curves.map((c) => c.name.split(" +")[0]!))];
+  const baseIndex = (c: SeedCurve) => bases.indexOf(c.name.split(" +")[0]!);
+  curves.sort(
+    (a, b) =>
+      baseIndex(a) - baseIndex(b) ||
+      a.finetuneSegments - b.finetuneSegments ||
+      a.finetuneSteps - b.finetuneSteps,
+  );
   const cpuSeconds = files.reduce((sum, f) => sum + f.file.cpuSeconds, 0);
   return { trainedContext: first.trainedContext, target, split: first.split, curves, cpuSeconds };
 }
