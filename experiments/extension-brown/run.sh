@@ -11,6 +11,7 @@ CONTEXTS=32,64,128,256,512,1024
 CHARS=16384       # test characters scored at every context
 FT_TARGET=256     # reproduction 2: fine-tune at 4x
 FT_STEPS="25 50 100 200"
+SEG_STEPS="50 200"   # segmented fine-tunes: two lengths (time)
 
 timed() { # timed NAME command...: runs it, appends "NAME user sys wall" to times.txt
   name=$1
@@ -54,7 +55,7 @@ done
 # 4b. Segmented fine-tune (arXiv:2310.14633): the same steps and tokens per step, on rows of the trained 64, each 4
 #     segments of a stretch of 256 characters keeping their positions; unscaled RoPE and PI.
 for s in 0 1 2; do
-  for k in $FT_STEPS; do
+  for k in $SEG_STEPS; do
     out="$DIR/finetune/rope-s$s-k$k-segments"
     [ -f "$out/extension.json" ] || timed "segments-s$s-k$k" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" \
       --bpc --split test --contexts 64,128,256 --max-chars $CHARS --target $FT_TARGET --extend rope,pi \
