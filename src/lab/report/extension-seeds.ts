@@ -280,7 +280,12 @@ export function renderSeedsChart(
   );
   lines.forEach((line, i) => {
     const color = PALETTE[i % PALETTE.length];
-    const dash = line.dashed ? ' stroke-dasharray="6 3"' : "";
+    // Past the palette's colours, lines repeat a colour dotted (fine-tuned ones stay dashed).
+    const dash = line.dashed
+      ? ' stroke-dasharray="6 3"'
+      : i >= PALETTE.length
+        ? ' stroke-dasharray="2 2"'
+        : "";
     const name = escapeXml(line.name);
     const pts = line.points;
     if (pts.some((p) => p.stat.values.length > 1)) {
