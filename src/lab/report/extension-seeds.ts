@@ -224,10 +224,11 @@ const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
 /**
  * Lines of mean bpc over seeds with a band from the lowest to the highest seed, against x: log2 context (kind
- * "context") or fine-tune steps (kind "steps", linear). One colour per curve; the trained context and target marked.
+ * "context") or fine-tune steps (kind "steps", linear). One colour per curve (per `group` when given: a method's
+ * fine-tuned curves share its colour); the trained context and target marked.
  */
 export function renderSeedsChart(
-  lines: { name: string; points: { x: number; stat: SeedStat }[]; dashed?: boolean }[],
+  lines: { name: string; points: { x: number; stat: SeedStat }[]; dashed?: boolean; group?: string }[],
   options: { title: string; kind: "context" | "steps"; marks?: [number, string][] },
 ): string {
   const width = 780;
@@ -237,12 +238,13 @@ export function renderSeedsChart(
   const plotH = height - m.top - m.bottom;
   const log = options.kind === "context";
   const xs = lines.flatMap((l) => l.points.map((p) => p.x));
+  const reach = [...xs, ...(options.marks ?? []).map(([t]) => t)]; // the marks stay on the plot
   const lows = lines.flatMap((l) => l.points.map((p) => Math.min(...p.stat.values)));
   const highs = lines.flatMap((l) => l.points.map((p) => Math.max(...p.stat.values)));
   const tx = (v: number) => (log ? Math.log2(v) : v);
-  const span = tx(Math.max(...xs)) - tx(Math.min(...xs));
-  const xMin = tx(Math.min(...xs)) - (log ? 0.2 : span * 0.04);
-  const xMax = tx(Math.max(...xs)) + (log ? 0.2 : span * 0.04);
+  const span = tx(Math.max(...reach)) - tx(Math.min(...reach));
+  const xMin = tx(Math.min(...reach)) - (log ? 0.2 : span * 0.04);
+  const xMax = tx(Math.max(...reach)) + (log ? 0.2 : span * 0.04);
   const yMin = Math.floor(Math.min(...lows) * 4) / 4;
   const yMax = Math.ceil(Math.max(...highs) * 4) / 4;
   const x = (v: number) => m.left + ((tx(v) - xMin) / Math.max(xMax - xMin, 1e-9)) * plotW;
@@ -278,12 +280,14 @@ export function renderSeedsChart(
     `<text x="${m.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${xLabel}</text>`,
     `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">bits per character</text>`,
   );
+  const groups = [...new Set(lines.map((l) => l.group ?? l.name))];
   lines.forEach((line, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const g = groups.indexOf(line.group ?? line.name);
+    const color = PALETTE[g % PALETTE.length];
     // Past the palette's colours, lines repeat a colour dotted (fine-tuned ones stay dashed).
     const dash = line.dashed
       ? ' stroke-dasharray="6 3"'
-      : i >= PALETTE.length
+      : g >= PALETTE.length
         ? ' stroke-dasharray="2 2"'
         : "";
     const name = escapeXml(line.name);
@@ -306,12 +310,14 @@ export function renderSeedsChart(
       `<text x="${lx0 + 32}" y="${ly + 4}">${name}</text>`,
     );
   });
-  const ly = m.top + 10 + lines.length * 18 + 6;
-  parts.push(
-    `<text x="${m.left + plotW + 16}" y="${ly + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
-    `<text x="${m.left + plotW + 16}" y="${ly + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
-    "</svg>",
-  );
+  if (lines.some((l) => l.points.some((p) => p.stat.values.length > 1))) {
+    const ly = m.top + 10 + lines.length * 18 + 6;
+    parts.push(
+      `<text x="${m.left + plotW + 16}" y="${ly + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
+      `<text x="${m.left + plotW + 16}" y="${ly + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
+    );
+  }
+  parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
 
