@@ -1,5 +1,5 @@
 /**
- * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N]`: bits per character of a
+ * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N [--finetune-segments N]]`: bits per character of a
  * RoPE checkpoint at a grid of context lengths under each context-extension method, training-free and after a
  * short fine-tune at the target (src/lab/extension-eval.ts).
  *
