@@ -17,6 +17,7 @@
  * padding to it costs little. The encoder layout (bidirectional) is not padded here, and its batches hold one
  * length each (sampleBatch), since every key is attended.
  */
+import { segmentedBatch } from "../tasks/text/segmented.js";
 import type { Task, TaskBatch, TaskLayout } from "../tasks/types.js";
 import { Rng } from "../util/rng.js";
 import { PosencConfigError } from "../util/validation.js";
@@ -164,6 +165,15 @@ export function trainingBatches(
       K,
       '1 or nothing for the encoder layout (its batches hold one length each); bucketing needs task.layout "decoder"',
     );
+  }
+  const segments = t.segments;
+  if (segments) {
+    // Segmented sequences (config.ts checked a text task and one length): every row exactly t.length.max tokens.
+    const text = task.textTokens!;
+    return (_step, stepRng) => ({
+      batch: segmentedBatch(text, stepRng, t.batchSize, t.length.max, segments),
+      lossScale: 1,
+    });
   }
   if (K === 1) {
     return (_step, stepRng) => ({

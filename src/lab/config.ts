@@ -21,6 +21,7 @@ import { z } from "zod";
 import { getEncoding } from "../encodings/registry.js";
 import { checkLengthSpec } from "../tasks/format.js";
 import { createTask, taskEntry } from "../tasks/registry.js";
+import { checkSegments } from "../tasks/text/segmented.js";
 import type { Task } from "../tasks/types.js";
 import {
   checkIntegerRange,
@@ -181,6 +182,16 @@ export const experimentSchema = z.strictObject({
      * "order"); evaluation stays left to right. Absent: left to right.
      */
     order: z.enum(["left-to-right", "random"]).describe('one of "left-to-right", "random"').optional(),
+    /**
+     * Training on segmented sequences (arXiv:2310.14633; src/tasks/text/segmented.ts): each row is `count`
+     * segments of a stretch of `span` characters, keeping their position ids in [0, span). Text tasks, one length.
+     */
+    segments: z
+      .strictObject({
+        span: num({ integer: true, min: 1 }),
+        count: num({ integer: true, min: 1 }),
+      })
+      .optional(),
   }),
   eval: z.strictObject({
     length: lengthRange,
@@ -222,6 +233,7 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
     throw new PosencConfigError("conflict", "eval.taskParams.split", evalSplit, '"validation" or "test"');
   }
   checkTaskPositionIds(config);
+  checkTrainSegments(config, entry.level);
   config.encodings.forEach((choice, i) => {
     stackOf(choice).forEach((ref, j) => {
       const path = choice.stack ? `encodings[${i}].stack[${j}]` : `encodings[${i}]`;
@@ -238,6 +250,23 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
     );
   }
   return config;
+}
+
+/** train.segments: a text task, one training length, no other position-id scheme, count and span fit it. */
+function checkTrainSegments(config: ExperimentConfig, level: string): void {
+  const segments = config.train.segments;
+  if (!segments) return;
+  const conflict = (key: string, value: unknown, expected: string) => {
+    throw new PosencConfigError("conflict", key, value, expected);
+  };
+  if (level !== "text") conflict("train.segments", "(set)", "a text task (segments of running text)");
+  const { min, max } = config.train.length;
+  if (min !== max) conflict("train.length", `${min}..${max}`, "one length with train.segments");
+  if (config.task.positionIds)
+    conflict("task.positionIds", config.task.positionIds, "nothing with train.segments");
+  if ((config.train.bucketWindow ?? 1) > 1)
+    conflict("train.bucketWindow", config.train.bucketWindow, "1 or nothing with train.segments");
+  checkSegments(segments, max);
 }
 
 /** task.positionIds needs the decoder layout; train.order "random" needs task.positionIds "order". */

@@ -8,6 +8,11 @@
  * warmup fraction and schedule, seeded by the checkpoint's seed (its data stream, its "train" stream from step 0),
  * and a fresh AdamW. Every method gets the same steps and the same data.
  * Plain rope ("rope") is the baseline: the checkpoint as it is, and fine-tuned at T without rescaling.
+ *
+ * Segmented fine-tune (finetuneSegments = n, "Training on Segmented Sequences", arXiv:2310.14633): rows of the
+ * ORIGINAL length L0 and batch size, each n segments of a stretch of T characters keeping their position ids in
+ * [0, T) (train.segments, src/tasks/text/segmented.ts): the same tokens per step as the full-length fine-tune, at
+ * the attention cost of L0.
  */
 
 import type { CheckpointSidecar } from "./checkpoint.js";
@@ -30,6 +35,8 @@ export interface ExtensionCurve {
   method: string;
   target: number;
   finetuneSteps: number;
+  /** Segments per row of a segmented fine-tune (absent: the fine-tune trains rows of T). */
+  finetuneSegments?: number;
   /** The Hugging Face rope block (patch of config.json) of the method; null for plain rope. */
   block: Record<string, unknown> | null;
   rows: ContextBitsRow[];
@@ -44,6 +51,8 @@ export interface ExtensionEvalOptions extends ExtensionOptions {
   target: number;
   /** Fine-tune steps at the target (0: training-free only). */
   finetuneSteps: number;
+  /** Fine-tune on segmented rows of the trained length (see the file comment) instead of rows of T. */
+  finetuneSegments?: number;
   /** The text to score and the grid (bitsPerCharByContext). */
   tokens: Int32Array;
   vocabSize: number;
@@ -58,18 +67,25 @@ export function methodChoice(
   target: number,
   options: ExtensionOptions,
 ): { choice: EncodingChoice; block: Record<string, unknown> | null } {
+  // "rope": the checkpoint as trained, any encoding (ALiBi's or NoPE's baseline too); the rest rescale plain RoPE.
+  if (method === "rope") return { choice: sidecar.encoding, block: null };
   const { config } = sidecar;
   const headDim = config.model.dModel / config.model.numHeads;
   const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
-  if (method === "rope") return { choice: sidecar.encoding, block: null };
   const ext = labExtension(origin, method, target, options);
   return { choice: ext.choice, block: ext.block.patch };
 }
 
 /** The fine-tune config of a checkpoint at `target` for `steps` steps (see the file comment). */
-export function finetuneConfig(sidecar: CheckpointSidecar, target: number, steps: number) {
+export function finetuneConfig(sidecar: CheckpointSidecar, target: number, steps: number, segments?: number) {
   const { config } = sidecar;
   const t = config.train;
+  if (segments !== undefined) {
+    return {
+      ...config,
+      train: { ...t, steps, checkpointEvery: 0, segments: { span: target, count: segments } },
+    };
+  }
   const batchSize = Math.max(1, Math.round((t.batchSize * t.length.max) / target));
   return {
     ...config,
@@ -103,13 +119,18 @@ export async function evaluateExtensions(
     for (const p of model.parameters()) p.dispose();
     if (finetuneSteps > 0) {
       const outcome = await train(
-        { config: finetuneConfig(sidecar, target, finetuneSteps), encoding: choice, seed: sidecar.seed },
+        {
+          config: finetuneConfig(sidecar, target, finetuneSteps, options.finetuneSegments),
+          encoding: choice,
+          seed: sidecar.seed,
+        },
         { initFrom: { dir, sidecar } },
       );
       emit({
         method,
         target,
         finetuneSteps,
+        ...(options.finetuneSegments !== undefined ? { finetuneSegments: options.finetuneSegments } : {}),
         block,
         rows: score(outcome.model),
         finetuneSeconds: outcome.trainSeconds,

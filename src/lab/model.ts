@@ -54,5 +54,7 @@ export function maxSequenceLength(config: ExperimentConfig): number {
   const rng = new Rng(0x5eed);
   for (const [task, range] of cases)
     longest = Math.max(longest, task.sample(rng, 32, range.max, layout).seqLen);
+  // Segmented rows carry position ids up to train.segments.span - 1: a learned table must hold them.
+  longest = Math.max(longest, config.train.segments?.span ?? 0);
   return Math.max(Math.ceil(longest * 1.25) + 2, Math.ceil(longest / 16) * 16);
 }

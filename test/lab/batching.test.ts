@@ -219,3 +219,65 @@ describe("length-bucketed training batches (train.bucketWindow)", () => {
     );
   });
 });
+
+describe("segmented training batches (train.segments, arXiv:2310.14633)", () => {
+  const base = {
+    task: { id: "brown_chars" },
+    model: { layers: 1, dModel: 8, heads: 2 },
+    encodings: [{ id: "rope" }],
+    train: { length: 16, steps: 2, batchSize: 3, segments: { span: 64, count: 4 } },
+    eval: { length: 16, taskParams: { split: "validation" } },
+  };
+
+  it("rows of L tokens with ids in [0, span) that the model rotates by: a shift of every id changes no logit", () => {
+    const config = parseExperimentConfig(base);
+    const run: RunSpec = { config, encoding: config.encodings[0]!, seed: 0 };
+    const { model, task } = buildRunModel(run);
+    const pad = buildVocabulary(task.symbols).pad;
+    const { batch } = trainingBatches(task, config, 0, pad)(0, streamRng(0, STREAM.train, 0));
+    expect(batch.seqLen).toBe(16);
+    const ids = Array.from(batch.positionIds!);
+    expect(Math.max(...ids)).toBeLessThan(64);
+    expect(ids.some((id, t) => t % 16 > 0 && id > ids[t - 1]! + 1)).toBe(true); // gaps between segments
+    const logits = (positionIds?: Float64Array) =>
+      tidy(() =>
+        noGrad(() =>
+          Array.from(
+            model.forward(positionIds ? { ...batch, positionIds } : { ...batch, positionIds: undefined }, {
+              rng: new Rng(0),
+              training: false,
+            }).data,
+          ),
+        ),
+      );
+    const segmented = logits(batch.positionIds);
+    const shifted = logits(batch.positionIds!.map((id) => id + 5));
+    expect(Math.max(...segmented.map((v, i) => Math.abs(v - shifted[i]!)))).toBeLessThan(1e-4);
+    const contiguous = logits();
+    expect(contiguous.some((v, i) => Math.abs(v - segmented[i]!) > 1e-3)).toBe(true);
+  });
+
+  it("trains, and refuses what it cannot do, naming the key", async () => {
+    const config = parseExperimentConfig(base);
+    const outcome = await train({ config, encoding: config.encodings[0]!, seed: 0 });
+    expect(outcome.lossHistory).toHaveLength(2);
+    expect(outcome.lossHistory.every(Number.isFinite)).toBe(true);
+    const bad =
+      (
+        train: Record<string, unknown>,
+        task: Record<string, unknown> = base.task,
+        evalSection: object = base.eval,
+      ) =>
+      () =>
+        parseExperimentConfig({ ...base, task, eval: evalSection, train: { ...base.train, ...train } });
+    expect(bad({}, { id: "reverse", params: { vocabSize: 4 } }, { length: 16 })).toThrow(
+      /Invalid train\.segments: .*a text task/,
+    );
+    expect(bad({ length: "8..16" })).toThrow(/Invalid train\.length: .*one length with train\.segments/);
+    expect(bad({ segments: { span: 64, count: 17 } })).toThrow(/Invalid train\.segments\.count/);
+    expect(bad({ segments: { span: 8, count: 2 } })).toThrow(
+      /Invalid train\.segments\.span: .*>= the row length 16/,
+    );
+    expect(bad({ segments: { span: 64, count: 2, gap: 1 } })).toThrow(/train\.segments/);
+  });
+});

@@ -86,7 +86,7 @@ describe("experiment config", () => {
 
   it("rejects unknown keys, listing the valid ones", () => {
     expect(messageOf((c) => Object.assign(c.train, { lrr: 0.1 }))).toBe(
-      "Unknown key train.lrr (received 0.1): valid keys are length, steps, batchSize, lr, warmupFraction, minLrRatio, beta1, beta2, eps, weightDecay, gradClip, checkpointEvery, logEvery, bucketWindow, order",
+      "Unknown key train.lrr (received 0.1): valid keys are length, steps, batchSize, lr, warmupFraction, minLrRatio, beta1, beta2, eps, weightDecay, gradClip, checkpointEvery, logEvery, bucketWindow, order, segments",
     );
     expect(messageOf((c) => Object.assign(c, { extra: true }))).toMatch(
       /^Unknown key extra \(received true\): valid keys are name, task, model, encodings, train, eval, seeds$/,

@@ -184,6 +184,25 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     // The fine-tune changed the weights.
     expect(curves[3].rows[1].bits).not.toBe(curves[2].rows[1].bits);
     expect(curves[3].tokensPerSecond).toBeGreaterThan(0);
+    // A segmented fine-tune (arXiv:2310.14633): rows of the trained 16, 2 segments of a stretch of 32; the same
+    // steps give other weights than rows of 32.
+    const segmented = JSON.parse(
+      await extend(
+        "--extend",
+        "pi",
+        "--target",
+        "32",
+        "--finetune-steps",
+        "2",
+        "--finetune-segments",
+        "2",
+        "--json",
+      ),
+    );
+    expect(segmented[1]).toMatchObject({ method: "pi", finetuneSteps: 2, finetuneSegments: 2 });
+    const bitsOf = (c: { rows: { bits: number }[] }) => c.rows.map((r) => r.bits);
+    expect(bitsOf(segmented[0])).toEqual(bitsOf(curves[2])); // training-free: the same pi
+    expect(segmented[1].rows[1].bits).not.toBe(curves[3].rows[1].bits);
 
     // LongRoPE: a (tiny) search writes the factor file that --extend longrope and posenc extend read.
     const searched = join(scratch, "longrope.json");
@@ -251,6 +270,14 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
       ],
       [["--extend", "pi", "--target", "32", "--finetune-steps", "-1"], /--finetune-steps must be an integer/],
       [["--extend", "abf", "--target", "32", "--abf-base", "1"], /--abf-base must be a number > 1/],
+      [
+        ["--extend", "pi", "--target", "32", "--finetune-segments", "2"],
+        /--finetune-segments needs --finetune-steps/,
+      ],
+      [
+        ["--extend", "pi", "--target", "32", "--finetune-steps", "1", "--finetune-segments", "17"],
+        /--finetune-segments must be an integer from 1 to 16/,
+      ],
       [["--extend", "pi,pi", "--target", "32"], /--extend lists a method twice/],
       [
         ["--extend", "pi", "--target", "32", "--search-evaluations", "5"],

@@ -1,18 +1,20 @@
 /**
- * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N]`: bits per character of a
+ * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N [--finetune-segments N]]`: bits per character of a
  * RoPE checkpoint at a grid of context lengths under each context-extension method, training-free and after a
  * short fine-tune at the target (src/lab/extension-eval.ts).
  *
  *   posenc eval --checkpoint runs/text-brown/rope-s0 --bpc --extend rope,pi,ntk,yarn --target 512 \
  *     --contexts 128,256,512,1024 --finetune-steps 100
  *
- * `rope` in the list is the unscaled baseline. Methods: pi, ntk, dynamic, yarn, llama3, longrope (needs
+ * `rope` in the list is the baseline, the checkpoint as trained (unscaled RoPE; for an ALiBi or NoPE checkpoint, the
+ * only method it takes: its bpc by context, reported beside RoPE's methods by `posenc report extension`). Methods: pi, ntk, dynamic, yarn, llama3, longrope (needs
  * --longrope-factors FILE, the format `posenc extend` reads), abf (--abf-base B, default the RoPE base bound for
  * the target). Every flag is checked before any work.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
+import { encodingLabel } from "../../lab/config.js";
 import { LAB_EXTENSION_METHODS, ropeOriginOf } from "../../lab/extension.js";
 import {
   type ExtensionCurve,
@@ -27,6 +29,7 @@ import {
   renderExtensionHtml,
   renderExtensionMarkdown,
 } from "../../lab/report/extension.js";
+import { EXTENSION_FORMAT } from "../../lab/report/extension-seeds.js";
 import { PosencConfigError } from "../../util/validation.js";
 import { type FlagSpec, parseIntegerFlag } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -36,7 +39,7 @@ import { readLongropeFactors } from "./extend.js";
 export const EXTEND_FLAGS: FlagSpec = {
   extend: {
     type: "string",
-    description: `With --bpc: context-extension methods to compare (rope = unscaled, ${LAB_EXTENSION_METHODS.join(", ")})`,
+    description: `With --bpc: context-extension methods to compare (rope = the checkpoint as trained, the one choice for a non-RoPE checkpoint; ${LAB_EXTENSION_METHODS.join(", ")})`,
     valueName: "M,M,...",
   },
   target: { type: "string", description: "Target context of --extend (tokens)", valueName: "N" },
@@ -44,6 +47,12 @@ export const EXTEND_FLAGS: FlagSpec = {
     type: "string",
     description:
       "Fine-tune each --extend method this many steps at the target (default 0: training-free only)",
+    valueName: "N",
+  },
+  "finetune-segments": {
+    type: "string",
+    description:
+      "Fine-tune on rows of the trained length, each N segments of a stretch of --target characters keeping their positions (arXiv:2310.14633)",
     valueName: "N",
   },
   "longrope-factors": {
@@ -70,6 +79,27 @@ export const EXTEND_FLAGS: FlagSpec = {
     valueName: "N",
   },
 };
+
+/** extension.json: the curves, and what `posenc report extension` needs to put seeds side by side. */
+function extensionFileOf(
+  dir: string,
+  sidecar: CheckpointSidecar,
+  values: Record<string, unknown>,
+  cpuStart: NodeJS.CpuUsage,
+  curves: readonly ExtensionCurve[],
+) {
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    format: EXTENSION_FORMAT,
+    checkpoint: dir,
+    encoding: encodingLabel(sidecar.encoding),
+    seed: sidecar.seed,
+    trainedContext: sidecar.config.train.length.max,
+    split: values.split === "test" ? "test" : "validation",
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    curves,
+  };
+}
 
 const usage = (message: string): never => {
   throw new UsageError(`posenc eval: ${message}`);
@@ -110,6 +140,11 @@ export function prepareExtension(
     typeof values["finetune-steps"] === "string"
       ? parseIntegerFlag("eval", "finetune-steps", values["finetune-steps"], 0, 100_000)
       : 0;
+  let finetuneSegments: number | undefined;
+  if (typeof values["finetune-segments"] === "string") {
+    if (finetuneSteps === 0) usage("--finetune-segments needs --finetune-steps N (> 0)");
+    finetuneSegments = parseIntegerFlag("eval", "finetune-segments", values["finetune-segments"], 1, trained);
+  }
   let abfBase: number | undefined;
   if (typeof values["abf-base"] === "string") {
     abfBase = Number(values["abf-base"]);
@@ -163,6 +198,7 @@ export function prepareExtension(
     }
   }
   return async (dir, score) => {
+    const cpuStart = process.cpuUsage();
     let searched = options.longrope;
     if (typeof searchPath === "string") {
       const result = searchLongropeFactors(dir, sidecar, {
@@ -195,10 +231,11 @@ export function prepareExtension(
       methods,
       target,
       finetuneSteps,
+      ...(finetuneSegments !== undefined ? { finetuneSegments } : {}),
       ...score,
       onCurve: (curve) => {
         if (values.json) return;
-        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}` : ""}`;
+        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}${curve.finetuneSegments ? ` (${curve.finetuneSegments} segments)` : ""}` : ""}`;
         const cells = curve.rows.map((r) => `${r.window}: ${r.bitsPerChar.toFixed(4)}`).join("  ");
         const speed = curve.tokensPerSecond
           ? ` (fine-tune ${curve.finetuneSeconds!.toFixed(0)} s, ${(curve.tokensPerSecond / 1000).toFixed(1)}k tok/s)`
@@ -215,7 +252,7 @@ export function prepareExtension(
       const files: [string, string][] = [
         [
           "extension.json",
-          `${JSON.stringify({ format: "posenc-extension/1", checkpoint: dir, curves }, null, 1)}\n`,
+          `${JSON.stringify(extensionFileOf(dir, sidecar, values, cpuStart, curves), null, 1)}\n`,
         ],
         ["extension.md", renderExtensionMarkdown(curves, trained)],
         ["extension.svg", renderExtensionChart(curves, view)],

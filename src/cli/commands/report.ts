@@ -1,10 +1,21 @@
 /**
  * `posenc report merge`: merges the results.json of shards (or of partial reruns) into one results.json and
  * writes every report beside it; with one input it re-renders that file's reports.
+ * `posenc report extension`: the extension.json of several checkpoints (seeds, encodings, fine-tune lengths) as one
+ * report over seeds (src/lab/report/extension-seeds.ts).
  */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 
-import { checkOutputFolder } from "../../lab/files.js";
+import { checkOutputFolder, writeFileAtomic } from "../../lab/files.js";
 import { checkGridFolder } from "../../lab/overwrite-guard.js";
+import {
+  readExtensionFile,
+  renderSeedsCharts,
+  renderSeedsHtml,
+  renderSeedsMarkdown,
+  summarizeExtensions,
+} from "../../lab/report/extension-seeds.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
 import { mergeResults, missingRuns } from "../../lab/results.js";
 import { readResultsFile } from "../../lab/results-file.js";
@@ -16,7 +27,7 @@ export const reportCommand: Command = {
   name: "report",
   summary: "Merge benchmark shards (results.json files) and write the Markdown, SVG and HTML reports.",
   usage:
-    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]",
+    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...",
   flags: {
     inputs: {
       type: "string",
@@ -32,9 +43,19 @@ export const reportCommand: Command = {
       type: "boolean",
       description: "Overwrite an output folder that holds another experiment's results",
     },
+    title: {
+      type: "string",
+      description: "report extension: the title of the report (default: Context extension over seeds)",
+      valueName: "TEXT",
+    },
   },
   acceptsPositionals: true,
   run(values, positionals) {
+    if (positionals[0] === "extension") {
+      extensionReport(values, positionals.slice(1));
+      return;
+    }
+    if (values.title !== undefined) throw new UsageError("posenc report: --title is for 'report extension'");
     const args = positionals[0] === "merge" ? positionals.slice(1) : positionals;
     const inputs = [
       ...(typeof values.inputs === "string"
@@ -66,3 +87,39 @@ export const reportCommand: Command = {
     );
   },
 };
+
+/** `posenc report extension`: every file read and checked before anything is written. */
+function extensionReport(values: Record<string, unknown>, inputs: string[]): void {
+  if (inputs.length === 0) {
+    throw new UsageError(
+      "posenc report extension: no extension.json files given (see 'posenc report --help')",
+    );
+  }
+  if (values.inputs !== undefined) {
+    throw new UsageError("posenc report extension: give the extension.json files as arguments, not --inputs");
+  }
+  const outDir = requireFlag("report", values, "out", "DIR");
+  checkOutputFolder("--out", outDir);
+  if (existsSync(join(outDir, "extension-seeds.json")) && values.force !== true) {
+    throw new UsageError(
+      `posenc report extension: --out ${outDir} holds such a report; pass --force to replace it`,
+    );
+  }
+  const title = typeof values.title === "string" ? values.title : "Context extension over seeds";
+  const summary = summarizeExtensions(inputs.map((path) => ({ path, file: readExtensionFile(path) })));
+  const markdown = renderSeedsMarkdown(summary);
+  const charts = renderSeedsCharts(summary, title);
+  mkdirSync(outDir, { recursive: true });
+  const files: [string, string][] = [
+    [
+      "extension-seeds.json",
+      `${JSON.stringify({ format: "posenc-extension-seeds/1", ...summary }, null, 1)}\n`,
+    ],
+    ["extension-seeds.md", markdown],
+    ["extension-seeds.svg", charts.context],
+    ...(charts.steps ? ([["extension-steps.svg", charts.steps]] as [string, string][]) : []),
+    ["extension-seeds.html", renderSeedsHtml(summary, title)],
+  ];
+  for (const [name, text] of files) writeFileAtomic(join(outDir, name), text);
+  process.stdout.write(`${markdown}\nWrote ${files.map(([n]) => n).join(", ")} to ${outDir}\n`);
+}

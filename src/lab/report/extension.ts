@@ -5,10 +5,10 @@
  * page holding both. Deterministic text: the same curves give the same bytes.
  */
 import type { ExtensionCurve } from "../extension-eval.js";
+import { renderSeedsChart } from "./extension-seeds.js";
 import { markdownTableToHtml } from "./html.js";
-import { escapeXml, niceTicks, PALETTE } from "./svg.js";
-
-const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
+import { seedStat } from "./summary.js";
+import { escapeXml } from "./svg.js";
 
 function curveLabel(c: ExtensionCurve): string {
   return c.finetuneSteps ? `${c.method} +${c.finetuneSteps} steps` : c.method;
@@ -34,78 +34,20 @@ export function renderExtensionMarkdown(curves: readonly ExtensionCurve[], train
   ].join("\n");
 }
 
-/** bpc against log2 context, one line per curve. */
+/** bpc against log2 context, one line per curve: a colour per method, fine-tuned curves dashed. */
 export function renderExtensionChart(
   curves: readonly ExtensionCurve[],
   options: { title: string; trainedContext: number },
 ): string {
-  const width = 760;
-  const height = 420;
-  const m = { left: 56, right: 200, top: 40, bottom: 48 };
-  const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
-  const contexts = curves.flatMap((c) => c.rows.map((r) => r.window));
-  const values = curves.flatMap((c) => c.rows.map((r) => r.bitsPerChar));
-  const lx = (t: number) => Math.log2(t);
-  const xMin = lx(Math.min(...contexts, options.trainedContext)) - 0.2;
-  const xMax = lx(Math.max(...contexts)) + 0.2;
-  const yMin = Math.floor(Math.min(...values) * 2) / 2;
-  const yMax = Math.ceil(Math.max(...values) * 2) / 2;
-  const x = (t: number) => m.left + ((lx(t) - xMin) / (xMax - xMin)) * plotW;
-  const y = (v: number) => m.top + (1 - (v - yMin) / Math.max(yMax - yMin, 1e-9)) * plotH;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
-    `<title>${escapeXml(options.title)}</title>`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${m.left}" y="22" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
-  ];
-  for (const v of niceTicks(yMin, yMax, 6)) {
-    parts.push(
-      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${fmt(y(v))}" y2="${fmt(y(v))}" stroke="#cccccc" stroke-width="0.5"/>`,
-      `<text x="${m.left - 8}" y="${fmt(y(v) + 4)}" text-anchor="end">${v}</text>`,
-    );
-  }
-  for (const t of [...new Set(contexts)].sort((a, b) => a - b)) {
-    parts.push(
-      `<line x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${m.top + plotH}" y2="${m.top + plotH + 5}" stroke="#333"/>`,
-      `<text x="${fmt(x(t))}" y="${m.top + plotH + 18}" text-anchor="middle">${t}</text>`,
-    );
-  }
-  const marks: [number, string][] = [[options.trainedContext, "trained"]];
-  if (curves[0]) marks.push([curves[0].target, "target"]);
-  for (const [t, name] of marks) {
-    parts.push(
-      `<line class="${name}" x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${m.top}" y2="${m.top + plotH}" stroke="#888" stroke-dasharray="3 3"/>`,
-      `<text x="${fmt(x(t) + 3)}" y="${m.top + 12}" fill="#555">${name} ${t}</text>`,
-    );
-  }
-  parts.push(
-    `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + plotH}" stroke="#333"/>`,
-    `<line x1="${m.left}" x2="${m.left + plotW}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#333"/>`,
-    `<text x="${m.left + plotW / 2}" y="${height - 10}" text-anchor="middle">context length (characters, log scale)</text>`,
-    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">bits per character</text>`,
-  );
-  const methods = [...new Set(curves.map((c) => c.method))];
-  curves.forEach((c, i) => {
-    const color = PALETTE[methods.indexOf(c.method) % PALETTE.length];
-    const dash = c.finetuneSteps ? ' stroke-dasharray="6 3"' : "";
-    const name = escapeXml(curveLabel(c));
-    const points = c.rows.map((r) => `${fmt(x(r.window))},${fmt(y(r.bitsPerChar))}`).join(" ");
-    parts.push(
-      `<polyline class="curve" data-method="${name}" fill="none" stroke="${color}" stroke-width="2"${dash} points="${points}"/>`,
-      ...c.rows.map(
-        (r) => `<circle cx="${fmt(x(r.window))}" cy="${fmt(y(r.bitsPerChar))}" r="3" fill="${color}"/>`,
-      ),
-    );
-    const ly = m.top + 10 + i * 18;
-    const lx0 = m.left + plotW + 16;
-    parts.push(
-      `<line x1="${lx0}" x2="${lx0 + 26}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"${dash}/>`,
-      `<text x="${lx0 + 32}" y="${ly + 4}">${name}</text>`,
-    );
-  });
-  parts.push("</svg>");
-  return `${parts.join("\n")}\n`;
+  const marks: [number, string][] = [[options.trainedContext, `trained ${options.trainedContext}`]];
+  if (curves[0]) marks.push([curves[0].target, `target ${curves[0].target}`]);
+  const lines = curves.map((c) => ({
+    name: curveLabel(c),
+    group: c.method,
+    dashed: c.finetuneSteps > 0,
+    points: c.rows.map((r) => ({ x: r.window, stat: seedStat([r.bitsPerChar]) })),
+  }));
+  return renderSeedsChart(lines, { title: options.title, kind: "context", marks });
 }
 
 /** A self-contained page: the table and the chart inline, nothing fetched. */
