@@ -12,6 +12,7 @@ CHARS=16384       # test characters scored at every context
 FT_TARGET=256     # reproduction 2: fine-tune at 4x
 FT_STEPS="25 50 100 200"
 SEG_STEPS="50 200"   # segmented fine-tunes: two lengths (time)
+ABF_STEPS="25 100"   # entropy-aware ABF against ABF, fine-tuned
 
 timed() { # timed NAME command...: runs it, appends "NAME user sys wall" to times.txt
   name=$1
@@ -60,6 +61,17 @@ for s in 0 1 2; do
     [ -f "$out/extension.json" ] || timed "segments-s$s-k$k" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" \
       --bpc --split test --contexts 64,128,256 --max-chars $CHARS --target $FT_TARGET --extend rope,pi \
       --finetune-steps "$k" --finetune-segments 4 --report "$out"
+  done
+done
+
+# 4c. Entropy-aware ABF against ABF after a short fine-tune at 4x (arXiv:2401.07004's setting: a fine-tune of few
+#     samples), each RoPE seed, 25 and 100 steps.
+for s in 0 1 2; do
+  for k in $ABF_STEPS; do
+    out="$DIR/finetune/rope-s$s-k$k-abf"
+    [ -f "$out/extension.json" ] || timed "abf-s$s-k$k" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" \
+      --bpc --split test --contexts 64,128,256 --max-chars $CHARS --target $FT_TARGET --extend abf,eabf \
+      --finetune-steps "$k" --report "$out"
   done
 done
 
