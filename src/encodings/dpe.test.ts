@@ -104,7 +104,7 @@ describe("dpe trainable form", () => {
   const dims = { dModel: 8, numHeads: 2, headDim: 4, numLayers: 2, maxSeqLen: 8, causal: true };
 
   it("starts as the sinusoidal encoding: embedding = sin/cos table, layer 0 input unchanged at initialisation", () => {
-    const enc = dpeSpec.trainable!({ mlpRatio: 4 }, dims, new Rng(1));
+    const enc = dpeSpec.trainable!({ mlpRatio: 4, orderLossWeight: 1 }, dims, new Rng(1));
     const ids = Float64Array.from([0, 1, 2, 0, 1, 2]);
     const [embedding, refined, later] = tidy(() => {
       const x = tensor(randomValues(4, 2 * 3 * 8), [2, 3, 8]);

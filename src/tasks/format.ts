@@ -9,6 +9,7 @@
  *   inputs[t] = sequence[t], right-padded with PAD to T = the longest sequence of the batch
  *   targets[t]= sequence[t+1] (PAD past the end)
  *   mask[t]   = 1 exactly where targets[t] is an answer token or the EOS.
+ *   targetOrder[t] (tasks that reorder the input) = 1 + the answer index of input symbol t - 1, else -1.
  * Teacher-forced exact match (every masked argmax right) equals greedy-decoding exact match: if every
  * teacher-forced prediction is right, greedy decoding reproduces the same prefix at every step, and conversely
  * the first greedy error is a teacher-forced error at the same position.
@@ -166,7 +167,30 @@ function formatDecoder(
     layout: "decoder",
   };
   if (positionIds) batch.positionIds = positionIds;
+  // The input starts after BOS: symbol i sits at t = 1 + i and takes position 1 + targetOrder[i] in target order.
+  const targetOrder = targetOrderIds(examples, seqLen, 1);
+  if (targetOrder) batch.targetOrder = targetOrder;
   return batch;
+}
+
+/**
+ * TaskBatch.targetOrder from the examples' TaskExample.targetOrder, the input starting at position `start` of each
+ * row: pi[start + i] = start + targetOrder[i] (-1 stays -1), -1 at every other token; undefined when no example has
+ * a target order.
+ */
+function targetOrderIds(
+  examples: readonly TaskExample[],
+  seqLen: number,
+  start: number,
+): Float64Array | undefined {
+  if (!examples.some((e) => e.targetOrder)) return undefined;
+  const out = new Float64Array(examples.length * seqLen).fill(-1);
+  examples.forEach((e, b) => {
+    e.targetOrder?.forEach((j, i) => {
+      if (j >= 0) out[b * seqLen + start + i] = start + j;
+    });
+  });
+  return out;
 }
 
 function formatEncoder(
@@ -206,7 +230,19 @@ function formatEncoder(
     }
   }
   const tokenCounts = Int32Array.from(examples, (e, b) => e.input.length + slots[b]);
-  return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts, layout: "encoder" };
+  const batch: TaskBatch = {
+    inputs,
+    targets,
+    mask,
+    batchSize,
+    seqLen,
+    lengths,
+    tokenCounts,
+    layout: "encoder",
+  };
+  const targetOrder = targetOrderIds(examples, seqLen, 0); // the input starts the row
+  if (targetOrder) batch.targetOrder = targetOrder;
+  return batch;
 }
 
 /**
