@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
-import { type Tensor, tensor, tidy, withFloat64Storage } from "../engine/index.js";
+import { add, noGrad, type Tensor, tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
-import { type DpeRefiner, dpeDelta, dpeOrderLoss, dpeSpec } from "./dpe.js";
+import { type DpeRefiner, dpeDelta, dpeOrderLoss, dpeOrderLossTensor, dpeSpec } from "./dpe.js";
 import { sinusoidalEncoding } from "./sinusoidal.js";
 
 type Pair = { weight: number[]; bias: number[] };
@@ -97,6 +97,99 @@ describe("dpe refiner", () => {
     const shifted = Array.from(target, (v) => v + 0.5);
     expect(dpeOrderLoss(shifted, order, 8)).toBeCloseTo(0.25, 12);
     expect(() => dpeOrderLoss(new Float32Array(3), order, 8)).toThrow(/T \* dModel/);
+  });
+});
+
+describe("dpe order loss", () => {
+  // D = 2: P(p) = (sin p, cos p). pi = (2, -1, 0): token 1 has no target-order position and is left out.
+  // P' = ((0, 0), (5, 5), (1, 1)): ((0 - sin 2)^2 + (0 - cos 2)^2 + (1 - 0)^2 + (1 - 1)^2) / (2 tokens * 2) = 0.5.
+  const refined = [0, 0, 5, 5, 1, 1];
+  const order = [2, -1, 0];
+
+  it("equals the hand-computed value, masked tokens left out, in plain and tensor form (weight applied)", () => {
+    expect(dpeOrderLoss(refined, order, 2)).toBeCloseTo(0.5, 7);
+    expect(dpeOrderLoss(refined, [-1, -1, -1], 2)).toBe(0);
+    const got = withFloat64Storage(() =>
+      tidy(() => {
+        const two = tensor([...refined, ...refined], [2, 3, 2]);
+        const pi = Float64Array.from([...order, -1, -1, -1]); // the second row has no defined position
+        return [
+          dpeOrderLossTensor(two, pi, 2, 3)!.item(),
+          dpeOrderLossTensor(two, pi, 2, 3, 0.3)!.item(),
+          dpeOrderLossTensor(two, new Float64Array(6).fill(-1), 2, 3),
+        ];
+      }),
+    );
+    expect(got[0]).toBeCloseTo(0.5, 7);
+    expect(got[1]).toBeCloseTo(0.15, 7);
+    expect(got[2]).toBeNull();
+  });
+
+  const dims = { dModel: 8, numHeads: 2, headDim: 4, numLayers: 1, maxSeqLen: 8, causal: false };
+  const [b, t] = [2, 4];
+  const ids = () => Float64Array.from([0, 1, 2, 3, 0, 1, 2, 3]);
+  const targetOrder = Float64Array.from([3, 2, 1, 0, -1, 0, 1, -1]);
+  const x = randomValues(7, b * t * 8);
+
+  /** One forward of DPE's hooks as the model runs them (x = E + P, layer 0), then the order loss of that pass. */
+  function orderLoss(
+    enc: ReturnType<NonNullable<typeof dpeSpec.trainable>>,
+    pi: Float64Array | null = targetOrder,
+  ): Tensor | undefined {
+    const positions = ids();
+    enc.layerInput!(add(tensor(x, [b, t, 8]), enc.embedding!(positions, b, t)), positions, 0);
+    const pass = { positionIds: positions, batchSize: b, seqLen: t };
+    return enc.auxiliaryLoss!(pi ? { ...pass, targetOrder: pi } : pass);
+  }
+
+  it("has exact gradients for every refiner weight (float64 finite differences)", () => {
+    withFloat64Storage(() => {
+      const enc = dpeSpec.trainable!({ mlpRatio: 2, orderLossWeight: 0.7 }, dims, new Rng(2));
+      // Random weights everywhere (the zero-initialised output projections would zero most gradients).
+      enc.parameters().forEach((p, i) => {
+        p.data.set(randomValues(40 + i, p.size, 0.4));
+      });
+      tidy(() => orderLoss(enc)!.backward());
+      const lossAt = () => tidy(() => orderLoss(enc)!.item());
+      const h = 1e-6;
+      let checked = 0;
+      for (const p of enc.parameters()) {
+        const analytic = Array.from(p.grad ?? new Float64Array(p.size));
+        for (let i = 0; i < p.size; i += Math.max(1, Math.floor(p.size / 5))) {
+          const original = p.data[i];
+          p.data[i] = original + h;
+          const plus = lossAt();
+          p.data[i] = original - h;
+          const minus = lossAt();
+          p.data[i] = original;
+          const numeric = (plus - minus) / (2 * h);
+          const tolerance = 1e-8 + 1e-5 * Math.max(Math.abs(numeric), Math.abs(analytic[i]));
+          expect(Math.abs(analytic[i] - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(tolerance);
+          if (analytic[i] !== 0) checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(40);
+    });
+  });
+
+  it("adds nothing at weight 0, without target order, for another forward's ids, or after a noGrad pass", () => {
+    const enc = (w: number) => dpeSpec.trainable!({ mlpRatio: 2, orderLossWeight: w }, dims, new Rng(2));
+    tidy(() => {
+      expect(orderLoss(enc(1))!.item()).toBeGreaterThan(0); // reversed row 0: P(t) is not P(3 - t)
+      expect(orderLoss(enc(0))).toBeUndefined();
+      const e = enc(1);
+      expect(orderLoss(e, null)).toBeUndefined();
+      expect(orderLoss(e, new Float64Array(8).fill(-1))).toBeUndefined();
+      orderLoss(e);
+      expect(e.auxiliaryLoss!({ positionIds: ids(), batchSize: b, seqLen: t, targetOrder })).toBeUndefined();
+      expect(noGrad(() => orderLoss(e))).toBeUndefined();
+    });
+  });
+
+  it("is zero at initialisation when the target order is the input order (Delta starts at 0)", () => {
+    const enc = dpeSpec.trainable!({ mlpRatio: 2, orderLossWeight: 1 }, dims, new Rng(2));
+    const identity = Float64Array.from([0, 1, 2, 3, 0, 1, 2, 3]);
+    expect(tidy(() => orderLoss(enc, identity)!.item())).toBe(0);
   });
 });
 
