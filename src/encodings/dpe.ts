@@ -158,7 +158,7 @@ const DPE_PARAMS = {
   orderLossWeight: {
     type: "number",
     description:
-      "Weight lambda of the order loss added to the training loss (reconstruction; the paper's value was not read): 0 trains on the task loss alone; used where the task supplies target-order positions (reverse_string, copy).",
+      "Weight lambda of the order loss added to the training loss (reconstruction; the paper's value was not read): 0 trains on the task loss alone; used where the task supplies target-order positions (reverse_string, copy, odds_first).",
     default: 1,
     min: 0,
   },
@@ -237,7 +237,7 @@ export const dpeSpec = defineEncoding({
   formula:
     "first block input E + P', P' = P + Delta(E + P), Delta = one encoder layer's attention + MLP branches; loss + lambda mean_t ||P'_t - P(pi_t)||^2 / D over tokens with a target-order position pi_t (reconstruction)",
   summary:
-    "Refines sinusoidal positions with a small content-dependent network before the first block, trained towards the positions the answer's order gives the input (pi from the task: reverse_string, copy); architecture and loss are a reconstruction, the method section was not readable.",
+    "Refines sinusoidal positions with a small content-dependent network before the first block, trained towards the positions the answer's order gives the input (pi from the task: reverse_string, copy, odds_first); architecture and loss are a reconstruction, the method section was not readable.",
   slots: ["embedding", "layerInput"],
   params: DPE_PARAMS,
   create(params, path = "dpe"): PositionalEncoding {
