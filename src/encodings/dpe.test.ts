@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SMOKE_TIMEOUT, trainSmoke } from "../../test/helpers/train-smoke.js";
-import { add, noGrad, type Tensor, tensor, tidy, withFloat64Storage } from "../engine/index.js";
+import { add, noGrad, sub, type Tensor, tensor, tidy, withFloat64Storage } from "../engine/index.js";
 import { gradCheck, randomValues } from "../engine/testing/gradcheck.js";
 import { Rng } from "../util/rng.js";
 import { type DpeRefiner, dpeDelta, dpeOrderLoss, dpeOrderLossTensor, dpeSpec } from "./dpe.js";
@@ -45,6 +45,22 @@ const weightTensors = () =>
     tensor(reference.weights[n].bias, SHAPES[n][1]),
   ]);
 
+/** gradCheck inputs: the fixture's x, then every refiner weight and bias drawn at random (none zero). */
+const gradInputs = () => [
+  { shape: [B, T, D], values: reference.x },
+  ...NAMES.flatMap((n, i) => [
+    {
+      shape: SHAPES[n][0],
+      values: randomValues(
+        10 + 2 * i,
+        SHAPES[n][0].reduce((p, d) => p * d, 1),
+        0.5,
+      ),
+    },
+    { shape: SHAPES[n][1], values: randomValues(11 + 2 * i, SHAPES[n][1][0], 0.1) },
+  ]),
+];
+
 describe("dpe refiner", () => {
   it("Delta(x) equals PyTorch's layer_norm + softmax attention + tanh-GELU MLP, causal and bidirectional", () => {
     for (const causal of [true, false]) {
@@ -72,21 +88,7 @@ describe("dpe refiner", () => {
   });
 
   it("has exact gradients for x and every refiner weight (float64 finite differences)", () => {
-    const inputs = [
-      { shape: [B, T, D], values: reference.x },
-      ...NAMES.flatMap((n, i) => [
-        {
-          shape: SHAPES[n][0],
-          values: randomValues(
-            10 + 2 * i,
-            SHAPES[n][0].reduce((p, d) => p * d, 1),
-            0.5,
-          ),
-        },
-        { shape: SHAPES[n][1], values: randomValues(11 + 2 * i, SHAPES[n][1][0], 0.1) },
-      ]),
-    ];
-    const result = gradCheck(([x, ...ws]) => dpeDelta(x, refinerOf(ws), H, true), inputs);
+    const result = gradCheck(([x, ...ws]) => dpeDelta(x, refinerOf(ws), H, true), gradInputs());
     expect(result.worstRatio, result.worst).toBeLessThanOrEqual(1);
   });
 
@@ -142,34 +144,37 @@ describe("dpe order loss", () => {
     return enc.auxiliaryLoss!(pi ? { ...pass, targetOrder: pi } : pass);
   }
 
-  it("has exact gradients for every refiner weight (float64 finite differences)", () => {
-    withFloat64Storage(() => {
-      const enc = dpeSpec.trainable!({ mlpRatio: 2, orderLossWeight: 0.7 }, dims, new Rng(2));
-      // Random weights everywhere (the zero-initialised output projections would zero most gradients).
-      enc.parameters().forEach((p, i) => {
-        p.data.set(randomValues(40 + i, p.size, 0.4));
-      });
-      tidy(() => orderLoss(enc)!.backward());
-      const lossAt = () => tidy(() => orderLoss(enc)!.item());
-      const h = 1e-6;
-      let checked = 0;
-      for (const p of enc.parameters()) {
-        const analytic = Array.from(p.grad ?? new Float64Array(p.size));
-        for (let i = 0; i < p.size; i += Math.max(1, Math.floor(p.size / 5))) {
-          const original = p.data[i];
-          p.data[i] = original + h;
-          const plus = lossAt();
-          p.data[i] = original - h;
-          const minus = lossAt();
-          p.data[i] = original;
-          const numeric = (plus - minus) / (2 * h);
-          const tolerance = 1e-8 + 1e-5 * Math.max(Math.abs(numeric), Math.abs(analytic[i]));
-          expect(Math.abs(analytic[i] - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(tolerance);
-          if (analytic[i] !== 0) checked++;
-        }
-      }
-      expect(checked).toBeGreaterThan(40);
+  it("has exact gradients through P' = P + Delta(x) for x and every refiner weight (float64 finite differences)", () => {
+    // Rows of the fixture's batch: a reversed order with one undefined token, and an order with two.
+    const pi = Float64Array.from({ length: B * T }, (_, n) => (n < T ? T - 1 - n : n % 3 === 0 ? -1 : n % T));
+    pi[1] = -1;
+    const positions = Array.from({ length: T }, (_, t) => t);
+    const result = gradCheck(([x, ...ws]) => {
+      const P = tensor(sinusoidalEncoding(positions, D), [1, T, D]);
+      return dpeOrderLossTensor(add(P, dpeDelta(x, refinerOf(ws), H, false)), pi, B, T, 0.7)!;
+    }, gradInputs());
+    expect(result.worstRatio, result.worst).toBeLessThanOrEqual(1);
+  });
+
+  it("the trainable form's term is lambda L_order of that forward's P' = (layer-0 input out) - E", () => {
+    const enc = dpeSpec.trainable!({ mlpRatio: 2, orderLossWeight: 0.7 }, dims, new Rng(2));
+    enc.parameters().forEach((p, i) => {
+      p.data.set(randomValues(40 + i, p.size, 0.4)); // Delta != 0
     });
+    const [aux, refined] = withFloat64Storage(() =>
+      tidy(() => {
+        const positions = ids();
+        const E = tensor(x, [b, t, 8]);
+        const out = enc.layerInput!(add(E, enc.embedding!(positions, b, t)), positions, 0);
+        const term = enc.auxiliaryLoss!({ positionIds: positions, batchSize: b, seqLen: t, targetOrder });
+        return [term!.item(), Array.from(sub(out, E).toArray())] as const;
+      }),
+    );
+    // The rows' losses are pooled over all defined tokens: 4 in row 0, 2 in row 1.
+    const rowLoss = (r: number) =>
+      dpeOrderLoss(refined.slice(r * t * 8, (r + 1) * t * 8), targetOrder.subarray(r * t, (r + 1) * t), 8);
+    expect(aux).toBeGreaterThan(0.01);
+    expect(aux).toBeCloseTo((0.7 * (4 * rowLoss(0) + 2 * rowLoss(1))) / 6, 10);
   });
 
   it("adds nothing at weight 0, without target order, for another forward's ids, or after a noGrad pass", () => {

@@ -116,9 +116,14 @@ export function formatBatch(
     throw new RangeError(`formatBatch: ${examples.length} examples but ${lengths.length} lengths`);
   }
   const vocab = buildVocabulary(task.symbols, layout);
-  return layout === "decoder"
-    ? formatDecoder(task, examples, lengths, vocab)
-    : formatEncoder(task, examples, lengths, vocab);
+  const batch =
+    layout === "decoder"
+      ? formatDecoder(task, examples, lengths, vocab)
+      : formatEncoder(task, examples, lengths, vocab);
+  // The input starts after BOS in the decoder layout (symbol i at t = 1 + i), at t = 0 in the encoder layout.
+  const targetOrder = targetOrderIds(examples, batch.seqLen, layout === "decoder" ? 1 : 0);
+  if (targetOrder) batch.targetOrder = targetOrder;
+  return batch;
 }
 
 function formatDecoder(
@@ -167,9 +172,6 @@ function formatDecoder(
     layout: "decoder",
   };
   if (positionIds) batch.positionIds = positionIds;
-  // The input starts after BOS: symbol i sits at t = 1 + i and takes position 1 + targetOrder[i] in target order.
-  const targetOrder = targetOrderIds(examples, seqLen, 1);
-  if (targetOrder) batch.targetOrder = targetOrder;
   return batch;
 }
 
@@ -230,19 +232,7 @@ function formatEncoder(
     }
   }
   const tokenCounts = Int32Array.from(examples, (e, b) => e.input.length + slots[b]);
-  const batch: TaskBatch = {
-    inputs,
-    targets,
-    mask,
-    batchSize,
-    seqLen,
-    lengths,
-    tokenCounts,
-    layout: "encoder",
-  };
-  const targetOrder = targetOrderIds(examples, seqLen, 0); // the input starts the row
-  if (targetOrder) batch.targetOrder = targetOrder;
-  return batch;
+  return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts, layout: "encoder" };
 }
 
 /**
