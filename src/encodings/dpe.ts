@@ -23,7 +23,9 @@
  *                                                               paper's value was not read; 0 = no order loss)
  * pi_t is where token t stands once the input is put in the answer's order (NMT: the source reordered into target
  * word order; reverse_string: the reversed input; copy: pi_t = t). The task supplies pi through the batch
- * (`targetOrder`); tasks without it train DPE on the cross-entropy alone.
+ * (`targetOrder`); tasks without it train DPE on the cross-entropy alone. In a causal decoder Delta_t sees tokens
+ * <= t only, so where pi_t depends on later tokens (reverse_string: on the length n) L_order cannot reach 0; the
+ * encoder layout (bidirectional, like the NMT source encoder the paper refines) can.
  *
  * Slots: (a) embedding adds P; (f) layerInput at layer 0 adds Delta(x); auxiliaryLoss returns lambda L_order for the
  * forward pass that computed Delta (kept only when gradients are on).
