@@ -22,7 +22,7 @@
  *   training loss = task cross-entropy + lambda L_order,       lambda = params.orderLossWeight (default 1: the
  *                                                               paper's value was not read; 0 = no order loss)
  * pi_t is where token t stands once the input is put in the answer's order (NMT: the source reordered into target
- * word order; reverse_string: the reversed input; copy: pi_t = t). The task supplies pi through the batch
+ * word order; reverse_string: the reversed input; copy: pi_t = t; odds_first). The task supplies pi through the batch
  * (`targetOrder`); tasks without it train DPE on the cross-entropy alone. In a causal decoder Delta_t sees tokens
  * <= t only, so where pi_t depends on later tokens (reverse_string: on the length n) L_order cannot reach 0; the
  * encoder layout (bidirectional, like the NMT source encoder the paper refines) can.
