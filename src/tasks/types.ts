@@ -106,6 +106,12 @@ export interface TaskBatch {
   tokenCounts?: Int32Array;
   /** Structure-aware position ids (coupled addition); absent means 0..T-1 for every row. */
   positionIds?: Float64Array;
+  /**
+   * A weighted part of the loss (absent: the plain mean over scored positions). `mask` marks scored positions of the
+   * group G, the others S are the rest: loss = (1 - weight) mean_S CE + weight mean_G CE (a part with no position
+   * drops out and the other gets weight 1), so a few answer positions can carry a fixed share of the loss.
+   */
+  weightedGroup?: { mask: Uint8Array; weight: number };
   layout: TaskLayout;
 }
 

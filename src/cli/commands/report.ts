@@ -3,6 +3,8 @@
  * writes every report beside it; with one input it re-renders that file's reports.
  * `posenc report extension`: the extension.json of several checkpoints (seeds, encodings, fine-tune lengths) as one
  * report over seeds (src/lab/report/extension-seeds.ts).
+ * `posenc report passkey`: the passkey grids of several checkpoints (`posenc eval --passkey --json`) as mean
+ * heatmaps and tables over seeds, per encoding (src/lab/report/passkey-seeds.ts).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,13 @@ import {
   summarizeExtensions,
 } from "../../lab/report/extension-seeds.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
+import {
+  heatmapFiles,
+  readPasskeyFile,
+  renderPasskeyHtml,
+  renderPasskeyMarkdown,
+  summarizePasskeyGrids,
+} from "../../lab/report/passkey-seeds.js";
 import { mergeResults, missingRuns } from "../../lab/results.js";
 import { readResultsFile } from "../../lab/results-file.js";
 import { writeResults } from "../../lab/sweep.js";
@@ -27,7 +36,7 @@ export const reportCommand: Command = {
   name: "report",
   summary: "Merge benchmark shards (results.json files) and write the Markdown, SVG and HTML reports.",
   usage:
-    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...",
+    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...\n       posenc report passkey --out DIR [--title TEXT] [--force] PASSKEY.json...",
   flags: {
     inputs: {
       type: "string",
@@ -45,7 +54,8 @@ export const reportCommand: Command = {
     },
     title: {
       type: "string",
-      description: "report extension: the title of the report (default: Context extension over seeds)",
+      description:
+        "report extension / passkey: the title of the report (default: Context extension over seeds / Passkey retrieval over seeds)",
       valueName: "TEXT",
     },
   },
@@ -55,7 +65,12 @@ export const reportCommand: Command = {
       extensionReport(values, positionals.slice(1));
       return;
     }
-    if (values.title !== undefined) throw new UsageError("posenc report: --title is for 'report extension'");
+    if (positionals[0] === "passkey") {
+      passkeyReport(values, positionals.slice(1));
+      return;
+    }
+    if (values.title !== undefined)
+      throw new UsageError("posenc report: --title is for 'report extension' and 'report passkey'");
     const args = positionals[0] === "merge" ? positionals.slice(1) : positionals;
     const inputs = [
       ...(typeof values.inputs === "string"
@@ -119,6 +134,35 @@ function extensionReport(values: Record<string, unknown>, inputs: string[]): voi
     ["extension-seeds.svg", charts.context],
     ...(charts.steps ? ([["extension-steps.svg", charts.steps]] as [string, string][]) : []),
     ["extension-seeds.html", renderSeedsHtml(summary, title)],
+  ];
+  for (const [name, text] of files) writeFileAtomic(join(outDir, name), text);
+  process.stdout.write(`${markdown}\nWrote ${files.map(([n]) => n).join(", ")} to ${outDir}\n`);
+}
+
+/** `posenc report passkey`: every grid file read and checked before anything is written. */
+function passkeyReport(values: Record<string, unknown>, inputs: string[]): void {
+  if (inputs.length === 0) {
+    throw new UsageError("posenc report passkey: no passkey grid files given (see 'posenc report --help')");
+  }
+  if (values.inputs !== undefined) {
+    throw new UsageError("posenc report passkey: give the passkey grid files as arguments, not --inputs");
+  }
+  const outDir = requireFlag("report", values, "out", "DIR");
+  checkOutputFolder("--out", outDir);
+  if (existsSync(join(outDir, "passkey-seeds.json")) && values.force !== true) {
+    throw new UsageError(
+      `posenc report passkey: --out ${outDir} holds such a report; pass --force to replace it`,
+    );
+  }
+  const title = typeof values.title === "string" ? values.title : "Passkey retrieval over seeds";
+  const summary = summarizePasskeyGrids(inputs.map((path) => ({ path, file: readPasskeyFile(path) })));
+  const markdown = renderPasskeyMarkdown(summary);
+  mkdirSync(outDir, { recursive: true });
+  const files: [string, string][] = [
+    ["passkey-seeds.json", `${JSON.stringify({ format: "posenc-passkey-seeds/1", ...summary }, null, 1)}\n`],
+    ["passkey-seeds.md", markdown],
+    ...heatmapFiles(summary, title),
+    ["passkey-seeds.html", renderPasskeyHtml(summary, title)],
   ];
   for (const [name, text] of files) writeFileAtomic(join(outDir, name), text);
   process.stdout.write(`${markdown}\nWrote ${files.map(([n]) => n).join(", ")} to ${outDir}\n`);

@@ -56,12 +56,16 @@ export function decodeChars(ids: ArrayLike<number>): string {
 export interface CharRow {
   sequence: Int32Array;
   scoredFrom: number;
+  /** Predictions from this one on belong to the sampler's weighted group (absent: none). */
+  groupFrom?: number;
 }
 
 /** What a task built on the character LM may change: how a row is drawn, and the lengths it needs. */
 export interface CharRowSampler {
   /** The T + 1 characters of one row of length T (inputs are the first T, targets the last T). */
   row(rng: Rng, length: number): CharRow;
+  /** The loss share of the rows' weighted groups (TaskBatch.weightedGroup); absent: no group, a plain mean. */
+  groupWeight?: number;
   minLength: number;
   lengthMeaning: string;
 }
@@ -118,14 +122,28 @@ export function charLanguageModelTask(
       const inputs = new Int32Array(batchSize * seqLen).fill(pad);
       const targets = new Int32Array(batchSize * seqLen).fill(pad);
       const mask = new Uint8Array(batchSize * seqLen);
+      const weight = sampler?.groupWeight;
+      const group = weight === undefined ? undefined : new Uint8Array(batchSize * seqLen);
       for (let b = 0; b < batchSize; b++) {
         const len = lengths[b];
-        const { sequence: window, scoredFrom } = row(rng, len);
+        const { sequence: window, scoredFrom, groupFrom } = row(rng, len);
         inputs.set(window.subarray(0, len), b * seqLen);
         targets.set(window.subarray(1, len + 1), b * seqLen);
         mask.fill(1, b * seqLen + scoredFrom, b * seqLen + len);
+        if (groupFrom !== undefined) group?.fill(1, b * seqLen + groupFrom, b * seqLen + len);
       }
-      return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts: lengths.slice(), layout };
+      const batch: TaskBatch = {
+        inputs,
+        targets,
+        mask,
+        batchSize,
+        seqLen,
+        lengths,
+        tokenCounts: lengths.slice(),
+        layout,
+      };
+      if (group && weight !== undefined) batch.weightedGroup = { mask: group, weight };
+      return batch;
     },
   };
   return definition;

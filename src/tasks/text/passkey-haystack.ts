@@ -23,8 +23,10 @@
  * from the corpus alone. In a passkey row of T = 128 the k = 5 answer digits are 5 / 128 = 4% of its loss, and the
  * rest is filler the model learns anyway from the LM rows; `passkeyLoss: "answer"` scores only the k answer
  * positions T-k .. T-1 of a passkey row (LM rows keep every position), so with passkeyFraction f a batch's loss is
- * the mean over f k answer digits and (1 - f) T text characters per row. Evaluation rows (`passkeyBatch`) score
- * only the k answer positions.
+ * the mean over f k answer digits and (1 - f) T text characters per row. `answerWeight: w` fixes the answer digits'
+ * share instead: loss = (1 - w) mean CE over the other scored characters + w mean CE over the answer digits of the
+ * batch's passkey rows (TaskBatch.weightedGroup; train.ts batchLoss). Evaluation rows (`passkeyBatch`) score only the
+ * k answer positions.
  */
 import type { Rng } from "../../util/rng.js";
 import { checkChoice, checkNumber, PosencConfigError } from "../../util/validation.js";
@@ -162,6 +164,8 @@ export interface PasskeyMixParams {
   depth?: number;
   /** Loss positions of a passkey row: "all" (default, every character) or "answer" (the k answer digits only). */
   passkeyLoss?: (typeof PASSKEY_LOSSES)[number];
+  /** Share w in (0, 1) of the loss carried by the answer digits of passkey rows (default: none, a plain mean). */
+  answerWeight?: number;
 }
 
 /** What a passkey row of the training mix scores (see the file comment). */
@@ -188,16 +192,31 @@ export function passkeyMixTask(
       : checkNumber(`${spec.id}.depth`, params.depth, { min: 0, max: 1 });
   const answerOnly =
     checkChoice(`${spec.id}.passkeyLoss`, params.passkeyLoss ?? "all", PASSKEY_LOSSES) === "answer";
+  const answerWeight =
+    params.answerWeight === undefined
+      ? undefined
+      : checkNumber(`${spec.id}.answerWeight`, params.answerWeight, {
+          min: 0,
+          exclusiveMin: true,
+          max: 1,
+          exclusiveMax: true,
+        });
   return charLanguageModelTask(spec, text, {
     // One row: a passkey example with probability `fraction` (the coin drawn first), else a plain window.
     row(rng: Rng, length: number): CharRow {
       if (rng.next() < fraction) {
         const { sequence } = passkeyExample(rng, text, length, { digits, depth });
-        return { sequence, scoredFrom: answerOnly ? length - digits : 0 };
+        const answerFrom = length - digits;
+        return {
+          sequence,
+          scoredFrom: answerOnly ? answerFrom : 0,
+          ...(answerWeight === undefined ? {} : { groupFrom: answerFrom }),
+        };
       }
       const start = rng.int(text.length - length);
       return { sequence: text.subarray(start, start + length + 1), scoredFrom: 0 };
     },
+    ...(answerWeight === undefined ? {} : { groupWeight: answerWeight }),
     minLength: fraction > 0 ? minPasskeyContext(digits) : 1,
     lengthMeaning: "context length in characters (a passkey row needs at least the needle, query and answer)",
   });
