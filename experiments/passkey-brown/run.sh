@@ -28,15 +28,15 @@ timed train $POSENC bench --config "$DIR/config.yaml" --out "$DIR/grid" --parall
 # 2. Every checkpoint: passkey grid (context x depth) and bits per character against context, validation split.
 mkdir -p "$DIR/eval"
 for run in "$DIR"/grid/runs/*-s[0-9]*; do
-  name=$(basename "$run")
-  out="$DIR/eval/$name.passkey.json"
+  job=$(basename "$run")
+  out="$DIR/eval/$job.passkey.json"
   if [ ! -f "$out" ]; then
-    timed "passkey-$name" $POSENC eval --checkpoint "$run" --passkey --contexts $CONTEXTS --depths $DEPTHS \
+    timed "passkey-$job" $POSENC eval --checkpoint "$run" --passkey --contexts $CONTEXTS --depths $DEPTHS \
       --per-cell $PER_CELL --json > "$out.tmp"
     mv "$out.tmp" "$out"
   fi
-  out="$DIR/eval/bpc-$name"
-  [ -f "$out/extension.json" ] || timed "bpc-$name" $POSENC eval --checkpoint "$run" --bpc --split validation \
+  out="$DIR/eval/bpc-$job"
+  [ -f "$out/extension.json" ] || timed "bpc-$job" $POSENC eval --checkpoint "$run" --bpc --split validation \
     --contexts $CONTEXTS --max-chars $CHARS --extend rope --target 512 --report "$out"
 done
 
