@@ -10,11 +10,11 @@
  * 2. Times the matmul kernel of the last setting (2 threads by default) at 256x256x256 and at the batched
  *    attention shape 128 x (128x64 @ 64x128).
  * 3. Where a Python with torch exists (`python3`, else `/usr/bin/python3`), trains the identical model in PyTorch
- *    CPU (bench/engine_pytorch.py) at 1 and at 2 threads and reports the ratio against the faster. Debian's
- *    python3-torch calls whatever libblas.so.3 the system selects; if that is the netlib reference BLAS (torch
- *    reports BLAS_INFO=generic, about 3 GFLOP/s), the peer is crippled, so the bench looks for an OpenBLAS build of
- *    libblas.so.3 (`--torch-blas DIR`, env POSENC_TORCH_BLAS_DIR, or Debian's openblas-pthread directory) and puts
- *    it first on the peer's LD_LIBRARY_PATH. The BLAS in use is printed.
+ *    CPU (bench/engine_pytorch.py) at the thread counts the engine ran (1 and 2 by default) and reports the ratio
+ *    against the faster. Debian's python3-torch calls whatever libblas.so.3 the system selects; if that is the
+ *    netlib reference BLAS (torch reports BLAS_INFO=generic, about 3 GFLOP/s), the peer is crippled, so the bench
+ *    looks for an OpenBLAS build of libblas.so.3 (`--torch-blas DIR`, env POSENC_TORCH_BLAS_DIR, or Debian's
+ *    openblas-pthread directory) and puts it first on the peer's LD_LIBRARY_PATH. The BLAS in use is printed.
  * `--model reproduction` trains the size of the lab's reproductions instead (experiments/: 4 layers, d_model 64,
  * 4 heads, MLP 4x, batch 64, seq 48 ~ the padded length of a copy or reverse batch at n <= 20), where per-op overheads
  * weigh more than matmul throughput; both implementations train the same model at that size.
@@ -270,7 +270,9 @@ if (python) {
     batch: config.batch,
     "rotary-base": config.rotaryBase,
   }).flatMap(([flag, value]) => [`--${flag}`, String(value)]);
-  torchRuns = [1, 2].map((t) => {
+  // The peer runs the thread counts the engine ran: both unless --threads names one (then the ratio is like for like).
+  const torchThreads = threads === "auto" ? [1, 2] : [threads];
+  torchRuns = torchThreads.map((t) => {
     const out = execFileSync(
       python,
       [

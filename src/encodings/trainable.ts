@@ -17,6 +17,7 @@
  *              v = transformValues?.(v, ids, layer)                                   (g) before attention
  *              o = softmax(logits) v
  *              o = transformOutput?.(o, ids, layer)                                   (g) before heads are merged
+ *   training only: loss = task cross-entropy + auxiliaryLoss?({ ids, targetOrder })  (weighted by the encoding)
  * Shapes: B batch, T sequence length, H heads, Dh head dim, D model dim. Position ids are per example, row-major
  * [B, T, k] (float64: fractional and very large ids are allowed), k the coordinates per position the spec declares
  * (`positionCoordinates`, default 1: [B, T]; 2-D/3-D positions and segment/token id schemes read more).
@@ -113,6 +114,26 @@ export interface TrainableEncoding {
    * each layer's tensors once the next layer has its input; these are kept alive with it.
    */
   carried?(): Tensor[];
+  /**
+   * A term the encoding adds to the training loss for the forward pass that used `positionIds` (DPE's order loss),
+   * already multiplied by its weight from the encoding's params; undefined when there is nothing to add (weight 0,
+   * no task data for it). The model asks only after a training forward pass with gradients on, never under noGrad
+   * or in evaluation; the lab adds the term to the task's cross-entropy before backward.
+   */
+  auxiliaryLoss?(input: AuxiliaryLossInput): Tensor | undefined;
+}
+
+/** What an auxiliary loss term may read besides the encoding's own tensors of that forward pass. */
+export interface AuxiliaryLossInput {
+  /** The ids array of the forward pass (the same array every hook of that pass received). */
+  positionIds: Float64Array;
+  batchSize: number;
+  seqLen: number;
+  /**
+   * Task-supplied target-order positions [B, T]: pi_t, where token t stands when the input is put in the order of
+   * the answer (reverse_string: the reversed input); -1 where undefined. Absent when the task supplies none.
+   */
+  targetOrder?: Float64Array;
 }
 
 export interface ContentAttentionInput {

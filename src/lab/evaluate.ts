@@ -45,6 +45,7 @@ function firstRows(batch: TaskBatch, rows: number): TaskBatch {
   // Ids are [B, T, k]: k coordinates per token.
   if (batch.positionIds)
     out.positionIds = batch.positionIds.subarray(0, (n * batch.positionIds.length) / batch.inputs.length);
+  if (batch.targetOrder) out.targetOrder = batch.targetOrder.subarray(0, n);
   return out;
 }
 

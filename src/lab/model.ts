@@ -2,7 +2,8 @@
  * What the lab needs from a model, and how it builds one from an experiment config.
  *
  * The lab owns the loss and the metrics: a model only maps a task batch to logits [B*T, vocab]. The loss is the
- * mean cross-entropy over the scored positions (answer tokens and EOS, `batch.mask`), the calibration's loss.
+ * mean cross-entropy over the scored positions (answer tokens and EOS, `batch.mask`), the calibration's loss,
+ * plus the model's auxiliary terms when it has any (`auxiliaryLoss`: an encoding's own training objective).
  * A `ModelFactory` lets tests and benchmarks swap in another model; the default builds the transformer of
  * src/model/ with the encoding chosen by registry id.
  */
@@ -24,6 +25,11 @@ export interface LabModel {
   parameters(): Parameter[];
   /** Logits [B*T, vocab] for a task batch (token ids row-major [B, T], optional task position ids). */
   forward(batch: TaskBatch, context: ForwardContext): Tensor;
+  /**
+   * The model's auxiliary loss terms for the last forward pass (an encoding's, e.g. DPE's order loss, weighted),
+   * which training adds to the task loss; null when there are none, and after an evaluation pass.
+   */
+  auxiliaryLoss?(): Tensor | null;
 }
 
 export interface ModelRequest {

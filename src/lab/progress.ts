@@ -3,6 +3,7 @@
  * plain lines every `logEvery` steps otherwise (logs, CI, pipes).
  *
  *   rope s0 [##########..........] 750/1500  loss 0.4123  acc 0.81  2.3k tok/s  rss 212M heap 31M  ETA 1m02s
+ * (with `aux 0.0312` after the loss when the model adds auxiliary loss terms: DPE's order loss)
  *
  * Memory is the process's (process.memoryUsage): rss includes the engine's WebAssembly memory, heap is V8's.
  */
@@ -14,6 +15,8 @@ export interface ProgressEvent {
   step: number;
   steps: number;
   loss: number;
+  /** The model's auxiliary loss terms of the step (weighted; DPE's order loss), when it has any. */
+  auxiliaryLoss?: number;
   /** Sequence accuracy on the current training batch (exact match over scored positions; token accuracy for text). */
   accuracy: number;
   tokensPerSecond: number;
@@ -72,7 +75,8 @@ export function progressLine(e: ProgressEvent, width = 20): string {
   const memory = e.memory
     ? `  rss ${formatMebibytes(e.memory.rssBytes)} heap ${formatMebibytes(e.memory.heapUsedBytes)}`
     : "";
-  return `${e.label}${bar} ${steps}  loss ${e.loss.toFixed(4)}  acc ${e.accuracy.toFixed(2)}  ${formatCount(e.tokensPerSecond)} tok/s${memory}  ETA ${formatDuration(etaSeconds(e))}`;
+  const aux = e.auxiliaryLoss !== undefined ? `  aux ${e.auxiliaryLoss.toFixed(4)}` : "";
+  return `${e.label}${bar} ${steps}  loss ${e.loss.toFixed(4)}${aux}  acc ${e.accuracy.toFixed(2)}  ${formatCount(e.tokensPerSecond)} tok/s${memory}  ETA ${formatDuration(etaSeconds(e))}`;
 }
 
 /** Renders progress events to a stream: in place on a TTY (at most 10 redraws a second), lines otherwise. */

@@ -6,6 +6,7 @@
  *     batch  = task.sample(rng, batchSize, train.length), right-padded to a fixed length (batching.ts), or the
  *              step's share of a length-sorted window of batches (train.bucketWindow, batching.ts)
  *     loss   = crossEntropy(model(batch), answer tokens + EOS only)   (batchLoss: or a weighted group's share)
+ *              (+ the model's auxiliary terms, e.g. DPE's weighted order loss; loss history keeps the first part)
  *     backward; clip the global grad norm; AdamW step at lr = learningRateAt(step)   (warmup, then cosine)
  *     every checkpointEvery steps: checkpoint (weights + AdamW moments + loss history), atomically
  *
@@ -234,18 +235,23 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
   for (let step = startStep; step < stopAt; step++) {
     const stepBegan = performance.now();
     const rng = streamRng(seed, STREAM.train, step);
-    const { loss, accuracy, tokens } = tidy(() => {
+    const { loss, auxiliaryLoss, accuracy, tokens } = tidy(() => {
       const { batch: sampled, lossScale } = batchAt(step, rng);
       const batch = withTrainingIds(sampled, config, seed, step);
       optimizer.zeroGrad();
       const logits = model.forward(batch, { rng, training: true });
       const lossTensor = batchLoss(logits, batch);
-      (lossScale === 1 ? lossTensor : mul(lossTensor, lossScale)).backward();
+      const scaled = lossScale === 1 ? lossTensor : mul(lossTensor, lossScale);
+      // An encoding's own objective (weighted by its params) joins the task loss; lossScale, which evens the
+      // weight of scored tokens across length buckets, applies to the cross-entropy only.
+      const aux = model.auxiliaryLoss?.() ?? null;
+      (aux ? add(scaled, aux) : scaled).backward();
       clipGradNorm(params, t.gradClip);
       optimizer.step(learningRateAt(step, schedule));
       const score = scoreBatch(batch, argmaxRows(logits.data, vocabSize));
       return {
         loss: lossTensor.item(),
+        auxiliaryLoss: aux ? aux.item() : undefined,
         // A text window is never all right: text tasks show next-token accuracy instead.
         accuracy: task.level === "text" ? score.tokenAccuracy : score.sequenceAccuracy,
         tokens: countTokens(batch, pad),
@@ -261,6 +267,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
       step: done,
       steps: t.steps,
       loss,
+      ...(auxiliaryLoss !== undefined ? { auxiliaryLoss } : {}),
       accuracy,
       tokensPerSecond: tokensSeen / Math.max(priorSeconds + seconds, 1e-9),
       elapsedSeconds: (performance.now() - began) / 1000,

@@ -37,9 +37,12 @@ export function createTransformerModel(request: ModelRequest, rng: Rng): LabMode
         seqLen: batch.seqLen,
         ...(batch.positionIds ? { positionIds: batch.positionIds } : {}),
         ...(batch.tokenCounts ? { rowLengths: batch.tokenCounts } : {}),
+        // Target-order positions feed only training losses (DPE's order loss): not passed in evaluation.
+        ...(batch.targetOrder && context.training ? { targetOrder: batch.targetOrder } : {}),
         training: context.training,
         rng: context.rng,
       }),
+    auxiliaryLoss: () => transformer.auxiliaryLoss(),
   };
 }
 

@@ -13,7 +13,9 @@
  * (`embedding`) and put back in place with zeros on the padding rows (`scatterRows`). Real tokens' values are
  * unchanged bit for bit (each output row of a matmul depends on its own input row only, and a causal query never
  * sees a later padding key); padding rows hold other values, which reach nothing but later padding rows and
- * logits that the loss ignores. On copy batches padding is ~45% of the rows.
+ * logits that the loss ignores. On copy batches padding is ~45% of the rows. Weight gradients sum over rows: the
+ * same sum without its zero terms, but beyond 256 rows the WASM matmul's 256-term blocks group it differently, so
+ * they agree to float32 rounding, not bit for bit (real-rows.test.ts).
  *
  * Init: linear weights and biases U(-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's nn.Linear default (what the
  * calibration's model used); LayerNorm weight 1, bias 0.

@@ -9,6 +9,7 @@
 
 import { getEncoding } from "../encodings/registry.js";
 import {
+  type AuxiliaryLossInput,
   type ModelDims,
   type PositionIdsInput,
   TRAINABLE_HOOKS,
@@ -59,6 +60,8 @@ export interface ModelEncoding {
   transformOutput(o: Tensor, ids: Float64Array, layer: number): Tensor;
   /** Tensors the encodings carry to the next layer (kept when a layer's other tensors are freed). */
   carried(): Tensor[];
+  /** The sum of the encodings' auxiliary training-loss terms for that forward pass; null when none adds one. */
+  auxiliaryLoss(input: AuxiliaryLossInput): Tensor | null;
   /**
    * True when no encoding fills a hook that could mix positions outside the (causal) attention: layerInput,
    * contentAttention, transformValues, transformOutput. Then a right-padded causal batch's real tokens never see
@@ -200,6 +203,10 @@ export function createModelEncoding(
     transformValues: (v, ids, layer) => values?.transformValues?.(v, ids, layer) ?? v,
     transformOutput: (o, ids, layer) => output?.transformOutput?.(o, ids, layer) ?? o,
     carried: () => encodings.flatMap((e) => e.carried?.() ?? []),
+    auxiliaryLoss(input) {
+      const terms = encodings.flatMap((e) => e.auxiliaryLoss?.(input) ?? []);
+      return terms.length === 0 ? null : terms.reduce((a, b) => add(a, b));
+    },
     perTokenOutsideAttention: !content && !input && !values && !output,
   };
 }

@@ -10,6 +10,8 @@
  *   model.forward({ inputs, batchSize, seqLen, positionIds?, training, rng })
  *                                                        -> logits Tensor [B*T, vocabSize]
  *   model.loss({ ...forward input, targets, mask })      -> scalar Tensor: mean cross-entropy over mask = 1
+ *   model.auxiliaryLoss()                                -> the encodings' auxiliary loss terms of the last
+ *                                                           forward pass (training with gradients only), or null
  * `inputs`/`targets` are Int32Array [B*T] row-major, `mask` Uint8Array [B*T] (a TaskBatch fits directly, plus
  * `training` and `rng`); `positionIds` are task-supplied ids (coupled addition), used when no encoding maps ids
  * itself. `rng` feeds randomized position schemes: pass the data stream's Rng in training and a fixed-seed one in
@@ -22,7 +24,7 @@
  *   logits = lnF(x) Wout + bout                           (B*T, V)
  */
 
-import type { ModelDims } from "../encodings/trainable.js";
+import type { AuxiliaryLossInput, ModelDims } from "../encodings/trainable.js";
 import {
   add,
   crossEntropy,
@@ -55,6 +57,11 @@ export interface ForwardInput {
   rng: Rng;
   /** Real tokens of each row [batchSize] when rows are right-padded (position-id schemes draw for those only). */
   rowLengths?: Int32Array;
+  /**
+   * Task-supplied target-order positions [batchSize, seqLen] (-1 where undefined), read only by an encoding's
+   * auxiliary loss (DPE's order loss; see TrainableEncoding.auxiliaryLoss).
+   */
+  targetOrder?: Float64Array;
 }
 
 export interface LossInput extends ForwardInput {
@@ -71,6 +78,12 @@ export interface Transformer {
   loss(input: LossInput): Tensor;
   /** The position ids the last forward pass used, [B, T, k] (for inspection and tests). */
   readonly lastPositionIds: Float64Array | null;
+  /**
+   * The encodings' auxiliary loss terms (weighted, summed) for the last forward pass, to add to the task loss before
+   * backward; null when no encoding adds one, and always null after an evaluation pass (training false) or a pass
+   * under noGrad, so the terms are never computed there.
+   */
+  auxiliaryLoss(): Tensor | null;
 }
 
 class TransformerModel implements Transformer {
@@ -81,6 +94,8 @@ class TransformerModel implements Transformer {
   readonly head: Linear;
   readonly encoding: ModelEncoding;
   lastPositionIds: Float64Array | null = null;
+  /** The last forward pass's ids and target order, when it trained with gradients on (else null). */
+  private lastTraining: AuxiliaryLossInput | null = null;
 
   constructor(
     readonly config: ModelConfig,
@@ -133,6 +148,15 @@ class TransformerModel implements Transformer {
       ...(input.rowLengths ? { rowLengths: input.rowLengths } : {}),
     }); // (B, T, k), a fresh array per forward
     this.lastPositionIds = ids;
+    this.lastTraining =
+      input.training && isGradEnabled()
+        ? {
+            positionIds: ids,
+            batchSize: B,
+            seqLen: T,
+            ...(input.targetOrder ? { targetOrder: input.targetOrder } : {}),
+          }
+        : null;
     let x = embedding(this.tokenEmbedding, inputs, [B, T]); // (B, T, D)
     const positional = this.encoding.embedding(ids, B, T); // (a): (B or 1, T, D)
     if (positional) x = add(x, positional);
@@ -170,6 +194,10 @@ class TransformerModel implements Transformer {
     return rows;
   }
 
+  auxiliaryLoss(): Tensor | null {
+    return this.lastTraining && isGradEnabled() ? this.encoding.auxiliaryLoss(this.lastTraining) : null;
+  }
+
   loss(input: LossInput): Tensor {
     const { targets, mask } = input;
     const n = input.batchSize * input.seqLen;
@@ -201,6 +229,11 @@ function checkForwardInput(input: ForwardInput, vocabSize: number, coordinates: 
         `forward: token ${inputs[i]} at index ${i} is outside the vocabulary [0, ${vocabSize})`,
       );
     }
+  }
+  if (input.targetOrder && input.targetOrder.length !== batchSize * seqLen) {
+    throw new RangeError(
+      `forward: targetOrder holds ${input.targetOrder.length} values, expected batchSize * seqLen = ${batchSize * seqLen}`,
+    );
   }
   if (positionIds && positionIds.length !== batchSize * seqLen * coordinates) {
     throw new RangeError(

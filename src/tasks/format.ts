@@ -9,6 +9,7 @@
  *   inputs[t] = sequence[t], right-padded with PAD to T = the longest sequence of the batch
  *   targets[t]= sequence[t+1] (PAD past the end)
  *   mask[t]   = 1 exactly where targets[t] is an answer token or the EOS.
+ *   targetOrder[t] (tasks that reorder the input) = 1 + the answer index of input symbol t - 1, else -1.
  * Teacher-forced exact match (every masked argmax right) equals greedy-decoding exact match: if every
  * teacher-forced prediction is right, greedy decoding reproduces the same prefix at every step, and conversely
  * the first greedy error is a teacher-forced error at the same position.
@@ -115,9 +116,14 @@ export function formatBatch(
     throw new RangeError(`formatBatch: ${examples.length} examples but ${lengths.length} lengths`);
   }
   const vocab = buildVocabulary(task.symbols, layout);
-  return layout === "decoder"
-    ? formatDecoder(task, examples, lengths, vocab)
-    : formatEncoder(task, examples, lengths, vocab);
+  const batch =
+    layout === "decoder"
+      ? formatDecoder(task, examples, lengths, vocab)
+      : formatEncoder(task, examples, lengths, vocab);
+  // The input starts after BOS in the decoder layout (symbol i at t = 1 + i), at t = 0 in the encoder layout.
+  const targetOrder = targetOrderIds(examples, batch.seqLen, layout === "decoder" ? 1 : 0);
+  if (targetOrder) batch.targetOrder = targetOrder;
+  return batch;
 }
 
 function formatDecoder(
@@ -167,6 +173,26 @@ function formatDecoder(
   };
   if (positionIds) batch.positionIds = positionIds;
   return batch;
+}
+
+/**
+ * TaskBatch.targetOrder from the examples' TaskExample.targetOrder, the input starting at position `start` of each
+ * row: pi[start + i] = start + targetOrder[i] (-1 stays -1), -1 at every other token; undefined when no example has
+ * a target order.
+ */
+function targetOrderIds(
+  examples: readonly TaskExample[],
+  seqLen: number,
+  start: number,
+): Float64Array | undefined {
+  if (!examples.some((e) => e.targetOrder)) return undefined;
+  const out = new Float64Array(examples.length * seqLen).fill(-1);
+  examples.forEach((e, b) => {
+    e.targetOrder?.forEach((j, i) => {
+      if (j >= 0) out[b * seqLen + start + i] = start + j;
+    });
+  });
+  return out;
 }
 
 function formatEncoder(

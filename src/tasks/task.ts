@@ -6,7 +6,7 @@
 import type { Rng } from "../util/rng.js";
 import { checkChoice, checkNumber } from "../util/validation.js";
 import { sampleBatch } from "./format.js";
-import type { LengthSpec, Task, TaskBatch, TaskDefinition, TaskLayout } from "./types.js";
+import type { LengthSpec, Task, TaskBatch, TaskDefinition, TaskExample, TaskLayout } from "./types.js";
 
 export const TASK_LAYOUTS: readonly TaskLayout[] = ["decoder", "encoder"];
 
@@ -59,6 +59,8 @@ export function symbolStringTask(
   spec: Pick<TaskDefinition, "id" | "level" | "paper" | "description"> & { defaultVocabSize: number },
   params: SymbolStringParams,
   answer: (input: number[], vocabSize: number) => number[],
+  /** For answers that reorder the input: input symbol i's index in the answer (TaskExample.targetOrder). */
+  targetOrder?: (n: number) => number[],
 ): TaskDefinition {
   const vocabSize = checkAlphabet(`${spec.id}.vocabSize`, params.vocabSize ?? spec.defaultVocabSize);
   return {
@@ -74,7 +76,9 @@ export function symbolStringTask(
     encoderOutputLength: (n) => n,
     sampleExample(rng: Rng, length: number) {
       const input = uniformSymbols(rng, length, vocabSize);
-      return { input, output: answer(input, vocabSize) };
+      const example: TaskExample = { input, output: answer(input, vocabSize) };
+      if (targetOrder) example.targetOrder = targetOrder(length);
+      return example;
     },
   };
 }

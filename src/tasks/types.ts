@@ -39,6 +39,12 @@ export interface TaskExample {
    * token (only tasks with coupled positions set this; other tasks use 0..T-1).
    */
   decoderPositionIds?: number[];
+  /**
+   * Where each input symbol stands in the order of the answer: targetOrder[i] = the index in `output` of input
+   * symbol i's counterpart (reverse_string: n - 1 - i; copy: i), or -1 where none is defined. Only tasks whose
+   * answer is a reordering of the input set this (the target-order positions of DPE's order loss).
+   */
+  targetOrder?: number[];
 }
 
 /** A task's raw definition: what the files under src/tasks/{regular,dcf,cs,synthetic}/ export. */
@@ -112,6 +118,13 @@ export interface TaskBatch {
    * drops out and the other gets weight 1), so a few answer positions can carry a fixed share of the loss.
    */
   weightedGroup?: { mask: Uint8Array; weight: number };
+  /**
+   * Target-order positions [B, T] in the batch's own coordinates: for an input symbol at position t, the position
+   * the symbol takes when the input is put in the answer's order (decoder: 1 + targetOrder[i] after BOS; encoder:
+   * targetOrder[i]); -1 at every other token (BOS, SEP, answer, EOS, QUERY, PAD). Set only by tasks with
+   * TaskExample.targetOrder; read only by auxiliary losses (DPE's).
+   */
+  targetOrder?: Float64Array;
   layout: TaskLayout;
 }
 

@@ -9,7 +9,7 @@
  *   Example: 00110101 -> 0111 0100.   110 -> 1 10.
  * Note: the official docstring's examples (00110101 -> 0100 0111) put the 1-based odd positions first, which
  * is the reverse order of what its code computes; we follow the code (the data the paper was run on).
- * length = n. Encoder slots: n. Vocabulary: "0".."k-1".
+ * length = n. Encoder slots: n. Vocabulary: "0".."k-1". Target order (DPE's order loss): each symbol's answer index.
  */
 import { RUOSS_2023 } from "../papers.js";
 import { type SymbolStringParams, symbolStringTask } from "../task.js";
@@ -26,5 +26,7 @@ export function oddsFirstTask(params: SymbolStringParams = {}): TaskDefinition {
     },
     params,
     (input) => [...input.filter((_, i) => i % 2 === 1), ...input.filter((_, i) => i % 2 === 0)],
+    // Target order: odd i is answer symbol (i - 1) / 2, even i follows the floor(n / 2) odd ones at floor(n/2) + i/2.
+    (n) => Array.from({ length: n }, (_, i) => (i % 2 === 1 ? (i - 1) / 2 : Math.floor(n / 2) + i / 2)),
   );
 }

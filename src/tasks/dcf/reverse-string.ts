@@ -7,6 +7,7 @@
  *   Example (k = 2): 011010 -> 010110.   (k = 4): 123021 -> 120321.
  * length = n. Encoder slots: n. Vocabulary: "0".."k-1". The registry's `reverse` is this task with k = 16,
  * the calibration's format `[BOS] x [SEP] reverse(x) [EOS]` (Exp 3).
+ * Target order (TaskExample.targetOrder, for DPE's order loss): input symbol i stands at n - 1 - i in the answer.
  */
 import { RUOSS_2023 } from "../papers.js";
 import { type SymbolStringParams, symbolStringTask } from "../task.js";
@@ -25,5 +26,7 @@ export function reverseStringTask(params: SymbolStringParams = {}): TaskDefiniti
     },
     params,
     (input) => [...input].reverse(),
+    // Input symbol i is answer symbol n - 1 - i: the target order reverses the input.
+    (n) => Array.from({ length: n }, (_, i) => n - 1 - i),
   );
 }

@@ -3,7 +3,7 @@
  * Generalization in Transformers" (arXiv:2305.19466), in the PyTorch calibration's format (Exp 1):
  *   [BOS] x_1..x_n [SEP] x_1..x_n [EOS],  x_i uniform over k symbols (k = 16 in the calibration).
  *   Example (k = 16): 3 14 0 7 -> 3 14 0 7.
- * length = n. Encoder slots: n. Vocabulary: "0".."k-1".
+ * length = n. Encoder slots: n. Vocabulary: "0".."k-1". Target order (DPE's order loss): the identity.
  */
 import { KAZEMNEJAD_2023 } from "../papers.js";
 import { type SymbolStringParams, symbolStringTask } from "../task.js";
@@ -20,5 +20,6 @@ export function copyTask(params: SymbolStringParams = {}): TaskDefinition {
     },
     params,
     (input) => [...input],
+    (n) => Array.from({ length: n }, (_, i) => i), // the target order is the input's own
   );
 }
