@@ -86,6 +86,7 @@ export function selectRows(
   const targets = new Int32Array(B * seqLen).fill(pad);
   const mask = new Uint8Array(B * seqLen);
   const positionIds = batch.positionIds ? new Float64Array(B * seqLen) : undefined;
+  const group = batch.weightedGroup ? new Uint8Array(B * seqLen) : undefined;
   const targetOrder = batch.targetOrder ? new Float64Array(B * seqLen).fill(-1) : undefined;
   const lengths = new Int32Array(B);
   const tokenCounts = new Int32Array(B);
@@ -96,12 +97,14 @@ export function selectRows(
     targets.set(batch.targets.subarray(r * T, r * T + n), b * seqLen);
     mask.set(batch.mask.subarray(r * T, r * T + n), b * seqLen);
     positionIds?.set((batch.positionIds as Float64Array).subarray(r * T, r * T + n), b * seqLen);
+    group?.set((batch.weightedGroup as { mask: Uint8Array }).mask.subarray(r * T, r * T + n), b * seqLen);
     targetOrder?.set((batch.targetOrder as Float64Array).subarray(r * T, r * T + n), b * seqLen);
     lengths[b] = batch.lengths[r];
     tokenCounts[b] = n;
   });
   const out: TaskBatch = { ...batch, inputs, targets, mask, batchSize: B, seqLen, lengths, tokenCounts };
   if (positionIds) out.positionIds = positionIds;
+  if (group) out.weightedGroup = { mask: group, weight: (batch.weightedGroup as { weight: number }).weight };
   if (targetOrder) out.targetOrder = targetOrder;
   return out;
 }

@@ -5,7 +5,7 @@
  *     rng    = Rng(seed, "train", step)                 fresh examples every step, reproducible from (seed, step)
  *     batch  = task.sample(rng, batchSize, train.length), right-padded to a fixed length (batching.ts), or the
  *              step's share of a length-sorted window of batches (train.bucketWindow, batching.ts)
- *     loss   = crossEntropy(model(batch), answer tokens + EOS only)
+ *     loss   = crossEntropy(model(batch), answer tokens + EOS only)   (batchLoss: or a weighted group's share)
  *              (+ the model's auxiliary terms, e.g. DPE's weighted order loss; loss history keeps the first part)
  *     backward; clip the global grad norm; AdamW step at lr = learningRateAt(step)   (warmup, then cosine)
  *     every checkpointEvery steps: checkpoint (weights + AdamW moments + loss history), atomically
@@ -24,6 +24,7 @@ import {
   learningRateAt,
   mul,
   type Parameter,
+  type Tensor,
   tidy,
 } from "../engine/index.js";
 import { buildVocabulary } from "../tasks/format.js";
@@ -86,6 +87,31 @@ export function scoredTargets(batch: TaskBatch): Int32Array {
   const out = new Int32Array(batch.targets.length);
   for (let i = 0; i < out.length; i++) out[i] = batch.mask[i] ? batch.targets[i] : -1;
   return out;
+}
+
+/**
+ * The training loss of a batch: the mean cross-entropy over its scored positions, or with a weighted group
+ * (TaskBatch.weightedGroup) (1 - w) mean over the rest + w mean over the group, each part dropping out when empty.
+ */
+export function batchLoss(logits: Tensor, batch: TaskBatch): Tensor {
+  const targets = scoredTargets(batch);
+  if (!batch.weightedGroup) return crossEntropy(logits, targets);
+  const { mask: group, weight } = batch.weightedGroup;
+  const rest = targets.slice();
+  const inGroup = new Int32Array(targets.length).fill(-1);
+  let groupCount = 0;
+  let restCount = 0;
+  for (let i = 0; i < targets.length; i++) {
+    if (targets[i] < 0) continue;
+    if (group[i]) {
+      inGroup[i] = targets[i];
+      rest[i] = -1;
+      groupCount++;
+    } else restCount++;
+  }
+  if (groupCount === 0) return crossEntropy(logits, rest);
+  if (restCount === 0) return crossEntropy(logits, inGroup);
+  return add(mul(crossEntropy(logits, rest), 1 - weight), mul(crossEntropy(logits, inGroup), weight));
 }
 
 /** Row-wise argmax of logits [rows, vocab]. */
@@ -214,7 +240,7 @@ export async function train(run: RunSpec, options: TrainOptions = {}): Promise<T
       const batch = withTrainingIds(sampled, config, seed, step);
       optimizer.zeroGrad();
       const logits = model.forward(batch, { rng, training: true });
-      const lossTensor = crossEntropy(logits, scoredTargets(batch));
+      const lossTensor = batchLoss(logits, batch);
       const scaled = lossScale === 1 ? lossTensor : mul(lossTensor, lossScale);
       // An encoding's own objective (weighted by its params) joins the task loss; lossScale, which evens the
       // weight of scored tokens across length buckets, applies to the cross-entropy only.

@@ -123,7 +123,7 @@ export const TASK_REGISTRY: readonly TaskEntry[] = [
     "text",
     MOHTASHAMI_2023,
     brownPasskeyTask,
-    ["split", "passkeyFraction", "passkeyDigits", "depth"],
+    ["split", "passkeyFraction", "passkeyDigits", "depth", "passkeyLoss", "answerWeight"],
     { split: "train" },
   ),
 ];

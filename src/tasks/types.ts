@@ -113,6 +113,12 @@ export interface TaskBatch {
   /** Structure-aware position ids (coupled addition); absent means 0..T-1 for every row. */
   positionIds?: Float64Array;
   /**
+   * A weighted part of the loss (absent: the plain mean over scored positions). `mask` marks scored positions of the
+   * group G, the others S are the rest: loss = (1 - weight) mean_S CE + weight mean_G CE (a part with no position
+   * drops out and the other gets weight 1), so a few answer positions can carry a fixed share of the loss.
+   */
+  weightedGroup?: { mask: Uint8Array; weight: number };
+  /**
    * Target-order positions [B, T] in the batch's own coordinates: for an input symbol at position t, the position
    * the symbol takes when the input is put in the answer's order (decoder: 1 + targetOrder[i] after BOS; encoder:
    * targetOrder[i]); -1 at every other token (BOS, SEP, answer, EOS, QUERY, PAD). Set only by tasks with

@@ -63,6 +63,10 @@ describe("posenc train on brown_passkey, then eval --passkey", () => {
       "2",
     ];
     const grid = JSON.parse(await runCommand(evalCommand, ...args, "--svg", svg, "--json"));
+    // The file `posenc report passkey` reads: the grid with its run.
+    expect([grid.format, grid.checkpoint, grid.encoding, grid.step, grid.trainedContext, grid.split]).toEqual(
+      ["posenc-passkey/1", out, "rope", 2, 96, "validation"],
+    );
     expect(grid.contexts).toEqual([96, 128]);
     expect(grid.depths).toEqual([0, 1]);
     expect(

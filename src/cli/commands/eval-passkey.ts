@@ -5,7 +5,9 @@
  *   posenc eval --checkpoint runs/brown-passkey/rope-s0 --passkey --contexts 128,256,512 --depths 0,0.5,1 \
  *     --per-cell 20 --svg passkey.svg
  *
- * Prints the grid as a table (rows context, columns depth), or the grid JSON with --json; --svg writes the heatmap.
+ * Prints the grid as a table (rows context, columns depth), or with --json the grid file (format posenc-passkey/1:
+ * the grid with the checkpoint, encoding, step, trained context and split) that `posenc report passkey` reads back;
+ * --svg writes the heatmap.
  * Every flag is checked, and the output file refused if it exists (without --force), before the model is built.
  */
 import type { CheckpointSidecar } from "../../lab/checkpoint.js";
@@ -13,7 +15,8 @@ import { encodingLabel } from "../../lab/config.js";
 import { writeFileAtomic } from "../../lab/files.js";
 import type { LabModel } from "../../lab/model.js";
 import { renderPasskeyHeatmap } from "../../lab/report/heatmap.js";
-import { checkPasskeyGrid, evaluatePasskeyGrid, type PasskeyGrid } from "../../lab/retrieval.js";
+import { PASSKEY_FORMAT, type PasskeyFile } from "../../lab/report/passkey-seeds.js";
+import { checkPasskeyGrid, evaluatePasskeyGrid } from "../../lab/retrieval.js";
 import { buildVocabulary } from "../../tasks/format.js";
 import { CHAR_SYMBOLS } from "../../tasks/text/char-lm.js";
 import { DEFAULT_PASSKEY_DIGITS, minPasskeyContext } from "../../tasks/text/passkey-haystack.js";
@@ -64,7 +67,7 @@ export function parseDepthList(text: string): number[] {
 export function preparePasskeyGrid(
   values: Record<string, unknown>,
   sidecar: CheckpointSidecar,
-): ((model: LabModel) => PasskeyGrid) | undefined {
+): ((model: LabModel) => PasskeyFile) | undefined {
   if (!values.passkey) {
     // --force also replaces the --longrope-search file and the --report folder's report (eval-extend.ts).
     const shared = values["longrope-search"] !== undefined || values.report !== undefined ? ["force"] : [];
@@ -137,6 +140,14 @@ export function preparePasskeyGrid(
       writeFileAtomic(svgPath, renderPasskeyHeatmap(grid, { title, trainedContext: trained }));
       if (!values.json) process.stdout.write(`heatmap ${svgPath}\n`);
     }
-    return grid;
+    return {
+      format: PASSKEY_FORMAT,
+      checkpoint: String(values.checkpoint),
+      encoding: encodingLabel(sidecar.encoding),
+      step: sidecar.step,
+      trainedContext: trained,
+      split,
+      ...grid,
+    };
   };
 }

@@ -3,6 +3,8 @@
  * writes every report beside it; with one input it re-renders that file's reports.
  * `posenc report extension`: the extension.json of several checkpoints (seeds, encodings, fine-tune lengths) as one
  * report over seeds (src/lab/report/extension-seeds.ts).
+ * `posenc report passkey`: the passkey grids of several checkpoints (`posenc eval --passkey --json`) as mean
+ * heatmaps and tables over seeds, per encoding (src/lab/report/passkey-seeds.ts).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,13 @@ import {
   summarizeExtensions,
 } from "../../lab/report/extension-seeds.js";
 import { renderSummaryTable } from "../../lab/report/markdown.js";
+import {
+  heatmapFiles,
+  readPasskeyFile,
+  renderPasskeyHtml,
+  renderPasskeyMarkdown,
+  summarizePasskeyGrids,
+} from "../../lab/report/passkey-seeds.js";
 import { mergeResults, missingRuns } from "../../lab/results.js";
 import { readResultsFile } from "../../lab/results-file.js";
 import { writeResults } from "../../lab/sweep.js";
@@ -27,7 +36,7 @@ export const reportCommand: Command = {
   name: "report",
   summary: "Merge benchmark shards (results.json files) and write the Markdown, SVG and HTML reports.",
   usage:
-    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...",
+    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...\n       posenc report passkey --out DIR [--title TEXT] [--force] PASSKEY.json...",
   flags: {
     inputs: {
       type: "string",
@@ -45,17 +54,23 @@ export const reportCommand: Command = {
     },
     title: {
       type: "string",
-      description: "report extension: the title of the report (default: Context extension over seeds)",
+      description:
+        "report extension / passkey: the title of the report (default: Context extension over seeds / Passkey retrieval over seeds)",
       valueName: "TEXT",
     },
   },
   acceptsPositionals: true,
   run(values, positionals) {
     if (positionals[0] === "extension") {
-      extensionReport(values, positionals.slice(1));
+      seedsReport(EXTENSION_REPORT, values, positionals.slice(1));
       return;
     }
-    if (values.title !== undefined) throw new UsageError("posenc report: --title is for 'report extension'");
+    if (positionals[0] === "passkey") {
+      seedsReport(PASSKEY_REPORT, values, positionals.slice(1));
+      return;
+    }
+    if (values.title !== undefined)
+      throw new UsageError("posenc report: --title is for 'report extension' and 'report passkey'");
     const args = positionals[0] === "merge" ? positionals.slice(1) : positionals;
     const inputs = [
       ...(typeof values.inputs === "string"
@@ -88,38 +103,81 @@ export const reportCommand: Command = {
   },
 };
 
-/** `posenc report extension`: every file read and checked before anything is written. */
-function extensionReport(values: Record<string, unknown>, inputs: string[]): void {
+/** What one "over seeds" report is made of: its input files' name, its marker file and how it is rendered. */
+interface SeedsReport {
+  name: "extension" | "passkey";
+  /** The input files as the errors name them. */
+  inputs: string;
+  /** The file whose presence in --out means "such a report is there". */
+  marker: string;
+  defaultTitle: string;
+  /** Reads and checks every input, then returns the Markdown and every file to write (marker included). */
+  render(inputs: string[], title: string): { markdown: string; files: [string, string][] };
+}
+
+/** `posenc report extension|passkey`: every input read and checked before anything is written. */
+function seedsReport(report: SeedsReport, values: Record<string, unknown>, inputs: string[]): void {
+  const command = `posenc report ${report.name}`;
   if (inputs.length === 0) {
-    throw new UsageError(
-      "posenc report extension: no extension.json files given (see 'posenc report --help')",
-    );
+    throw new UsageError(`${command}: no ${report.inputs} given (see 'posenc report --help')`);
   }
   if (values.inputs !== undefined) {
-    throw new UsageError("posenc report extension: give the extension.json files as arguments, not --inputs");
+    throw new UsageError(`${command}: give the ${report.inputs} as arguments, not --inputs`);
   }
   const outDir = requireFlag("report", values, "out", "DIR");
   checkOutputFolder("--out", outDir);
-  if (existsSync(join(outDir, "extension-seeds.json")) && values.force !== true) {
-    throw new UsageError(
-      `posenc report extension: --out ${outDir} holds such a report; pass --force to replace it`,
-    );
+  if (existsSync(join(outDir, report.marker)) && values.force !== true) {
+    throw new UsageError(`${command}: --out ${outDir} holds such a report; pass --force to replace it`);
   }
-  const title = typeof values.title === "string" ? values.title : "Context extension over seeds";
-  const summary = summarizeExtensions(inputs.map((path) => ({ path, file: readExtensionFile(path) })));
-  const markdown = renderSeedsMarkdown(summary);
-  const charts = renderSeedsCharts(summary, title);
+  const title = typeof values.title === "string" ? values.title : report.defaultTitle;
+  const { markdown, files } = report.render(inputs, title);
   mkdirSync(outDir, { recursive: true });
-  const files: [string, string][] = [
-    [
-      "extension-seeds.json",
-      `${JSON.stringify({ format: "posenc-extension-seeds/1", ...summary }, null, 1)}\n`,
-    ],
-    ["extension-seeds.md", markdown],
-    ["extension-seeds.svg", charts.context],
-    ...(charts.steps ? ([["extension-steps.svg", charts.steps]] as [string, string][]) : []),
-    ["extension-seeds.html", renderSeedsHtml(summary, title)],
-  ];
   for (const [name, text] of files) writeFileAtomic(join(outDir, name), text);
   process.stdout.write(`${markdown}\nWrote ${files.map(([n]) => n).join(", ")} to ${outDir}\n`);
 }
+
+/** `posenc report extension`: extension.json files over seeds (src/lab/report/extension-seeds.ts). */
+const EXTENSION_REPORT: SeedsReport = {
+  name: "extension",
+  inputs: "extension.json files",
+  marker: "extension-seeds.json",
+  defaultTitle: "Context extension over seeds",
+  render(inputs, title) {
+    const summary = summarizeExtensions(inputs.map((path) => ({ path, file: readExtensionFile(path) })));
+    const markdown = renderSeedsMarkdown(summary);
+    const charts = renderSeedsCharts(summary, title);
+    const files: [string, string][] = [
+      [
+        "extension-seeds.json",
+        `${JSON.stringify({ format: "posenc-extension-seeds/1", ...summary }, null, 1)}\n`,
+      ],
+      ["extension-seeds.md", markdown],
+      ["extension-seeds.svg", charts.context],
+      ...(charts.steps ? ([["extension-steps.svg", charts.steps]] as [string, string][]) : []),
+      ["extension-seeds.html", renderSeedsHtml(summary, title)],
+    ];
+    return { markdown, files };
+  },
+};
+
+/** `posenc report passkey`: passkey grids over seeds (src/lab/report/passkey-seeds.ts). */
+const PASSKEY_REPORT: SeedsReport = {
+  name: "passkey",
+  inputs: "passkey grid files",
+  marker: "passkey-seeds.json",
+  defaultTitle: "Passkey retrieval over seeds",
+  render(inputs, title) {
+    const summary = summarizePasskeyGrids(inputs.map((path) => ({ path, file: readPasskeyFile(path) })));
+    const markdown = renderPasskeyMarkdown(summary);
+    const files: [string, string][] = [
+      [
+        "passkey-seeds.json",
+        `${JSON.stringify({ format: "posenc-passkey-seeds/1", ...summary }, null, 1)}\n`,
+      ],
+      ["passkey-seeds.md", markdown],
+      ...heatmapFiles(summary, title),
+      ["passkey-seeds.html", renderPasskeyHtml(summary, title)],
+    ];
+    return { markdown, files };
+  },
+};

@@ -34,6 +34,8 @@ export interface HeatmapOptions {
   title: string;
   /** Contexts above it get a "*" (longer than the model was trained on). */
   trainedContext?: number;
+  /** The line under the title (default: "passkey accuracy: N per cell, k digits, seed s"). */
+  subtitle?: string;
 }
 
 /** The heatmap of `grid` (cells in PasskeyGrid's row-major order). */
@@ -52,7 +54,7 @@ export function renderPasskeyHeatmap(grid: PasskeyGrid, options: HeatmapOptions)
     `<title>${escapeXml(options.title)}</title>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="22" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
-    `<text x="${margin.left}" y="40" fill="#555">passkey accuracy: ${grid.perCell} per cell, ${grid.digits} digits, seed ${grid.seed}</text>`,
+    `<text x="${margin.left}" y="40" fill="#555">${escapeXml(options.subtitle ?? `passkey accuracy: ${grid.perCell} per cell, ${grid.digits} digits, seed ${grid.seed}`)}</text>`,
   ];
   contexts.forEach((context, row) => {
     // Longest context at the top: the row of contexts[i] sits by rank of its value.

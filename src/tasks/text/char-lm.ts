@@ -10,6 +10,8 @@
  *   start     uniform in [0, N - length - 1]                (N = characters of the text; one draw per row)
  *   inputs[t] = text[start + t],  targets[t] = text[start + t + 1],  mask[t] = 1   for t = 0 .. length-1
  * With a length range each row draws its own length and is right-padded (PAD, mask 0) like the other tasks.
+ * A task built on this one may draw its own rows and score only their last predictions (mask[t] = 1 for
+ * t >= scoredFrom; passkey-haystack.ts scores only the answer digits of a passkey row that way).
  * `length` is the context length in characters; the loss is the mean next-character cross-entropy in nats, so
  * bits per character = loss / ln 2.
  */
@@ -50,10 +52,20 @@ export function decodeChars(ids: ArrayLike<number>): string {
   return out;
 }
 
+/** One drawn row: T + 1 characters, and the first of its T predictions that the loss scores (0 = all of them). */
+export interface CharRow {
+  sequence: Int32Array;
+  scoredFrom: number;
+  /** Predictions from this one on belong to the sampler's weighted group (absent: none). */
+  groupFrom?: number;
+}
+
 /** What a task built on the character LM may change: how a row is drawn, and the lengths it needs. */
 export interface CharRowSampler {
   /** The T + 1 characters of one row of length T (inputs are the first T, targets the last T). */
-  row(rng: Rng, length: number): Int32Array;
+  row(rng: Rng, length: number): CharRow;
+  /** The loss share of the rows' weighted groups (TaskBatch.weightedGroup); absent: no group, a plain mean. */
+  groupWeight?: number;
   minLength: number;
   lengthMeaning: string;
 }
@@ -74,9 +86,9 @@ export function charLanguageModelTask(
   // The plain window: start uniform in [0, N - T - 1], T + 1 characters.
   const row =
     sampler?.row ??
-    ((rng: Rng, length: number) => {
+    ((rng: Rng, length: number): CharRow => {
       const start = rng.int(n - length);
-      return tokens.subarray(start, start + length + 1);
+      return { sequence: tokens.subarray(start, start + length + 1), scoredFrom: 0 };
     });
   const definition: TaskDefinition = {
     ...spec,
@@ -89,7 +101,7 @@ export function charLanguageModelTask(
     textTokens: tokens,
     encoderOutputLength: (length) => length,
     sampleExample(rng: Rng, length: number) {
-      const window = row(rng, length);
+      const window = row(rng, length).sequence;
       return { input: Array.from(window.subarray(0, length)), output: Array.from(window.subarray(1)) };
     },
     sampleBatch(rng: Rng, batchSize: number, length: LengthSpec, layout: TaskLayout): TaskBatch {
@@ -110,14 +122,28 @@ export function charLanguageModelTask(
       const inputs = new Int32Array(batchSize * seqLen).fill(pad);
       const targets = new Int32Array(batchSize * seqLen).fill(pad);
       const mask = new Uint8Array(batchSize * seqLen);
+      const weight = sampler?.groupWeight;
+      const group = weight === undefined ? undefined : new Uint8Array(batchSize * seqLen);
       for (let b = 0; b < batchSize; b++) {
         const len = lengths[b];
-        const window = row(rng, len);
+        const { sequence: window, scoredFrom, groupFrom } = row(rng, len);
         inputs.set(window.subarray(0, len), b * seqLen);
         targets.set(window.subarray(1, len + 1), b * seqLen);
-        mask.fill(1, b * seqLen, b * seqLen + len);
+        mask.fill(1, b * seqLen + scoredFrom, b * seqLen + len);
+        if (groupFrom !== undefined) group?.fill(1, b * seqLen + groupFrom, b * seqLen + len);
       }
-      return { inputs, targets, mask, batchSize, seqLen, lengths, tokenCounts: lengths.slice(), layout };
+      const batch: TaskBatch = {
+        inputs,
+        targets,
+        mask,
+        batchSize,
+        seqLen,
+        lengths,
+        tokenCounts: lengths.slice(),
+        layout,
+      };
+      if (group && weight !== undefined) batch.weightedGroup = { mask: group, weight };
+      return batch;
     },
   };
   return definition;

@@ -112,8 +112,38 @@ describe("training mix of LM windows and passkey examples", () => {
     );
   });
 
+  it('passkeyLoss "answer" scores only the k answer digits of passkey rows and every character of LM rows', () => {
+    const params = { passkeyFraction: 0.5, passkeyDigits: 4 } as const;
+    const all = defineTask(passkeyMixTask(toy, TEXT, params)).sample(new Rng(4), 40, { min: 90, max: 110 });
+    const task = defineTask(passkeyMixTask(toy, TEXT, { ...params, passkeyLoss: "answer" }));
+    const answer = task.sample(new Rng(4), 40, { min: 90, max: 110 });
+    // Same rows (the option changes only the mask), padded to the longest row.
+    expect(answer.inputs).toEqual(all.inputs);
+    expect(answer.targets).toEqual(all.targets);
+    const T = answer.seqLen;
+    let passkeyRows = 0;
+    for (let b = 0; b < 40; b++) {
+      const len = answer.lengths[b];
+      const scored = Array.from(answer.mask.subarray(b * T, (b + 1) * T)).flatMap((m, t) => (m ? [t] : []));
+      if (isPasskeyRow(answer, b)) {
+        passkeyRows++;
+        expect(scored).toEqual([len - 4, len - 3, len - 2, len - 1]);
+        const key = decodeChars(scored.map((t) => answer.targets[b * T + t]));
+        expect(decodeChars(answer.inputs.subarray(b * T, b * T + len))).toContain(`pass key is ${key}.`);
+      } else {
+        expect(scored).toEqual(Array.from({ length: len }, (_, t) => t));
+      }
+    }
+    expect(passkeyRows).toBeGreaterThan(10);
+    expect(passkeyRows).toBeLessThan(30);
+  });
+
   it("rejects bad parameters and too-short contexts", () => {
     expect(() => passkeyMixTask(toy, TEXT, { passkeyFraction: 1.5 })).toThrow(/passkeyFraction/);
+    // @ts-expect-error: an unknown loss choice
+    expect(() => passkeyMixTask(toy, TEXT, { passkeyLoss: "digits" })).toThrow(
+      /passkeyLoss.*"all", "answer"/,
+    );
     expect(() => passkeyMixTask(toy, TEXT, { passkeyDigits: 0 })).toThrow(/passkeyDigits/);
     const task = defineTask(passkeyMixTask(toy, TEXT));
     expect(() => task.sample(new Rng(1), 2, 50)).toThrow(/length/);

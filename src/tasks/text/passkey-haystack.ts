@@ -17,17 +17,23 @@
  * prefix as long as every digit is right).
  *
  * Training mix (`brown_passkey`): each row of a batch is, independently with probability `passkeyFraction`, a passkey
- * example (depth uniform unless given) and otherwise an ordinary language-modelling window of the split. Every position
- * of every row is a loss position (the passkey row is text too), so the mix keeps the bits-per-character objective
- * and adds the retrieval signal that a model this small does not get from the corpus alone. Evaluation rows
- * (`passkeyBatch`) score only the k answer positions.
+ * example (depth uniform unless given) and otherwise an ordinary language-modelling window of the split. With
+ * `passkeyLoss: "all"` (default) every position of every row is a loss position (the passkey row is text too), so
+ * the mix keeps the bits-per-character objective and adds the retrieval signal that a model this small does not get
+ * from the corpus alone. In a passkey row of T = 128 the k = 5 answer digits are 5 / 128 = 4% of its loss, and the
+ * rest is filler the model learns anyway from the LM rows; `passkeyLoss: "answer"` scores only the k answer
+ * positions T-k .. T-1 of a passkey row (LM rows keep every position), so with passkeyFraction f a batch's loss is
+ * the mean over f k answer digits and (1 - f) T text characters per row. `answerWeight: w` fixes the answer digits'
+ * share instead: loss = (1 - w) mean CE over the other scored characters + w mean CE over the answer digits of the
+ * batch's passkey rows (TaskBatch.weightedGroup; train.ts batchLoss). Evaluation rows (`passkeyBatch`) score only the
+ * k answer positions.
  */
 import type { Rng } from "../../util/rng.js";
 import { checkChoice, checkNumber, PosencConfigError } from "../../util/validation.js";
 import { MOHTASHAMI_2023 } from "../papers.js";
 import type { TaskBatch, TaskDefinition } from "../types.js";
 import { brownSplitTokens, TEXT_SPLITS } from "./brown-corpus.js";
-import { charLanguageModelTask, encodeChars } from "./char-lm.js";
+import { type CharRow, charLanguageModelTask, encodeChars } from "./char-lm.js";
 
 export const NEEDLE_PREFIX = " The pass key is ";
 export const NEEDLE_SUFFIX = ". Remember it. ";
@@ -156,7 +162,14 @@ export interface PasskeyMixParams {
   passkeyDigits?: number;
   /** Fixed needle depth in [0, 1] for passkey rows (default: uniform per example). */
   depth?: number;
+  /** Loss positions of a passkey row: "all" (default, every character) or "answer" (the k answer digits only). */
+  passkeyLoss?: (typeof PASSKEY_LOSSES)[number];
+  /** Share w in (0, 1) of the loss carried by the answer digits of passkey rows (default: none, a plain mean). */
+  answerWeight?: number;
 }
+
+/** What a passkey row of the training mix scores (see the file comment). */
+export const PASSKEY_LOSSES = ["all", "answer"] as const;
 
 /** The training mix over `text`: LM windows and, with probability passkeyFraction, passkey examples. */
 export function passkeyMixTask(
@@ -177,13 +190,33 @@ export function passkeyMixTask(
     params.depth === undefined
       ? undefined
       : checkNumber(`${spec.id}.depth`, params.depth, { min: 0, max: 1 });
+  const answerOnly =
+    checkChoice(`${spec.id}.passkeyLoss`, params.passkeyLoss ?? "all", PASSKEY_LOSSES) === "answer";
+  const answerWeight =
+    params.answerWeight === undefined
+      ? undefined
+      : checkNumber(`${spec.id}.answerWeight`, params.answerWeight, {
+          min: 0,
+          exclusiveMin: true,
+          max: 1,
+          exclusiveMax: true,
+        });
   return charLanguageModelTask(spec, text, {
     // One row: a passkey example with probability `fraction` (the coin drawn first), else a plain window.
-    row(rng: Rng, length: number): Int32Array {
-      if (rng.next() < fraction) return passkeyExample(rng, text, length, { digits, depth }).sequence;
+    row(rng: Rng, length: number): CharRow {
+      if (rng.next() < fraction) {
+        const { sequence } = passkeyExample(rng, text, length, { digits, depth });
+        const answerFrom = length - digits;
+        return {
+          sequence,
+          scoredFrom: answerOnly ? answerFrom : 0,
+          ...(answerWeight === undefined ? {} : { groupFrom: answerFrom }),
+        };
+      }
       const start = rng.int(text.length - length);
-      return text.subarray(start, start + length + 1);
+      return { sequence: text.subarray(start, start + length + 1), scoredFrom: 0 };
     },
+    ...(answerWeight === undefined ? {} : { groupWeight: answerWeight }),
     minLength: fraction > 0 ? minPasskeyContext(digits) : 1,
     lengthMeaning: "context length in characters (a passkey row needs at least the needle, query and answer)",
   });
