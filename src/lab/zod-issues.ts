@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { PosencConfigError } from "../util/validation.js";
+import { readInputJson } from "./files.js";
 
 type AnySchema = z.ZodType;
 type Path = readonly PropertyKey[];
@@ -138,4 +139,18 @@ export function zodIssueToConfigError(
     received,
     expected,
   );
+}
+
+/**
+ * Reads a JSON input file (files.ts: readInputJson) and validates it against `schema`; a failure is one line whose
+ * key names the file, then the path inside it ("results/a.json: cells[3].mean").
+ */
+export function readJsonFileAs<S extends z.ZodType>(path: string, schema: S): z.output<S> {
+  const input = readInputJson(path, path);
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const error = zodIssueToConfigError(schema, input, parsed.error.issues);
+    throw new PosencConfigError(error.code, `${path}: ${error.key}`, error.received, error.expected);
+  }
+  return parsed.data;
 }

@@ -12,8 +12,7 @@
 import { z } from "zod";
 import { PosencConfigError } from "../../util/validation.js";
 import type { ExtensionCurve } from "../extension-eval.js";
-import { readInputJson } from "../files.js";
-import { zodIssueToConfigError } from "../zod-issues.js";
+import { readJsonFileAs } from "../zod-issues.js";
 import { markdownTableToHtml, REPORT_STYLE } from "./html.js";
 import { type SeedStat, seedStat } from "./summary.js";
 import { escapeXml, niceTicks, PALETTE } from "./svg.js";
@@ -62,13 +61,7 @@ export type ExtensionFile = z.output<typeof fileSchema>;
 
 /** An extension.json, validated; one line naming the file and key otherwise. */
 export function readExtensionFile(path: string): ExtensionFile {
-  const input = readInputJson(path, path);
-  const parsed = fileSchema.safeParse(input);
-  if (!parsed.success) {
-    const error = zodIssueToConfigError(fileSchema, input, parsed.error.issues);
-    throw new PosencConfigError(error.code, `${path}: ${error.key}`, error.received, error.expected);
-  }
-  return parsed.data;
+  return readJsonFileAs(path, fileSchema);
 }
 
 /** The curve's name in a report over seeds (see the file comment). */

@@ -11,9 +11,8 @@
  */
 import { z } from "zod";
 import { PosencConfigError } from "../../util/validation.js";
-import { readInputJson } from "../files.js";
 import type { PasskeyGrid } from "../retrieval.js";
-import { zodIssueToConfigError } from "../zod-issues.js";
+import { readJsonFileAs } from "../zod-issues.js";
 import { renderPasskeyHeatmap } from "./heatmap.js";
 import { markdownTableToHtml, REPORT_STYLE } from "./html.js";
 import { type SeedStat, seedStat } from "./summary.js";
@@ -53,13 +52,7 @@ export type PasskeyFile = z.output<typeof fileSchema>;
 
 /** A passkey grid file, validated (also: one cell per (context, depth) in row-major order); one line otherwise. */
 export function readPasskeyFile(path: string): PasskeyFile {
-  const input = readInputJson(path, path);
-  const parsed = fileSchema.safeParse(input);
-  if (!parsed.success) {
-    const error = zodIssueToConfigError(fileSchema, input, parsed.error.issues);
-    throw new PosencConfigError(error.code, `${path}: ${error.key}`, error.received, error.expected);
-  }
-  const file = parsed.data;
+  const file = readJsonFileAs(path, fileSchema);
   const { contexts, depths, cells } = file;
   if (cells.length !== contexts.length * depths.length) {
     throw new PosencConfigError(
