@@ -20,9 +20,15 @@ function copy(view: Float32Array | null): Float32Array | null {
   return out;
 }
 
-function expectClose(name: string, actual: Float32Array, expected: Float32Array, tol: number): void {
+function expectClose(
+  name: string,
+  actual: Float32Array,
+  expected: Float32Array,
+  tol: number,
+  slack: (i: number) => number = () => 0,
+): void {
   for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])) + slack(i))) {
       throw new Error(`${name}[${i}]: wasm ${actual[i]} vs reference ${expected[i]}`);
     }
   }
@@ -59,7 +65,12 @@ describe("WASM SIMD layernorm", () => {
           const [meanRef, rstdRef, meanWasm, rstdWasm] = [0, 1, 2, 3].map(() => allocFloat32(N));
           layernormForward(yRef, meanRef, rstdRef, x, w, b, N, C, 1e-5);
           wasm.layernormForward(yWasm, meanWasm, rstdWasm, x, w, b, N, C, 1e-5);
-          expectClose("y", yWasm, yRef, 2e-5);
+          // y = (x - mean) * rstd: the two kernels sum the mean in different orders, so their means may differ by
+          // a few float32 ulps of |x| (<= 4 here), and y by that times rstd * |w|. A row of nearly equal values
+          // (rstd up to 1/sqrt(eps) = 316) makes that the larger term: without it the property fails now and then.
+          const ulpsOfMean = (i: number) =>
+            8 * 2 ** -24 * 4 * rstdRef[Math.floor(i / C)]! * (w ? Math.abs(w[i % C]!) : 1);
+          expectClose("y", yWasm, yRef, 2e-5, ulpsOfMean);
           expectClose("mean", meanWasm, meanRef, 1e-6);
           expectClose("rstd", rstdWasm, rstdRef, 2e-5);
           const dy = filled(rng, N * C);
