@@ -1,6 +1,8 @@
 /**
- * Shared math of the content-dependent rotary methods (CARoPE, Selective RoPE): rotation angles that are a
- * cumulative sum over positions of per-token increments computed from the layer input,
+ * Not a method: shared math of the content-dependent rotary methods, "Context-aware Rotary Position
+ * Embedding" (CARoPE, arXiv:2507.23083) and "Selective Rotary Position Embedding" (arXiv:2511.17388), each in
+ * its own file with its paper. Shared math: rotation angles that are a cumulative sum over positions of
+ * per-token increments computed from the layer input,
  *   phi_(t, p) = sum_(s <= t) omega_(s, p)        (RoPE: omega_(s, p) = theta_p for every token, phi = (t + 1) theta_p)
  * and the rotation of q and k by those angles in the half layout (pair p = channels (p, p + P)):
  *   (x1, x2) -> (x1 cos phi - x2 sin phi, x1 sin phi + x2 cos phi).

@@ -1,6 +1,10 @@
 /**
- * 2-D position ids, shared by the image methods (CPE, iRPE, learnable Fourier features, ComRoPE, GTA): ids are
- * [B, T, 2] row-major, coordinate 0 the row and 1 the column (h, w), as HF Qwen2-VL orders its M-RoPE ids.
+ * Not a method: 2-D position ids shared by the image methods, each in its own file with its paper: CPE/PEG
+ * (arXiv:2102.10882), iRPE (arXiv:2107.14222), learnable Fourier features (arXiv:2106.02795), ComRoPE
+ * (arXiv:2506.03737), GTA (arXiv:2310.10375), 2D-TPE (arXiv:2409.19700), LOOPE (arXiv:2504.14386).
+ * Layout: ids are [B, T, 2] row-major, coordinate 0 the row and 1 the column,
+ *   id_t = (h_t, w_t)   (a token at row h, column w of the patch grid)
+ * as HF Qwen2-VL orders its M-RoPE ids (t, h, w) without the time axis.
  */
 import { PosencConfigError } from "../util/validation.js";
 

@@ -1,5 +1,7 @@
 /**
- * What Cable and CARoPE both compute from the layer input: one logit per token and head,
+ * Not a method: what "Context-aware Biases for Length Extrapolation" (Cable, arXiv:2503.08067) and "Context-aware
+ * Rotary Position Embedding" (CARoPE, arXiv:2507.23083) both compute from the layer input (each method in
+ * its own file with its paper): one logit per token and head,
  *   z_(t, h) = w_h . x_t + c_h        x [T, D] (or [B, T, D]), W [D, H] (x @ W, as nn.Linear stores W^T), c [H]
  * (Cable turns it into a slope softplus(z), CARoPE into a base frequency 1 / (1 + softplus(z))), and the per-layer
  * parameter lookup the content-aware encodings share.

@@ -1,6 +1,8 @@
 /**
- * The two checks every token-reading id scheme (gpe, v2pe, extended-mind) makes: its token-id parameters are ids,
- * and a sequence's tokens were given.
+ * Not a method: the two checks every token-reading id scheme makes, each scheme in its own file with its paper:
+ * GPE, group position encoding for streaming (arXiv:2505.16983), V2PE, variable position increments
+ * (arXiv:2412.09616), and Extended Mind's memory positions (arXiv:2406.02332). No formula of its own: a token-id
+ * parameter holds ids (integers >= 0), and a sequence's tokens were given to the scheme that reads them.
  */
 import { PosencConfigError } from "../util/validation.js";
 import type { PositionIdContext } from "./types.js";
