@@ -8,6 +8,9 @@
  * warmup fraction and schedule, seeded by the checkpoint's seed (its data stream, its "train" stream from step 0),
  * and a fresh AdamW. Every method gets the same steps and the same data.
  * Plain rope ("rope") is the baseline: the checkpoint as it is, and fine-tuned at T without rescaling.
+ * finetuneLength = N fine-tunes on rows of N instead of T (same tokens per step), the method's frequencies still
+ * those for T: Giraffe's protocol (arXiv:2308.10882) fine-tunes each basis at the trained length and then reads
+ * longer contexts.
  *
  * Segmented fine-tune (finetuneSegments = n, "Training on Segmented Sequences", arXiv:2310.14633): rows of the
  * ORIGINAL length L0 and batch size, each n segments of a stretch of T characters keeping their position ids in
@@ -37,7 +40,9 @@ export interface ExtensionCurve {
   finetuneSteps: number;
   /** Segments per row of a segmented fine-tune (absent: the fine-tune trains rows of T). */
   finetuneSegments?: number;
-  /** The Hugging Face rope block (patch of config.json) of the method; null for plain rope. */
+  /** Row length of a fine-tune on rows shorter or longer than the target (absent: rows of T). */
+  finetuneLength?: number;
+  /** The Hugging Face rope block (patch of config.json) of the method; null for plain rope and Giraffe's bases. */
   block: Record<string, unknown> | null;
   rows: ContextBitsRow[];
   /** Fine-tune only: its time and throughput. */
@@ -53,6 +58,8 @@ export interface ExtensionEvalOptions extends ExtensionOptions {
   finetuneSteps: number;
   /** Fine-tune on segmented rows of the trained length (see the file comment) instead of rows of T. */
   finetuneSegments?: number;
+  /** Fine-tune on rows of this length instead of T (see the file comment). */
+  finetuneLength?: number;
   /** The text to score and the grid (bitsPerCharByContext). */
   tokens: Int32Array;
   vocabSize: number;
@@ -73,23 +80,26 @@ export function methodChoice(
   const headDim = config.model.dModel / config.model.numHeads;
   const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
   const ext = labExtension(origin, method, target, options);
-  return { choice: ext.choice, block: ext.block.patch };
+  return { choice: ext.choice, block: ext.block ? ext.block.patch : null };
 }
 
-/** The fine-tune config of a checkpoint at `target` for `steps` steps (see the file comment). */
-export function finetuneConfig(sidecar: CheckpointSidecar, target: number, steps: number, segments?: number) {
+/**
+ * The fine-tune config of a checkpoint for `steps` steps on rows of `length` (the target, or finetuneLength), or
+ * segmented rows spanning it (see the file comment).
+ */
+export function finetuneConfig(sidecar: CheckpointSidecar, length: number, steps: number, segments?: number) {
   const { config } = sidecar;
   const t = config.train;
   if (segments !== undefined) {
     return {
       ...config,
-      train: { ...t, steps, checkpointEvery: 0, segments: { span: target, count: segments } },
+      train: { ...t, steps, checkpointEvery: 0, segments: { span: length, count: segments } },
     };
   }
-  const batchSize = Math.max(1, Math.round((t.batchSize * t.length.max) / target));
+  const batchSize = Math.max(1, Math.round((t.batchSize * t.length.max) / length));
   return {
     ...config,
-    train: { ...t, length: { min: target, max: target }, steps, batchSize, checkpointEvery: 0 },
+    train: { ...t, length: { min: length, max: length }, steps, batchSize, checkpointEvery: 0 },
   };
 }
 
@@ -120,7 +130,12 @@ export async function evaluateExtensions(
     if (finetuneSteps > 0) {
       const outcome = await train(
         {
-          config: finetuneConfig(sidecar, target, finetuneSteps, options.finetuneSegments),
+          config: finetuneConfig(
+            sidecar,
+            options.finetuneLength ?? target,
+            finetuneSteps,
+            options.finetuneSegments,
+          ),
           encoding: choice,
           seed: sidecar.seed,
         },
@@ -131,6 +146,7 @@ export async function evaluateExtensions(
         target,
         finetuneSteps,
         ...(options.finetuneSegments !== undefined ? { finetuneSegments: options.finetuneSegments } : {}),
+        ...(options.finetuneLength !== undefined ? { finetuneLength: options.finetuneLength } : {}),
         block,
         rows: score(outcome.model),
         finetuneSeconds: outcome.trainSeconds,

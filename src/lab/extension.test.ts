@@ -1,9 +1,20 @@
 import { describe, expect, it } from "vitest";
+import {
+  giraffePowerInverseFrequencies,
+  giraffeTruncatedInverseFrequencies,
+  giraffeTruncationThresholds,
+} from "../encodings/giraffe.js";
 import { getEncoding } from "../encodings/registry.js";
 import { createRopeFrequencyCache, ropeParameters } from "../encodings/rope-parameters.js";
 import { PosencConfigError } from "../util/validation.js";
 import { stackOf } from "./config.js";
-import { LAB_EXTENSION_METHODS, labExtension, type RopeCheckpointOrigin, ropeOriginOf } from "./extension.js";
+import {
+  GIRAFFE_DEFAULT_POWER,
+  LAB_EXTENSION_METHODS,
+  labExtension,
+  type RopeCheckpointOrigin,
+  ropeOriginOf,
+} from "./extension.js";
 
 const ORIGIN: RopeCheckpointOrigin = {
   base: 10000,
@@ -25,12 +36,15 @@ function modelFrequencies(choice: ReturnType<typeof labExtension>["choice"], seq
 }
 
 describe("labExtension", () => {
-  it("every method: the model's frequencies are ropeParameters' of the same HF block, at T and beyond", () => {
-    for (const method of LAB_EXTENSION_METHODS) {
+  it("every method with a block: the model's frequencies are ropeParameters' of the same HF block, at T and beyond", () => {
+    const withBlock = LAB_EXTENSION_METHODS.filter((m) => !m.startsWith("giraffe"));
+    expect(withBlock).toHaveLength(LAB_EXTENSION_METHODS.length - 2);
+    for (const method of withBlock) {
       for (const target of [512, 2048]) {
         const ext = labExtension(ORIGIN, method, target, { longrope: LONGROPE });
+        expect(ext.block).not.toBeNull();
         for (const seqLen of [target, target / 2, 2 * target]) {
-          const hf = ropeParameters(ext.hfConfig, { seqLen, strict: true });
+          const hf = ropeParameters(ext.hfConfig!, { seqLen, strict: true });
           const lab = modelFrequencies(ext.choice, seqLen);
           expect([method, target, seqLen, Array.from(lab.invFreq)]).toEqual([
             method,
@@ -45,16 +59,16 @@ describe("labExtension", () => {
   });
 
   it("rescales: PI divides every frequency by s; NTK keeps the highest and divides the lowest by s", () => {
-    const pi = labExtension(ORIGIN, "pi", 512).block.layers[0]!;
+    const pi = labExtension(ORIGIN, "pi", 512).block!.layers[0]!;
     for (const [i, f] of pi.invFreq.entries()) expect(f).toBeCloseTo(pi.originalInvFreq[i]! / 4, 15);
-    const ntk = labExtension(ORIGIN, "ntk", 512).block.layers[0]!;
+    const ntk = labExtension(ORIGIN, "ntk", 512).block!.layers[0]!;
     expect(ntk.invFreq[0]).toBe(1);
     expect(ntk.invFreq[7]! / ntk.originalInvFreq[7]!).toBeCloseTo(1 / 4, 12);
   });
 
   it("dynamic NTK over an ascending grid of window lengths equals HF's grown and reset cache", () => {
     const ext = labExtension(ORIGIN, "dynamic", 2048);
-    const cache = createRopeFrequencyCache(ext.hfConfig, { strict: true });
+    const cache = createRopeFrequencyCache(ext.hfConfig!, { strict: true });
     // Ascending lengths, each scored with several windows of that length (as bitsPerCharByContext does).
     for (const seqLen of [64, 128, 256, 512, 1024, 2048]) {
       for (let window = 0; window < 3; window++) {
@@ -65,6 +79,39 @@ describe("labExtension", () => {
     // The reset: below L0 after a longer sequence, HF goes back to the original frequencies, as a fresh model does.
     expect(Array.from(cache.update(100).invFreq)).toEqual(
       Array.from(modelFrequencies(ext.choice, 100).invFreq),
+    );
+  });
+
+  it("Giraffe: no block; the model's frequencies are giraffe.ts's for the checkpoint's base, at every length", () => {
+    const origin = { ...ORIGIN, base: 500, trainedContext: 64 };
+    const power = (k: number) => Array.from(giraffePowerInverseFrequencies(16, 500, k));
+    const truncated = (t: number) =>
+      Array.from(giraffeTruncatedInverseFrequencies(16, 500, giraffeTruncationThresholds(t)));
+    const cases = [
+      { method: "giraffe-power", options: {}, expected: power(GIRAFFE_DEFAULT_POWER) },
+      { method: "giraffe-power", options: { giraffePower: 2 }, expected: power(2) },
+      { method: "giraffe-truncated", options: {}, expected: truncated(64) },
+      { method: "giraffe-truncated", options: { giraffeTruncateLength: 200 }, expected: truncated(200) },
+    ];
+    for (const { method, options, expected } of cases) {
+      const ext = labExtension(origin, method, 512, options);
+      expect([ext.block, ext.hfConfig]).toEqual([null, null]);
+      for (const seqLen of [32, 64, 512, 4096]) {
+        const lab = modelFrequencies(ext.choice, seqLen);
+        expect([method, seqLen, Array.from(lab.invFreq)]).toEqual([method, seqLen, expected]);
+        expect(lab.attentionFactor).toBe(1);
+      }
+    }
+    // The default truncation at L0 = 64, base 500, d = 16: b = 2 pi/64 = 0.098 keeps 1, 0.46, 0.21 (wavelength <= 64);
+    // 0.0972 is just under b, so it and 0.0447, 0.0206 (>= b/8 = 0.0123) become rho = b/16; 0.0095, 0.0043 become 0.
+    const b = (2 * Math.PI) / 64;
+    const t = truncated(64);
+    expect(t.slice(0, 3)).toEqual(Array.from(giraffePowerInverseFrequencies(16, 500, 0)).slice(0, 3));
+    expect(t.slice(3)).toEqual([b / 16, b / 16, b / 16, 0, 0]);
+    // Bad values fail in one line, before any work.
+    expect(() => labExtension(origin, "giraffe-power", 512, { giraffePower: -1 })).toThrow(PosencConfigError);
+    expect(() => labExtension(origin, "giraffe-truncated", 512, { giraffeTruncateLength: 0 })).toThrow(
+      /truncateLength/,
     );
   });
 

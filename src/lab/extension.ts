@@ -12,7 +12,14 @@
  *   longrope -> longrope (short/long factors, factor s, originalMaxPositionEmbeddings L0)
  *   eabf -> entropy-aware-abf (ABF's block and base; queries past L0 scaled by ln(m+1)/ln L0 from layer 1 on)
  * so the frequencies the model rotates with at every sequence length are those `ropeParameters` gives for the
- * patched config (test: extension.test.ts). Methods with parameters (none of them) would need the weights to
+ * patched config (test: extension.test.ts).
+ *
+ * Giraffe's bases (arXiv:2308.10882) have no Hugging Face rope type, so they have no block: the lab runs the
+ * registry method with the checkpoint's base and the Giraffe parameters, and the test holds its frequencies to
+ * src/encodings/giraffe.ts's functions instead of ropeParameters. Neither depends on the target:
+ *   giraffe-power -> giraffe-power (theta_i (1 - 2i/d)^k, k = 0.5 as the authors' repository reports)
+ *   giraffe-truncated -> giraffe-truncated (truncateLength = L0: keep the pairs that complete a cycle within the
+ *     trained context, "only frequencies fast enough to complete at least one full cycle during training") Methods with parameters (none of them) would need the weights to
  * match: the extended model loads the checkpoint's weights unchanged.
  *
  * Dynamic NTK in the model: each forward pass of T tokens uses the frequencies HF computes for seq_len T from a
@@ -20,6 +27,8 @@
  * which is exactly what HF's cache does over that sequence of calls (grow to T at its first window, never reset
  * while T > L0; below L0 the original frequencies): the test replays `createRopeFrequencyCache` over such a grid.
  */
+
+import { getEncoding } from "../encodings/registry.js";
 import {
   type LongropeFactors,
   ROPE_EXTENSION_METHODS,
@@ -30,9 +39,23 @@ import {
 import { PosencConfigError } from "../util/validation.js";
 import { type EncodingChoice, encodingLabel, stackOf } from "./config.js";
 
-/** The Hugging Face methods, and entropy-aware ABF (ABF's block plus a query scale no block holds). */
-export const LAB_EXTENSION_METHODS = [...ROPE_EXTENSION_METHODS, "eabf"] as const;
-export type LabExtensionMethod = RopeExtensionMethod | "eabf";
+/**
+ * The Hugging Face methods, entropy-aware ABF (ABF's block plus a query scale no block holds) and Giraffe's two
+ * bases (no block at all).
+ */
+export const LAB_EXTENSION_METHODS = [
+  ...ROPE_EXTENSION_METHODS,
+  "eabf",
+  "giraffe-power",
+  "giraffe-truncated",
+] as const;
+export type LabExtensionMethod = (typeof LAB_EXTENSION_METHODS)[number];
+/** The lab methods without a Hugging Face block. */
+const GIRAFFE_METHODS = ["giraffe-power", "giraffe-truncated"] as const;
+type GiraffeMethod = (typeof GIRAFFE_METHODS)[number];
+
+/** Giraffe's power k when none is given: the value the authors' repository reports. */
+export const GIRAFFE_DEFAULT_POWER = 0.5;
 
 /**
  * Layers whose queries entropy-aware ABF leaves unscaled in the lab: the authors skip 2 of Llama 2's 32; the lab's
@@ -94,15 +117,19 @@ export interface ExtensionOptions {
   longrope?: LongropeFactors;
   /** ABF's new base (default: the RoPE base lower bound for T, at least b). */
   abfBase?: number;
+  /** giraffe-power's exponent k (default GIRAFFE_DEFAULT_POWER). */
+  giraffePower?: number;
+  /** giraffe-truncated's length T in tokens (default L0, the trained context). */
+  giraffeTruncateLength?: number;
 }
 
 export interface LabExtension {
   method: LabExtensionMethod;
   target: number;
-  /** The Hugging Face block (patch of config.json) and what it gives at T. */
-  block: RopeExtensionBlock;
-  /** config.json of the checkpoint with the block applied. */
-  hfConfig: Record<string, unknown>;
+  /** The Hugging Face block (patch of config.json) and what it gives at T; null for Giraffe (no rope type). */
+  block: RopeExtensionBlock | null;
+  /** config.json of the checkpoint with the block applied; null for Giraffe. */
+  hfConfig: Record<string, unknown> | null;
   /** The registry encoding the lab runs (same frequencies as ropeParameters(hfConfig) at every length). */
   choice: EncodingChoice;
 }
@@ -123,9 +150,13 @@ export function labExtension(
     );
   }
   const m = method as LabExtensionMethod;
+  if ((GIRAFFE_METHODS as readonly string[]).includes(m)) {
+    return giraffeExtension(origin, m as GiraffeMethod, target, options);
+  }
+  const hf = m as Exclude<LabExtensionMethod, GiraffeMethod>;
   const config = hfConfigOf(origin);
   const block = ropeExtensionBlock(config, {
-    method: m === "eabf" ? "abf" : m,
+    method: hf === "eabf" ? "abf" : hf,
     target,
     ...(options.longrope ? { longrope: options.longrope } : {}),
     ...(options.abfBase !== undefined ? { abfBase: options.abfBase } : {}),
@@ -140,12 +171,11 @@ export function labExtension(
   const theta = scaling.rope_theta ?? hfConfig.rope_theta;
   const s = block.factor;
   const l0 = origin.trainedContext;
-  const common: Record<string, unknown> = {
-    base: origin.base,
-    ...(origin.partialRotaryFactor !== 1 ? { partialRotaryFactor: origin.partialRotaryFactor } : {}),
-    ...(origin.layout !== "half" ? { layout: origin.layout } : {}),
-  };
-  const registry: Record<LabExtensionMethod, { id: string; params: Record<string, unknown> }> = {
+  const common = commonParams(origin);
+  const registry: Record<
+    Exclude<LabExtensionMethod, GiraffeMethod>,
+    { id: string; params: Record<string, unknown> }
+  > = {
     pi: { id: "rope-linear", params: { ...common, factor: s } },
     ntk: { id: "ntk-aware", params: { ...common, factor: s } },
     dynamic: { id: "rope-dynamic-ntk", params: { ...common, factor: s, maxPositionEmbeddings: l0 } },
@@ -176,6 +206,43 @@ export function labExtension(
       params: { ...common, base: theta, trainedContext: l0, skipLayers: EABF_SKIP_LAYERS },
     },
   };
-  const { id, params } = registry[m];
-  return { method: m, target, block, hfConfig, choice: { id, label: `rope+${m}`, params } as EncodingChoice };
+  const { id, params } = registry[hf];
+  return {
+    method: hf,
+    target,
+    block,
+    hfConfig,
+    choice: { id, label: `rope+${m}`, params } as EncodingChoice,
+  };
+}
+
+/** The checkpoint's rotary setup as registry parameters (base, and partial factor and layout when not default). */
+function commonParams(origin: RopeCheckpointOrigin): Record<string, unknown> {
+  return {
+    base: origin.base,
+    ...(origin.partialRotaryFactor !== 1 ? { partialRotaryFactor: origin.partialRotaryFactor } : {}),
+    ...(origin.layout !== "half" ? { layout: origin.layout } : {}),
+  };
+}
+
+/** Giraffe's bases: the registry method with the checkpoint's rotary setup; see the file comment. */
+function giraffeExtension(
+  origin: RopeCheckpointOrigin,
+  method: GiraffeMethod,
+  target: number,
+  options: ExtensionOptions,
+): LabExtension {
+  const params =
+    method === "giraffe-power"
+      ? { ...commonParams(origin), power: options.giraffePower ?? GIRAFFE_DEFAULT_POWER }
+      : { ...commonParams(origin), truncateLength: options.giraffeTruncateLength ?? origin.trainedContext };
+  // The registry's schema checks the values (a negative power, a zero length) in one line, before any work.
+  getEncoding(method).create({ ...params, headDim: origin.headDim });
+  return {
+    method,
+    target,
+    block: null,
+    hfConfig: null,
+    choice: { id: method, label: `rope+${method}`, params } as EncodingChoice,
+  };
 }

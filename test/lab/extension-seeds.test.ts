@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { reportCommand } from "../../src/cli/commands/report.js";
-import { readExtensionFile, summarizeExtensions } from "../../src/lab/report/extension-seeds.js";
+import { curveName, readExtensionFile, summarizeExtensions } from "../../src/lab/report/extension-seeds.js";
 import { runCommand } from "../helpers/run-command.js";
 
 const row = (window: number, bitsPerChar: number) => ({
@@ -111,5 +111,27 @@ describe("posenc report extension: curves over seeds", () => {
     await expect(runCommand(reportCommand, "extension", "--out", join(dir, "r3"), bad)).rejects.toThrow(
       /Invalid .*bad\.json: curves\[0\]\.rows\[1\]\.bits: expected a finite number >= 0, received -100/,
     );
+  });
+});
+
+describe("curve names: where and how a curve was fine-tuned", () => {
+  it("names the rows' length of a fine-tune on rows other than the target, and segments", () => {
+    expect(curveName("rope", { method: "rope", finetuneSteps: 0 })).toBe("rope");
+    expect(curveName("alibi", { method: "rope", finetuneSteps: 25 })).toBe("alibi +25 steps");
+    expect(curveName("rope", { method: "giraffe-truncated", finetuneSteps: 100, finetuneLength: 64 })).toBe(
+      "giraffe-truncated +100 steps at 64",
+    );
+    expect(curveName("rope", { method: "pi", finetuneSteps: 50, finetuneSegments: 4 })).toBe(
+      "pi +50 steps (4 segments)",
+    );
+    // A file with finetuneLength reads back; a bad one is refused by key.
+    const dir = mkdtempSync(join(tmpdir(), "posenc-ext-length-"));
+    const good = { ...curve("pi", 10, [2, 3]), finetuneLength: 16 };
+    expect(readExtensionFile(write(dir, "g.json", file("rope", 0, [good]))).curves[0]!.finetuneLength).toBe(
+      16,
+    );
+    expect(() =>
+      readExtensionFile(write(dir, "b.json", file("rope", 0, [{ ...good, finetuneLength: 0 }]))),
+    ).toThrow(/curves\.0\.finetuneLength|curves\[0\]\.finetuneLength/);
   });
 });

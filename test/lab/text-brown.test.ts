@@ -149,6 +149,49 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
     expect(
       curves.map((c: { method: string; finetuneSteps: number }) => `${c.method}/${c.finetuneSteps}`),
     ).toEqual(["rope/0", "rope/2", "pi/0", "pi/2", "yarn/0", "yarn/2", "dynamic/0", "dynamic/2"]);
+    // Giraffe's bases: no Hugging Face block, their own parameters.
+    const giraffe = JSON.parse(
+      await extend(
+        "--extend",
+        "giraffe-power,giraffe-truncated",
+        "--giraffe-power",
+        "1",
+        "--giraffe-truncate-length",
+        "8",
+        "--target",
+        "32",
+        "--json",
+      ),
+    );
+    expect(giraffe.map((c: { method: string; block: unknown }) => [c.method, c.block])).toEqual([
+      ["giraffe-power", null],
+      ["giraffe-truncated", null],
+    ]);
+    // Changing the basis changes the scores: the curves differ from the checkpoint as trained.
+    expect(giraffe[0].rows[0].bitsPerChar).not.toBe(curves[0].rows[0].bitsPerChar);
+    // Giraffe's protocol: fine-tune at the trained length (16), read at 32; the curve records its rows' length.
+    const atTrained = JSON.parse(
+      await extend(
+        "--extend",
+        "giraffe-truncated",
+        "--target",
+        "32",
+        "--finetune-steps",
+        "2",
+        "--finetune-length",
+        "16",
+        "--json",
+      ),
+    );
+    expect(
+      atTrained.map((c: { finetuneSteps: number; finetuneLength?: number }) => [
+        c.finetuneSteps,
+        c.finetuneLength,
+      ]),
+    ).toEqual([
+      [0, undefined],
+      [2, 16],
+    ]);
     // The report: the same curves as Markdown, SVG and self-contained HTML; refused over itself without --force.
     const reportDir = join(scratch, "report");
     await extend("--extend", "rope,pi", "--target", "32", "--report", reportDir);
@@ -279,6 +322,42 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
         /--finetune-segments must be an integer from 1 to 16/,
       ],
       [["--extend", "pi,pi", "--target", "32"], /--extend lists a method twice/],
+      [
+        ["--extend", "pi", "--target", "32", "--finetune-length", "16"],
+        /--finetune-length needs --finetune-steps/,
+      ],
+      [
+        ["--extend", "pi", "--target", "32", "--finetune-steps", "1", "--finetune-length", "1"],
+        /--finetune-length must be an integer from 2 to/,
+      ],
+      [
+        [
+          "--extend",
+          "pi",
+          "--target",
+          "32",
+          "--finetune-steps",
+          "1",
+          "--finetune-segments",
+          "2",
+          "--finetune-length",
+          "16",
+        ],
+        /--finetune-length and --finetune-segments both set the fine-tune's rows: choose one/,
+      ],
+      [
+        ["--extend", "giraffe-power", "--target", "32", "--giraffe-power", "-1"],
+        /--giraffe-power must be a number >= 0, received "-1"/,
+      ],
+      [["--extend", "pi", "--target", "32", "--giraffe-power", "1"], /--giraffe-power needs giraffe-power/],
+      [
+        ["--extend", "giraffe-truncated", "--target", "32", "--giraffe-truncate-length", "0"],
+        /--giraffe-truncate-length must be an integer from 1 to/,
+      ],
+      [
+        ["--extend", "pi", "--target", "32", "--giraffe-truncate-length", "8"],
+        /--giraffe-truncate-length needs giraffe-truncated/,
+      ],
       [
         ["--extend", "pi", "--target", "32", "--search-evaluations", "5"],
         /--search-evaluations needs --longrope-search/,

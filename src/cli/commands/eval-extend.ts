@@ -1,5 +1,5 @@
 /**
- * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N [--finetune-segments N]]`: bits per character of a
+ * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N [--finetune-segments N | --finetune-length N]]`: bits per character of a
  * RoPE checkpoint at a grid of context lengths under each context-extension method, training-free and after a
  * short fine-tune at the target (src/lab/extension-eval.ts).
  *
@@ -9,7 +9,9 @@
  * `rope` in the list is the baseline, the checkpoint as trained (unscaled RoPE; for an ALiBi or NoPE checkpoint, the
  * only method it takes: its bpc by context, reported beside RoPE's methods by `posenc report extension`). Methods: pi, ntk, dynamic, yarn, llama3, longrope (needs
  * --longrope-factors FILE, the format `posenc extend` reads), abf (--abf-base B, default the RoPE base bound for
- * the target). Every flag is checked before any work.
+ * the target), eabf, and Giraffe's bases without a Hugging Face block: giraffe-power (--giraffe-power K, default
+ * 0.5) and giraffe-truncated (--giraffe-truncate-length N, default the trained context). Every flag is checked
+ * before any work.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -55,12 +57,29 @@ export const EXTEND_FLAGS: FlagSpec = {
       "Fine-tune on rows of the trained length, each N segments of a stretch of --target characters keeping their positions (arXiv:2310.14633)",
     valueName: "N",
   },
+  "finetune-length": {
+    type: "string",
+    description:
+      "Fine-tune on rows of N characters instead of --target, the methods' frequencies still those for the target (Giraffe: fine-tune at the trained length, read longer)",
+    valueName: "N",
+  },
   "longrope-factors": {
     type: "string",
     description: "LongRoPE's factors for --extend longrope (JSON with longFactor, shortFactor)",
     valueName: "FILE",
   },
   "abf-base": { type: "string", description: "New rope base for --extend abf", valueName: "B" },
+  "giraffe-power": {
+    type: "string",
+    description: "Exponent k of --extend giraffe-power, theta_i (1 - 2i/d)^k (default 0.5)",
+    valueName: "K",
+  },
+  "giraffe-truncate-length": {
+    type: "string",
+    description:
+      "Length of --extend giraffe-truncated: pairs completing a cycle within it are kept (default the trained context)",
+    valueName: "N",
+  },
   "longrope-search": {
     type: "string",
     description:
@@ -145,6 +164,14 @@ export function prepareExtension(
     if (finetuneSteps === 0) usage("--finetune-segments needs --finetune-steps N (> 0)");
     finetuneSegments = parseIntegerFlag("eval", "finetune-segments", values["finetune-segments"], 1, trained);
   }
+  let finetuneLength: number | undefined;
+  if (typeof values["finetune-length"] === "string") {
+    if (finetuneSteps === 0) usage("--finetune-length needs --finetune-steps N (> 0)");
+    if (finetuneSegments !== undefined) {
+      usage("--finetune-length and --finetune-segments both set the fine-tune's rows: choose one");
+    }
+    finetuneLength = parseIntegerFlag("eval", "finetune-length", values["finetune-length"], 2, 1 << 20);
+  }
   let abfBase: number | undefined;
   if (typeof values["abf-base"] === "string") {
     abfBase = Number(values["abf-base"]);
@@ -152,6 +179,27 @@ export function prepareExtension(
       usage(`--abf-base must be a number > 1, received "${values["abf-base"]}"`);
     }
     if (!methods.includes("abf")) usage("--abf-base needs abf in --extend");
+  }
+  let giraffePower: number | undefined;
+  if (typeof values["giraffe-power"] === "string") {
+    giraffePower = Number(values["giraffe-power"]);
+    if (!(Number.isFinite(giraffePower) && giraffePower >= 0 && values["giraffe-power"].trim() !== "")) {
+      usage(`--giraffe-power must be a number >= 0, received "${values["giraffe-power"]}"`);
+    }
+    if (!methods.includes("giraffe-power")) usage("--giraffe-power needs giraffe-power in --extend");
+  }
+  let giraffeTruncateLength: number | undefined;
+  if (typeof values["giraffe-truncate-length"] === "string") {
+    giraffeTruncateLength = parseIntegerFlag(
+      "eval",
+      "giraffe-truncate-length",
+      values["giraffe-truncate-length"],
+      1,
+      1 << 20,
+    );
+    if (!methods.includes("giraffe-truncated")) {
+      usage("--giraffe-truncate-length needs giraffe-truncated in --extend");
+    }
   }
   const longropePath = values["longrope-factors"];
   if (typeof longropePath === "string" && !methods.includes("longrope")) {
@@ -183,7 +231,12 @@ export function prepareExtension(
     }
   }
   const longrope = typeof longropePath === "string" ? readLongropeFactors(longropePath) : undefined;
-  const options = { ...(longrope ? { longrope } : {}), ...(abfBase !== undefined ? { abfBase } : {}) };
+  const options = {
+    ...(longrope ? { longrope } : {}),
+    ...(abfBase !== undefined ? { abfBase } : {}),
+    ...(giraffePower !== undefined ? { giraffePower } : {}),
+    ...(giraffeTruncateLength !== undefined ? { giraffeTruncateLength } : {}),
+  };
   // Every method's block now (a plain-rope checkpoint, longrope's factors, abf's base), before any work; with a
   // search, longrope's factors come from it (checked with PI's factors as a stand-in of the right length).
   for (const method of methods) {
@@ -232,10 +285,14 @@ export function prepareExtension(
       target,
       finetuneSteps,
       ...(finetuneSegments !== undefined ? { finetuneSegments } : {}),
+      ...(finetuneLength !== undefined ? { finetuneLength } : {}),
       ...score,
       onCurve: (curve) => {
         if (values.json) return;
-        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps at ${target}${curve.finetuneSegments ? ` (${curve.finetuneSegments} segments)` : ""}` : ""}`;
+        const rows = curve.finetuneSegments
+          ? ` at ${target} (${curve.finetuneSegments} segments)`
+          : ` at ${curve.finetuneLength ?? target}`;
+        const label = `${curve.method}${curve.finetuneSteps ? ` +${curve.finetuneSteps} steps${rows}` : ""}`;
         const cells = curve.rows.map((r) => `${r.window}: ${r.bitsPerChar.toFixed(4)}`).join("  ");
         const speed = curve.tokensPerSecond
           ? ` (fine-tune ${curve.finetuneSeconds!.toFixed(0)} s, ${(curve.tokensPerSecond / 1000).toFixed(1)}k tok/s)`

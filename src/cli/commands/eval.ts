@@ -18,7 +18,7 @@ export const evalCommand: Command = {
   name: "eval",
   summary: "Evaluate a training checkpoint per length (exact match and token accuracy on held-out examples).",
   usage:
-    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]\n       posenc eval --checkpoint DIR --bpc --extend rope,pi,ntk,dynamic,yarn,llama3,longrope,abf --target N [--finetune-steps N [--finetune-segments N]] [--longrope-factors FILE] [--abf-base B] [--contexts N,N,...] [--json]\n       posenc eval --checkpoint DIR --passkey [--contexts N,N,...] [--depths F,F,...] [--per-cell N] [--split validation|test] [--svg FILE [--force]] [--json]",
+    "posenc eval --checkpoint DIR [--test-length A..B] [--samples N] [--json]\n       posenc eval --checkpoint DIR --bpc [--contexts N,N,...] [--split validation|test] [--json]\n       posenc eval --checkpoint DIR --bpc --extend rope,pi,ntk,dynamic,yarn,llama3,longrope,abf,eabf,giraffe-power,giraffe-truncated --target N [--finetune-steps N [--finetune-segments N | --finetune-length N]] [--longrope-factors FILE] [--abf-base B] [--giraffe-power K] [--giraffe-truncate-length N] [--contexts N,N,...] [--json]\n       posenc eval --checkpoint DIR --passkey [--contexts N,N,...] [--depths F,F,...] [--per-cell N] [--split validation|test] [--svg FILE [--force]] [--json]",
   flags: {
     checkpoint: {
       type: "string",

@@ -40,6 +40,7 @@ const curveSchema = z.strictObject({
   target: int(1),
   finetuneSteps: int(0),
   finetuneSegments: int(1).optional(),
+  finetuneLength: int(1).optional(),
   block: z.record(z.string(), z.unknown()).nullable().describe("a rope block or null"),
   rows: z.array(rowSchema).min(1).describe("a non-empty list of context rows"),
   finetuneSeconds: positive.optional(),
@@ -67,11 +68,19 @@ export function readExtensionFile(path: string): ExtensionFile {
 /** The curve's name in a report over seeds (see the file comment). */
 export function curveName(
   encoding: string,
-  curve: Pick<ExtensionCurve, "method" | "finetuneSteps" | "finetuneSegments">,
+  curve: Pick<ExtensionCurve, "method" | "finetuneSteps" | "finetuneSegments" | "finetuneLength">,
 ): string {
   const base = curve.method === "rope" ? encoding : curve.method;
+  return curve.finetuneSteps ? `${base} ${finetuneSuffix(curve)}` : base;
+}
+
+/** "+K steps", then " at N" for rows of N other than the target, or " (n segments)". */
+export function finetuneSuffix(
+  curve: Pick<ExtensionCurve, "finetuneSteps" | "finetuneSegments" | "finetuneLength">,
+) {
+  const at = curve.finetuneLength !== undefined ? ` at ${curve.finetuneLength}` : "";
   const segments = curve.finetuneSegments ? ` (${curve.finetuneSegments} segments)` : "";
-  return curve.finetuneSteps ? `${base} +${curve.finetuneSteps} steps${segments}` : base;
+  return `+${curve.finetuneSteps} steps${at}${segments}`;
 }
 
 export interface SeedCurve {

@@ -5,13 +5,13 @@
  * page holding both. Deterministic text: the same curves give the same bytes.
  */
 import type { ExtensionCurve } from "../extension-eval.js";
-import { renderSeedsChart } from "./extension-seeds.js";
+import { finetuneSuffix, renderSeedsChart } from "./extension-seeds.js";
 import { markdownTableToHtml } from "./html.js";
 import { seedStat } from "./summary.js";
 import { escapeXml } from "./svg.js";
 
 function curveLabel(c: ExtensionCurve): string {
-  return c.finetuneSteps ? `${c.method} +${c.finetuneSteps} steps` : c.method;
+  return c.finetuneSteps ? `${c.method} ${finetuneSuffix(c)}` : c.method;
 }
 
 /** One row per curve, one column per context length: bpc (4 decimals). */
