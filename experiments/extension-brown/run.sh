@@ -1,5 +1,5 @@
 #!/bin/sh
-# Context extension on the Brown Corpus (issue 9, reproductions 1, 2, 3 and 5, and segmented fine-tuning), one command from the repository root
+# Context extension on the Brown Corpus (issue 9, reproductions 1, 2, 3 and 5, segmented fine-tuning and Giraffe), one command from the repository root
 # after `npm ci`:   nice -n 5 sh experiments/extension-brown/run.sh
 # Resumable: a finished step (its output file exists) is skipped, training resumes from its checkpoints.
 # CPU seconds of every step (user + system, wall) are appended to experiments/extension-brown/times.txt.
@@ -43,6 +43,15 @@ for s in 0 1 2; do
     --split test --contexts $CONTEXTS --max-chars $CHARS --target $TARGET --extend rope --report "$out"
 done
 
+# 3b. Giraffe's power (k = 0.5) and truncated (at the trained 64) bases, training-free, on each RoPE seed: they have
+#     no Hugging Face block; the same target so that the report puts them beside the others.
+for s in 0 1 2; do
+  out="$DIR/eval/rope-s$s-giraffe"
+  [ -f "$out/extension.json" ] || timed "eval-giraffe-s$s" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" --bpc \
+    --split test --contexts $CONTEXTS --max-chars $CHARS --target $TARGET --extend giraffe-power,giraffe-truncated \
+    --report "$out"
+done
+
 # 4. Reproduction 2: fine-tune each RoPE seed K steps at 4x with PI, YaRN and unscaled RoPE.
 for s in 0 1 2; do
   for k in $FT_STEPS; do
@@ -75,8 +84,25 @@ for s in 0 1 2; do
   done
 done
 
+# 4d. Giraffe (arXiv:2308.10882). (i) Their protocol: fine-tune each basis 100 steps at the trained 64, then read
+#     up to 16x; PI with factor 4 fine-tuned the same way is their "linear scale 4", unscaled RoPE the control.
+#     (ii) Our reproduction 2's protocol: fine-tuned 100 steps at 256, beside PI and YaRN.
+for s in 0 1 2; do
+  out="$DIR/finetune-giraffe/rope-s$s-k100-at64"
+  [ -f "$out/extension.json" ] || timed "giraffe-at64-s$s" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" \
+    --bpc --split test --contexts $CONTEXTS --max-chars $CHARS --target $FT_TARGET \
+    --extend rope,pi,giraffe-power,giraffe-truncated --finetune-steps 100 --finetune-length 64 --report "$out"
+  out="$DIR/finetune/rope-s$s-k100-giraffe"
+  [ -f "$out/extension.json" ] || timed "giraffe-s$s-k100" $POSENC eval --checkpoint "$DIR/grid/runs/rope-s$s" \
+    --bpc --split test --contexts 64,128,256 --max-chars $CHARS --target $FT_TARGET \
+    --extend giraffe-power,giraffe-truncated --finetune-steps 100 --report "$out"
+done
+
 # 5. The reports over seeds.
 $POSENC report extension --force --out "$DIR" --title "Brown, trained at 64, read training-free (3 seeds)" \
   "$DIR"/eval/*/extension.json
 $POSENC report extension --force --out "$DIR/finetune" \
   --title "Brown, trained at 64, fine-tuned at 256 (3 seeds)" "$DIR"/finetune/*/extension.json
+$POSENC report extension --force --out "$DIR/finetune-giraffe" \
+  --title "Brown, trained at 64, fine-tuned 100 steps at 64 with Giraffe's bases, read longer (3 seeds)" \
+  "$DIR"/finetune-giraffe/*/extension.json
