@@ -5,12 +5,15 @@
  * report over seeds (src/lab/report/extension-seeds.ts).
  * `posenc report passkey`: the passkey grids of several checkpoints (`posenc eval --passkey --json`) as mean
  * heatmaps and tables over seeds, per encoding (src/lab/report/passkey-seeds.ts).
+ * `posenc report compare A B`: two results.json of one experiment (a rerun), figure by figure: is each within the
+ * seed spread (src/lab/report/compare.ts)? Prints Markdown, or JSON with --json; writes nothing.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { checkOutputFolder, writeFileAtomic } from "../../lab/files.js";
 import { checkGridFolder } from "../../lab/overwrite-guard.js";
+import { compareResults, renderComparisonMarkdown } from "../../lab/report/compare.js";
 import {
   readExtensionFile,
   renderSeedsCharts,
@@ -29,14 +32,14 @@ import {
 import { mergeResults, missingRuns } from "../../lab/results.js";
 import { readResultsFile } from "../../lab/results-file.js";
 import { writeResults } from "../../lab/sweep.js";
-import { type Command, requireFlag } from "../args.js";
+import { type Command, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 
 export const reportCommand: Command = {
   name: "report",
   summary: "Merge benchmark shards (results.json files) and write the Markdown, SVG and HTML reports.",
   usage:
-    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...\n       posenc report passkey --out DIR [--title TEXT] [--force] PASSKEY.json...",
+    "posenc report merge --out DIR [--force] RESULTS.json... | posenc report --inputs A.json,B.json --out DIR [--force]\n       posenc report extension --out DIR [--title TEXT] [--force] EXTENSION.json...\n       posenc report passkey --out DIR [--title TEXT] [--force] PASSKEY.json...\n       posenc report compare A/results.json B/results.json [--lengths A..B] [--tolerance X] [--json]",
   flags: {
     inputs: {
       type: "string",
@@ -58,9 +61,29 @@ export const reportCommand: Command = {
         "report extension / passkey: the title of the report (default: Context extension over seeds / Passkey retrieval over seeds)",
       valueName: "TEXT",
     },
+    lengths: {
+      type: "string",
+      description:
+        "report compare: also compare the mean over these lengths (besides in-distribution and beyond training)",
+      valueName: "A..B",
+    },
+    tolerance: {
+      type: "string",
+      description: "report compare: differences up to this also count as unchanged (default 0.01)",
+      valueName: "X",
+    },
+    json: { type: "boolean", description: "report compare: print the comparison as JSON" },
   },
   acceptsPositionals: true,
   run(values, positionals) {
+    if (positionals[0] === "compare") {
+      compareReport(values, positionals.slice(1));
+      return;
+    }
+    for (const name of ["lengths", "tolerance", "json"]) {
+      if (values[name] !== undefined)
+        throw new UsageError(`posenc report: --${name} is for 'report compare'`);
+    }
     if (positionals[0] === "extension") {
       seedsReport(EXTENSION_REPORT, values, positionals.slice(1));
       return;
@@ -181,3 +204,43 @@ const PASSKEY_REPORT: SeedsReport = {
     return { markdown, files };
   },
 };
+
+/** `posenc report compare A B`: both files read and checked, then the table (or JSON) on stdout. */
+function compareReport(values: Record<string, unknown>, inputs: string[]): void {
+  if (inputs.length !== 2) {
+    throw new UsageError(
+      `posenc report compare: give exactly two results.json files (A, then B), received ${inputs.length}`,
+    );
+  }
+  for (const name of ["out", "force", "title", "inputs"]) {
+    if (values[name] !== undefined)
+      throw new UsageError(`posenc report compare: --${name} is not one of its flags`);
+  }
+  const extraLengths =
+    typeof values.lengths === "string"
+      ? parseRangeFlag("report", "lengths", values.lengths, { min: 1 })
+      : undefined;
+  let tolerance: number | undefined;
+  if (typeof values.tolerance === "string") {
+    tolerance = Number(values.tolerance);
+    if (!(values.tolerance.trim() !== "" && Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 1)) {
+      throw new UsageError(
+        `posenc report compare: --tolerance must be a number from 0 to 1, received "${values.tolerance}"`,
+      );
+    }
+  }
+  const [a, b] = inputs.map(readResultsFile) as [
+    ReturnType<typeof readResultsFile>,
+    ReturnType<typeof readResultsFile>,
+  ];
+  const comparison = compareResults(a, b, {
+    ...(extraLengths ? { extraLengths } : {}),
+    ...(tolerance !== undefined ? { tolerance } : {}),
+    names: { a: inputs[0]!, b: inputs[1]! },
+  });
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify({ a: inputs[0], b: inputs[1], ...comparison }, null, 1)}\n`);
+  } else {
+    process.stdout.write(renderComparisonMarkdown(comparison, { a: inputs[0]!, b: inputs[1]! }));
+  }
+}
