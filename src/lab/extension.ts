@@ -33,7 +33,6 @@ import {
   type LongropeFactors,
   ROPE_EXTENSION_METHODS,
   type RopeExtensionBlock,
-  type RopeExtensionMethod,
   ropeExtensionBlock,
 } from "../encodings/rope-config-extension.js";
 import { PosencConfigError } from "../util/validation.js";
