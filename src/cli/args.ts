@@ -166,6 +166,37 @@ export function parsePositiveNumberFlag(command: string, name: string, text: str
 }
 
 /**
+ * Parses a decimal number flag within bounds (min <= x, or min < x with exclusiveMin; x <= max), or throws a
+ * UsageError naming the flag, the value and what is valid, e.g. "a number >= 0", "a number from 0 to 1".
+ */
+export function parseNumberFlag(
+  command: string,
+  name: string,
+  text: string,
+  rule: { min?: number; max?: number; exclusiveMin?: boolean },
+): number {
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  const { min, max, exclusiveMin } = rule;
+  const ok =
+    Number.isFinite(value) &&
+    (min === undefined || (exclusiveMin ? value > min : value >= min)) &&
+    (max === undefined || value <= max);
+  if (!ok) {
+    const valid =
+      min !== undefined && max !== undefined && !exclusiveMin
+        ? `a number from ${min} to ${max}`
+        : [
+            ...(min !== undefined ? [`${exclusiveMin ? ">" : ">="} ${min}`] : []),
+            ...(max !== undefined ? [`<= ${max}`] : []),
+          ].join(" and ");
+    throw new UsageError(
+      `posenc ${command}: --${name} must be ${valid.startsWith("a number") ? valid : `a number ${valid || "(finite)"}`}, received "${text}"`,
+    );
+  }
+  return value;
+}
+
+/**
  * Parses a range flag, `A..B` or `N` (the shared parser, src/util/range.ts), or throws a UsageError naming the
  * flag, the value and what is valid.
  */

@@ -1,16 +1,18 @@
 /**
  * Bits per character of a RoPE checkpoint read at longer contexts with each context-extension method (issue 9
  * part 2): (a) training-free, the checkpoint's weights under the method's frequencies (extension.ts); (b) after a
- * short fine-tune at the target length from those weights, with the method's frequencies.
+ * short fine-tune from those weights with the method's frequencies, at the target length (or another: below).
  *
  * Fine-tune: the checkpoint's training config with train.length = T (the target), train.steps = the given steps,
  * batchSize = max(1, round(B0 L0 / T)) (the tokens per step of the original training), the same learning rate,
  * warmup fraction and schedule, seeded by the checkpoint's seed (its data stream, its "train" stream from step 0),
  * and a fresh AdamW. Every method gets the same steps and the same data.
  * Plain rope ("rope") is the baseline: the checkpoint as it is, and fine-tuned at T without rescaling.
- * finetuneLength = N fine-tunes on rows of N instead of T (same tokens per step), the method's frequencies still
- * those for T: Giraffe's protocol (arXiv:2308.10882) fine-tunes each basis at the trained length and then reads
- * longer contexts.
+ * finetuneLength = N fine-tunes on rows of N instead of T (batchSize max(1, round(B0 L0 / N))), the method
+ * configured for T (its block): Giraffe's protocol (arXiv:2308.10882) fine-tunes each basis at the trained length
+ * and then reads longer contexts. Methods whose frequencies depend on the sequence length apply that rule to the
+ * rows of N as they do at every length: dynamic NTK and LongRoPE's short factors are the unscaled RoPE and the
+ * short factors at N <= L0, and entropy-aware ABF scales no query below L0.
  *
  * Segmented fine-tune (finetuneSegments = n, "Training on Segmented Sequences", arXiv:2310.14633): rows of the
  * ORIGINAL length L0 and batch size, each n segments of a stretch of T characters keeping their position ids in
@@ -42,6 +44,8 @@ export interface ExtensionCurve {
   finetuneSegments?: number;
   /** Row length of a fine-tune on rows shorter or longer than the target (absent: rows of T). */
   finetuneLength?: number;
+  /** A method's non-default parameters without a block (Giraffe's power or truncation length). */
+  params?: Record<string, number>;
   /** The Hugging Face rope block (patch of config.json) of the method; null for plain rope and Giraffe's bases. */
   block: Record<string, unknown> | null;
   rows: ContextBitsRow[];
@@ -73,14 +77,18 @@ export function methodChoice(
   method: string,
   target: number,
   options: ExtensionOptions,
-): { choice: EncodingChoice; block: Record<string, unknown> | null } {
+): { choice: EncodingChoice; block: Record<string, unknown> | null; params?: Record<string, number> } {
   // "rope": the checkpoint as trained, any encoding (ALiBi's or NoPE's baseline too); the rest rescale plain RoPE.
   if (method === "rope") return { choice: sidecar.encoding, block: null };
   const { config } = sidecar;
   const headDim = config.model.dModel / config.model.numHeads;
   const origin = ropeOriginOf(sidecar.encoding, headDim, config.train.length.max);
   const ext = labExtension(origin, method, target, options);
-  return { choice: ext.choice, block: ext.block ? ext.block.patch : null };
+  return {
+    choice: ext.choice,
+    block: ext.block ? ext.block.patch : null,
+    ...(ext.params ? { params: ext.params } : {}),
+  };
 }
 
 /**
@@ -121,11 +129,12 @@ export async function evaluateExtensions(
     curves.push(curve);
     options.onCurve?.(curve);
   };
-  for (const { method, choice, block } of choices) {
+  for (const { method, choice, block, params } of choices) {
+    const named = { method, ...(params ? { params } : {}) };
     const run = { config: sidecar.config, encoding: choice, seed: sidecar.seed };
     const { model } = buildRunModel(run);
     loadCheckpointInto(dir, sidecar, model.parameters());
-    emit({ method, target, finetuneSteps: 0, block, rows: score(model) });
+    emit({ ...named, target, finetuneSteps: 0, block, rows: score(model) });
     for (const p of model.parameters()) p.dispose();
     if (finetuneSteps > 0) {
       const outcome = await train(
@@ -142,7 +151,7 @@ export async function evaluateExtensions(
         { initFrom: { dir, sidecar } },
       );
       emit({
-        method,
+        ...named,
         target,
         finetuneSteps,
         ...(options.finetuneSegments !== undefined ? { finetuneSegments: options.finetuneSegments } : {}),

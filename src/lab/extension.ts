@@ -12,15 +12,15 @@
  *   longrope -> longrope (short/long factors, factor s, originalMaxPositionEmbeddings L0)
  *   eabf -> entropy-aware-abf (ABF's block and base; queries past L0 scaled by ln(m+1)/ln L0 from layer 1 on)
  * so the frequencies the model rotates with at every sequence length are those `ropeParameters` gives for the
- * patched config (test: extension.test.ts).
+ * patched config (test: extension.test.ts). None of the methods has trainable parameters: the extended model
+ * loads the checkpoint's weights unchanged.
  *
  * Giraffe's bases (arXiv:2308.10882) have no Hugging Face rope type, so they have no block: the lab runs the
  * registry method with the checkpoint's base and the Giraffe parameters, and the test holds its frequencies to
  * src/encodings/giraffe.ts's functions instead of ropeParameters. Neither depends on the target:
  *   giraffe-power -> giraffe-power (theta_i (1 - 2i/d)^k, k = 0.5 as the authors' repository reports)
  *   giraffe-truncated -> giraffe-truncated (truncateLength = L0: keep the pairs that complete a cycle within the
- *     trained context, "only frequencies fast enough to complete at least one full cycle during training") Methods with parameters (none of them) would need the weights to
- * match: the extended model loads the checkpoint's weights unchanged.
+ *     trained context, "only frequencies fast enough to complete at least one full cycle during training")
  *
  * Dynamic NTK in the model: each forward pass of T tokens uses the frequencies HF computes for seq_len T from a
  * fresh cache. The evaluation scores context lengths in ascending order, every window of one length T tokens long,
@@ -28,6 +28,7 @@
  * while T > L0; below L0 the original frequencies): the test replays `createRopeFrequencyCache` over such a grid.
  */
 
+import { giraffePowerSpec } from "../encodings/giraffe.js";
 import { getEncoding } from "../encodings/registry.js";
 import {
   type LongropeFactors,
@@ -53,8 +54,8 @@ export type LabExtensionMethod = (typeof LAB_EXTENSION_METHODS)[number];
 const GIRAFFE_METHODS = ["giraffe-power", "giraffe-truncated"] as const;
 type GiraffeMethod = (typeof GIRAFFE_METHODS)[number];
 
-/** Giraffe's power k when none is given: the value the authors' repository reports. */
-export const GIRAFFE_DEFAULT_POWER = 0.5;
+/** Giraffe's power k when none is given: the registry's default, the value the authors' repository reports. */
+export const GIRAFFE_DEFAULT_POWER = giraffePowerSpec.params.power.default;
 
 /**
  * Layers whose queries entropy-aware ABF leaves unscaled in the lab: the authors skip 2 of Llama 2's 32; the lab's
@@ -131,6 +132,12 @@ export interface LabExtension {
   hfConfig: Record<string, unknown> | null;
   /** The registry encoding the lab runs (same frequencies as ropeParameters(hfConfig) at every length). */
   choice: EncodingChoice;
+  /**
+   * Parameters of a method without a block (Giraffe) that differ from their defaults (power 0.5, truncateLength
+   * L0), e.g. { power: 1 }; absent when all are the defaults. Reports name curves by them, so two settings never
+   * merge.
+   */
+  params?: Record<string, number>;
 }
 
 /** The extension `method` of a RoPE checkpoint to `target` tokens; see the file comment. */
@@ -231,17 +238,21 @@ function giraffeExtension(
   target: number,
   options: ExtensionOptions,
 ): LabExtension {
-  const params =
+  const own: Record<string, number> =
     method === "giraffe-power"
-      ? { ...commonParams(origin), power: options.giraffePower ?? GIRAFFE_DEFAULT_POWER }
-      : { ...commonParams(origin), truncateLength: options.giraffeTruncateLength ?? origin.trainedContext };
+      ? { power: options.giraffePower ?? GIRAFFE_DEFAULT_POWER }
+      : { truncateLength: options.giraffeTruncateLength ?? origin.trainedContext };
+  const defaults = method === "giraffe-power" ? GIRAFFE_DEFAULT_POWER : origin.trainedContext;
+  const params = { ...commonParams(origin), ...own };
   // The registry's schema checks the values (a negative power, a zero length) in one line, before any work.
   getEncoding(method).create({ ...params, headDim: origin.headDim });
+  const changed = Object.values(own)[0] !== defaults;
   return {
     method,
     target,
     block: null,
     hfConfig: null,
     choice: { id: method, label: `rope+${method}`, params } as EncodingChoice,
+    ...(changed ? { params: own } : {}),
   };
 }

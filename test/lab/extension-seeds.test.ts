@@ -135,3 +135,57 @@ describe("curve names: where and how a curve was fine-tuned", () => {
     ).toThrow(/curves\.0\.finetuneLength|curves\[0\]\.finetuneLength/);
   });
 });
+
+describe("reports over seeds keep apart what was read or fine-tuned differently", () => {
+  it("a fine-tune on rows of another length and a method's non-default parameters are their own curves and lines", async () => {
+    const { stepsLines, contextLines } = await import("../../src/lab/report/extension-charts.js");
+    const dir = mkdtempSync(join(tmpdir(), "posenc-ext-families-"));
+    const paths = [0, 1].map((seed) =>
+      write(
+        dir,
+        `s${seed}.json`,
+        file("rope", seed, [
+          curve("giraffe-truncated", 0, [2.6, 2.9]),
+          curve("giraffe-truncated", 10, [2.5, 2.6]),
+          { ...curve("giraffe-truncated", 10, [2.4, 2.5]), finetuneLength: 16 },
+          { ...curve("giraffe-power", 0, [2.7, 3.0]), params: { power: 1 } },
+          curve("giraffe-power", 0, [2.65, 3.1]),
+        ]),
+      ),
+    );
+    const summary = summarizeExtensions(paths.map((path) => ({ path, file: readExtensionFile(path) })));
+    expect(summary.curves.map((c) => [c.name, c.seeds.length])).toEqual([
+      ["giraffe-truncated", 2],
+      ["giraffe-truncated +10 steps", 2],
+      ["giraffe-truncated +10 steps at 16", 2],
+      ["giraffe-power (power 1)", 2],
+      ["giraffe-power", 2],
+    ]);
+    // Steps chart at the target (32): one line per fine-tune family, each from the same training-free point.
+    expect(stepsLines(summary, 32).map((l) => [l.name, l.points.map((p) => [p.x, p.stat.mean])])).toEqual([
+      [
+        "giraffe-truncated",
+        [
+          [0, 2.9],
+          [10, 2.6],
+        ],
+      ],
+      [
+        "giraffe-truncated at 16",
+        [
+          [0, 2.9],
+          [10, 2.5],
+        ],
+      ],
+    ]);
+    // Context chart: both fine-tunes drawn (each its family's longest), the two power settings apart.
+    expect(contextLines(summary).map((l) => l.name)).toEqual(summary.curves.map((c) => c.name));
+    // A bad parameter value is refused by key.
+    const bad = write(
+      dir,
+      "bad.json",
+      file("rope", 2, [{ ...curve("giraffe-power", 0, [1, 1]), params: { power: "1" } }]),
+    );
+    expect(() => readExtensionFile(bad)).toThrow(/curves\.0\.params|curves\[0\]\.params/);
+  });
+});

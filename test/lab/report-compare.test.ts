@@ -11,20 +11,29 @@ import { runCommand } from "../helpers/run-command.js";
 // A committed grid (copy-nope: 5 encodings x 3 seeds, trained 1..20, tested 1..40) as a valid results file.
 const COPY_NOPE = "experiments/copy-nope/results.json";
 
-describe("compareFigure: a difference of means against the seeds' spread", () => {
-  it("computes 2 se = 2 sqrt(sA^2/nA + sB^2/nB) and judges within / outside", () => {
-    // Hand-computed: sA = 0.12, sB = 0.11, se = sqrt((0.0144 + 0.0121)/3) = 0.093986, 2 se = 0.187972.
+describe("compareFigure: a difference of means against the seeds' spread (Welch's test, 5%)", () => {
+  it("bound = t(0.975, nu) se with the Welch-Satterthwaite nu; textbook t quantiles", () => {
+    // Equal spreads, 3 seeds a side: nu = 4, t = 2.776445 (t table); se = sqrt(2 x 0.01^2 / 3).
+    const moved = compareFigure([0.1, 0.12, 0.11], [0.5, 0.52, 0.51]);
+    expect(moved.bound).toBeCloseTo(2.776445 * Math.sqrt(0.0002 / 3), 6);
+    expect([moved.within, moved.rule]).toEqual([false, null]);
+    // One side without spread: nu = n_A - 1 = 2, t = 4.302653; se = 1/sqrt(3).
+    const oneSided = compareFigure([0, 1, 2], [2.4, 2.4, 2.4]);
+    expect(oneSided.bound).toBeCloseTo(4.302653 / Math.sqrt(3), 6);
+    expect([oneSided.difference, oneSided.within]).toEqual([expect.closeTo(1.4, 12), true]);
+    // Two seeds a side, equal spreads: nu = 2.
+    expect(compareFigure([0.2, 0.4], [0.3, 0.5]).bound).toBeCloseTo(
+      4.302653 * Math.sqrt(0.02 / 2 + 0.02 / 2),
+      6,
+    );
+    // copy-nope's NoPE exact match at 21..25, committed against rerun: well within.
     const f = compareFigure([0.42, 0.3, 0.54], [0.4, 0.29, 0.51]);
     expect(f.difference).toBeCloseTo(-0.02, 12);
-    expect(f.twoSe).toBeCloseTo(0.187972, 6);
     expect([f.within, f.rule]).toEqual([true, "spread"]);
-    const moved = compareFigure([0.1, 0.12, 0.11], [0.5, 0.52, 0.51]);
-    expect(moved.twoSe).toBeCloseTo(2 * Math.sqrt((0.0001 + 0.0001) / 3), 12);
-    expect([moved.within, moved.rule]).toEqual([false, null]);
   });
 
   it("at the ceiling: no spread, so only the tolerance (default 0.01) keeps a tiny difference unchanged", () => {
-    expect(compareFigure([1, 1, 1], [1, 1, 1])).toMatchObject({ twoSe: 0, within: true, rule: "spread" });
+    expect(compareFigure([1, 1, 1], [1, 1, 1])).toMatchObject({ bound: 0, within: true, rule: "spread" });
     expect(compareFigure([1, 1, 1], [0.995, 0.995, 0.995])).toMatchObject({
       within: true,
       rule: "tolerance",
@@ -92,9 +101,9 @@ describe("compareResults and posenc report compare", () => {
     };
     const b = write("fewer.json", fewer);
     const md = await runCommand(reportCommand, "compare", COPY_NOPE, b);
-    expect(md).toContain("| encoding | lengths | metric | A | B | B - A | 2 se | within spread |");
+    expect(md).toContain("| encoding | lengths | metric | A | B | B - A | bound | within spread |");
     expect(md).toContain(
-      "| nope | 1..20 | exact match | 0.98 ± 0.01 (0.97/0.99/0.99) | 0.98 ± 0.01 (0.97/0.99/0.99) | +0.000 | 0.020 | yes |",
+      "| nope | 1..20 | exact match | 0.98 ± 0.01 (0.97/0.99/0.99) | 0.98 ± 0.01 (0.97/0.99/0.99) | +0.000 | 0.028 | yes |",
     );
     expect(md).toContain(
       "16 of 16 figures within the seed spread or the tolerance (0 by the tolerance only).",

@@ -163,12 +163,18 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
         "--json",
       ),
     );
-    expect(giraffe.map((c: { method: string; block: unknown }) => [c.method, c.block])).toEqual([
-      ["giraffe-power", null],
-      ["giraffe-truncated", null],
+    // No block; the parameters given (not the defaults) are recorded, so reports keep settings apart.
+    expect(
+      giraffe.map((c: { method: string; block: unknown; params?: unknown }) => [c.method, c.block, c.params]),
+    ).toEqual([
+      ["giraffe-power", null, { power: 1 }],
+      ["giraffe-truncated", null, { truncateLength: 8 }],
     ]);
-    // Changing the basis changes the scores: the curves differ from the checkpoint as trained.
-    expect(giraffe[0].rows[0].bitsPerChar).not.toBe(curves[0].rows[0].bitsPerChar);
+    // The flags reach the model: k = 1 and the default k = 0.5 score differently, and both differ from RoPE.
+    const [byDefault] = JSON.parse(await extend("--extend", "giraffe-power", "--target", "32", "--json"));
+    expect(byDefault.params).toBeUndefined();
+    expect(byDefault.rows[0].bitsPerChar).not.toBe(giraffe[0].rows[0].bitsPerChar);
+    expect(byDefault.rows[0].bitsPerChar).not.toBe(curves[0].rows[0].bitsPerChar);
     // Giraffe's protocol: fine-tune at the trained length (16), read at 32; the curve records its rows' length.
     const atTrained = JSON.parse(
       await extend(
@@ -192,6 +198,21 @@ describe("posenc train on brown_chars, then eval --bpc", () => {
       [0, undefined],
       [2, 16],
     ]);
+    // Rows of the target itself are the default fine-tune, recorded as such.
+    const atTarget = JSON.parse(
+      await extend(
+        "--extend",
+        "pi",
+        "--target",
+        "32",
+        "--finetune-steps",
+        "1",
+        "--finetune-length",
+        "32",
+        "--json",
+      ),
+    );
+    expect(atTarget[1].finetuneLength).toBeUndefined();
     // The report: the same curves as Markdown, SVG and self-contained HTML; refused over itself without --force.
     const reportDir = join(scratch, "report");
     await extend("--extend", "rope,pi", "--target", "32", "--report", reportDir);

@@ -1,7 +1,7 @@
 /**
  * `posenc eval --checkpoint DIR --bpc --extend M,M,... --target N [--finetune-steps N [--finetune-segments N | --finetune-length N]]`: bits per character of a
  * RoPE checkpoint at a grid of context lengths under each context-extension method, training-free and after a
- * short fine-tune at the target (src/lab/extension-eval.ts).
+ * short fine-tune at the target, on segmented rows, or on rows of another length (src/lab/extension-eval.ts).
  *
  *   posenc eval --checkpoint runs/text-brown/rope-s0 --bpc --extend rope,pi,ntk,yarn --target 512 \
  *     --contexts 128,256,512,1024 --finetune-steps 100
@@ -33,7 +33,7 @@ import {
 } from "../../lab/report/extension.js";
 import { EXTENSION_FORMAT } from "../../lab/report/extension-seeds.js";
 import { PosencConfigError } from "../../util/validation.js";
-import { type FlagSpec, parseIntegerFlag } from "../args.js";
+import { type FlagSpec, parseIntegerFlag, parseNumberFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 import { checkOutputFile } from "../io.js";
 import { readLongropeFactors } from "./extend.js";
@@ -152,6 +152,12 @@ export function prepareExtension(
   const bad = methods.find((m) => !known.includes(m));
   if (bad !== undefined) usage(`--extend must list methods of ${known.join(", ")}, received "${bad}"`);
   if (new Set(methods).size !== methods.length) usage(`--extend lists a method twice: "${values.extend}"`);
+  if (methods.length === 0) {
+    const stray = ["finetune-steps", "finetune-segments", "finetune-length"].find(
+      (name) => values[name] !== undefined,
+    );
+    if (stray) usage(`--${stray} needs --extend (the methods to fine-tune)`);
+  }
   const trained = sidecar.config.train.length.max;
   if (typeof values.target !== "string") usage(`${what} needs --target N (the context to extend to)`);
   const target = parseIntegerFlag("eval", "target", values.target as string, trained + 1, 1 << 20);
@@ -171,21 +177,17 @@ export function prepareExtension(
       usage("--finetune-length and --finetune-segments both set the fine-tune's rows: choose one");
     }
     finetuneLength = parseIntegerFlag("eval", "finetune-length", values["finetune-length"], 2, 1 << 20);
+    // Rows of the target are the default fine-tune: recorded as such, so that its curves merge with those.
+    if (finetuneLength === target) finetuneLength = undefined;
   }
   let abfBase: number | undefined;
   if (typeof values["abf-base"] === "string") {
-    abfBase = Number(values["abf-base"]);
-    if (!(Number.isFinite(abfBase) && abfBase > 1)) {
-      usage(`--abf-base must be a number > 1, received "${values["abf-base"]}"`);
-    }
+    abfBase = parseNumberFlag("eval", "abf-base", values["abf-base"], { min: 1, exclusiveMin: true });
     if (!methods.includes("abf")) usage("--abf-base needs abf in --extend");
   }
   let giraffePower: number | undefined;
   if (typeof values["giraffe-power"] === "string") {
-    giraffePower = Number(values["giraffe-power"]);
-    if (!(Number.isFinite(giraffePower) && giraffePower >= 0 && values["giraffe-power"].trim() !== "")) {
-      usage(`--giraffe-power must be a number >= 0, received "${values["giraffe-power"]}"`);
-    }
+    giraffePower = parseNumberFlag("eval", "giraffe-power", values["giraffe-power"], { min: 0 });
     if (!methods.includes("giraffe-power")) usage("--giraffe-power needs giraffe-power in --extend");
   }
   let giraffeTruncateLength: number | undefined;

@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { checkOutputFolder, writeFileAtomic } from "../../lab/files.js";
 import { checkGridFolder } from "../../lab/overwrite-guard.js";
 import { compareResults, renderComparisonMarkdown } from "../../lab/report/compare.js";
+import { renderSeedsCharts } from "../../lab/report/extension-charts.js";
 import {
   readExtensionFile,
-  renderSeedsCharts,
   renderSeedsHtml,
   renderSeedsMarkdown,
   summarizeExtensions,

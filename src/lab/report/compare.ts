@@ -4,14 +4,18 @@
  *
  * For each encoding in both files, for the in-distribution lengths and the lengths beyond training (summary.ts),
  * plus an optional range of lengths, and for exact match and token accuracy: the mean over seeds on each side,
- * the difference d = mean_B - mean_A, and its standard error
- *   se = sqrt(s_A^2 / n_A + s_B^2 / n_B)      (s = sample sd over seeds, n = seeds; n = 3 each: pooled sd x sqrt(2/3))
- * The figure is "within the seed spread" when |d| <= 2 se: the seeds alone move a mean that much about 95% of the
- * time. Both sides need two seeds or more (one seed has no spread: the cell says so). At the ceiling or the floor
- * the seeds barely differ (0.99/0.99/1.00) and 2 se shrinks below what any report shows, so a difference up to a
- * tolerance (default 0.01, the reports' two decimals) also counts as unchanged, and the cell says which rule held
- * (as numpy's isclose pairs a relative test with an absolute tolerance).
+ * the difference d = mean_B - mean_A, and Welch's two-sided test at the 5% level:
+ *   se = sqrt(s_A^2 / n_A + s_B^2 / n_B)                 (s = sample sd over seeds, n = seeds)
+ *   nu = se^4 / ((s_A^2/n_A)^2 / (n_A - 1) + (s_B^2/n_B)^2 / (n_B - 1))     (Welch-Satterthwaite)
+ *   within when |d| <= t(0.975, nu) se                  (3 seeds a side, equal spreads: nu = 4, t = 2.78)
+ * so an unchanged figure is called moved 5% of the time: over a grid of 30 figures expect one or two such
+ * false alarms, and read a lone one with that in mind. Both sides need two seeds or more (one seed has no
+ * spread: the cell says so). At the ceiling or the floor the seeds barely differ (0.99/0.99/1.00) and the bound
+ * shrinks below what any report shows, so a difference up to a tolerance (default 0.01, the reports' two
+ * decimals) also counts as unchanged, and the cell says which rule held (as numpy's isclose pairs a relative
+ * test with an absolute tolerance). The t quantile is jStat's (npm "jstat").
  */
+import jstat from "jstat";
 import { PosencConfigError } from "../../util/validation.js";
 import { inDistributionRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
@@ -26,11 +30,11 @@ export interface ComparedFigure {
   b: SeedStat;
   /** mean_B - mean_A. */
   difference: number;
-  /** 2 se (see the file comment); NaN where a side has fewer than two seeds. */
-  twoSe: number;
-  /** |difference| <= max(2 se, tolerance); null where a side has fewer than two seeds. */
+  /** t(0.975, nu) se, the 95% bound of an unchanged difference (see the file comment); NaN without a spread. */
+  bound: number;
+  /** |difference| <= max(bound, tolerance); null where a side has fewer than two seeds (or no rows). */
   within: boolean | null;
-  /** Which rule held: "spread" (|d| <= 2 se) or "tolerance" (only |d| <= tolerance); null when not within. */
+  /** Which rule held: "spread" (|d| <= bound) or "tolerance" (only |d| <= tolerance); null when not within. */
   rule: "spread" | "tolerance" | null;
 }
 
@@ -72,18 +76,24 @@ export function compareFigure(
   a: number[],
   b: number[],
   tolerance = COMPARE_TOLERANCE,
-): Pick<ComparedFigure, "a" | "b" | "difference" | "twoSe" | "within" | "rule"> {
+): Pick<ComparedFigure, "a" | "b" | "difference" | "bound" | "within" | "rule"> {
   const sa = seedStat(a);
   const sb = seedStat(b);
   const difference = sb.mean - sa.mean;
   if (a.length < 2 || b.length < 2) {
-    return { a: sa, b: sb, difference, twoSe: Number.NaN, within: null, rule: null };
+    return { a: sa, b: sb, difference, bound: Number.NaN, within: null, rule: null };
   }
-  const twoSe = 2 * Math.sqrt(sa.std ** 2 / a.length + sb.std ** 2 / b.length);
+  const va = sa.std ** 2 / a.length;
+  const vb = sb.std ** 2 / b.length;
+  const se = Math.sqrt(va + vb);
+  // No spread on either side: only an equal mean is within the (zero) bound.
+  const nu =
+    se > 0 ? se ** 4 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1)) : Number.POSITIVE_INFINITY;
+  const bound = se > 0 ? jstat.studentt.inv(0.975, nu) * se : 0;
   // 1e-9: equal means computed in a different order are still equal.
   const d = Math.abs(difference) - 1e-9;
-  const rule = d <= twoSe ? "spread" : d <= tolerance ? "tolerance" : null;
-  return { a: sa, b: sb, difference, twoSe, within: rule !== null, rule };
+  const rule = d <= bound ? "spread" : d <= tolerance ? "tolerance" : null;
+  return { a: sa, b: sb, difference, bound, within: rule !== null, rule };
 }
 
 /** Every figure of two results files of one experiment; refuses two different setups in one line. */
@@ -182,14 +192,16 @@ export function renderComparisonMarkdown(comparison: Comparison, names: { a: str
   const rows = comparison.figures.map((f) => {
     const verdict =
       f.within === null
-        ? "one seed: no spread"
+        ? f.a.values.length === 0 || f.b.values.length === 0
+          ? `no rows in ${f.a.values.length === 0 ? "A" : "B"}`
+          : "one seed: no spread"
         : f.rule === "spread"
           ? "yes"
           : f.rule === "tolerance"
             ? `yes (within ${comparison.tolerance})`
             : "**no**";
-    const twoSe = Number.isFinite(f.twoSe) ? f.twoSe.toFixed(3) : "-";
-    return `| ${f.encoding} | ${f.lengths} | ${METRIC_NAMES[f.metric]} | ${formatStat(f.a)} | ${formatStat(f.b)} | ${sign(f.difference)} | ${twoSe} | ${verdict} |`;
+    const bound = Number.isFinite(f.bound) ? f.bound.toFixed(3) : "-";
+    return `| ${f.encoding} | ${f.lengths} | ${METRIC_NAMES[f.metric]} | ${formatStat(f.a)} | ${formatStat(f.b)} | ${sign(f.difference)} | ${bound} | ${verdict} |`;
   });
   const judged = comparison.figures.filter((f) => f.within !== null);
   const within = judged.filter((f) => f.within).length;
@@ -201,9 +213,9 @@ export function renderComparisonMarkdown(comparison: Comparison, names: { a: str
     `A: ${names.a}`,
     `B: ${names.b}`,
     "",
-    `Mean ± sample sd over seeds (per-seed values); within the seed spread when |B - A| <= 2 se, se = sqrt(sA^2/nA + sB^2/nB), or when |B - A| <= ${comparison.tolerance} (the reports' precision).`,
+    `Mean ± sample sd over seeds (per-seed values). Within the seed spread when |B - A| <= the bound t(0.975, nu) se of Welch's test (se = sqrt(sA^2/nA + sB^2/nB)), or when |B - A| <= ${comparison.tolerance} (the reports' precision). An unchanged figure falls outside the bound 5% of the time.`,
     "",
-    "| encoding | lengths | metric | A | B | B - A | 2 se | within spread |",
+    "| encoding | lengths | metric | A | B | B - A | bound | within spread |",
     "|---|---|---|---|---|---:|---:|---|",
     ...rows,
     "",

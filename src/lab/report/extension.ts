@@ -5,13 +5,15 @@
  * page holding both. Deterministic text: the same curves give the same bytes.
  */
 import type { ExtensionCurve } from "../extension-eval.js";
-import { finetuneSuffix, renderSeedsChart } from "./extension-seeds.js";
+import { renderSeedsChart } from "./extension-charts.js";
+import { curveName, methodName } from "./extension-seeds.js";
 import { markdownTableToHtml } from "./html.js";
 import { seedStat } from "./summary.js";
 import { escapeXml } from "./svg.js";
 
+/** The method (its non-default parameters) and fine-tune; the baseline is "rope" whatever the encoding. */
 function curveLabel(c: ExtensionCurve): string {
-  return c.finetuneSteps ? `${c.method} ${finetuneSuffix(c)}` : c.method;
+  return curveName("rope", c);
 }
 
 /** One row per curve, one column per context length: bpc (4 decimals). */
@@ -43,7 +45,7 @@ export function renderExtensionChart(
   if (curves[0]) marks.push([curves[0].target, `target ${curves[0].target}`]);
   const lines = curves.map((c) => ({
     name: curveLabel(c),
-    group: c.method,
+    group: methodName("rope", c),
     dashed: c.finetuneSteps > 0,
     points: c.rows.map((r) => ({ x: r.window, stat: seedStat([r.bitsPerChar]) })),
   }));
