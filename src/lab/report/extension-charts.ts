@@ -5,7 +5,7 @@
  */
 import type { ExtensionSummary, SeedCurve } from "./extension-seeds.js";
 import type { SeedStat } from "./summary.js";
-import { escapeXml, niceTicks, PALETTE } from "./svg.js";
+import { escapeXml, niceTicks, PALETTE, seedsBandNote } from "./svg.js";
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
@@ -99,10 +99,7 @@ export function renderSeedsChart(
   });
   if (lines.some((l) => l.points.some((p) => p.stat.values.length > 1))) {
     const ly = m.top + 10 + lines.length * 18 + 6;
-    parts.push(
-      `<text x="${m.left + plotW + 16}" y="${ly + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
-      `<text x="${m.left + plotW + 16}" y="${ly + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
-    );
+    parts.push(...seedsBandNote(m.left + plotW + 16, ly));
   }
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;

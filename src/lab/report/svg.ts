@@ -190,11 +190,16 @@ export function renderCurveChart(
   });
   if (multiSeed) {
     const ly = margin.top + 10 + curves.length * 20 + 6;
-    parts.push(
-      `<text x="${margin.left + plotW + 16}" y="${ly + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
-      `<text x="${margin.left + plotW + 16}" y="${ly + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
-    );
+    parts.push(...seedsBandNote(margin.left + plotW + 16, ly));
   }
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
+}
+
+/** The legend's note under the curves of a chart over seeds: what the line and the band are. */
+export function seedsBandNote(x: number, y: number): string[] {
+  return [
+    `<text x="${x}" y="${y + 4}" fill="#555" font-size="11">line: mean over seeds</text>`,
+    `<text x="${x}" y="${y + 18}" fill="#555" font-size="11">band: lowest to highest seed</text>`,
+  ];
 }
