@@ -238,21 +238,21 @@ function giraffeExtension(
   target: number,
   options: ExtensionOptions,
 ): LabExtension {
-  const own: Record<string, number> =
+  // The method's one parameter: its value, and the default it falls back to.
+  const [key, given, fallback] =
     method === "giraffe-power"
-      ? { power: options.giraffePower ?? GIRAFFE_DEFAULT_POWER }
-      : { truncateLength: options.giraffeTruncateLength ?? origin.trainedContext };
-  const defaults = method === "giraffe-power" ? GIRAFFE_DEFAULT_POWER : origin.trainedContext;
-  const params = { ...commonParams(origin), ...own };
-  // The registry's schema checks the values (a negative power, a zero length) in one line, before any work.
+      ? ["power", options.giraffePower, GIRAFFE_DEFAULT_POWER]
+      : ["truncateLength", options.giraffeTruncateLength, origin.trainedContext];
+  const value = given ?? fallback;
+  const params = { ...commonParams(origin), [key]: value };
+  // The registry's schema checks the value (a negative power, a zero length) in one line, before any work.
   getEncoding(method).create({ ...params, headDim: origin.headDim });
-  const changed = Object.values(own)[0] !== defaults;
   return {
     method,
     target,
     block: null,
     hfConfig: null,
     choice: { id: method, label: `rope+${method}`, params } as EncodingChoice,
-    ...(changed ? { params: own } : {}),
+    ...(value !== fallback ? { params: { [key]: value } } : {}),
   };
 }

@@ -60,7 +60,7 @@ export const EXTEND_FLAGS: FlagSpec = {
   "finetune-length": {
     type: "string",
     description:
-      "Fine-tune on rows of N characters instead of --target, the methods' frequencies still those for the target (Giraffe: fine-tune at the trained length, read longer)",
+      "Fine-tune on rows of N characters instead of --target, each method set up for the target (Giraffe: fine-tune at the trained length, read longer)",
     valueName: "N",
   },
   "longrope-factors": {

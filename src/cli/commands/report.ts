@@ -32,7 +32,7 @@ import {
 import { mergeResults, missingRuns } from "../../lab/results.js";
 import { readResultsFile } from "../../lab/results-file.js";
 import { writeResults } from "../../lab/sweep.js";
-import { type Command, parseRangeFlag, requireFlag } from "../args.js";
+import { type Command, parseNumberFlag, parseRangeFlag, requireFlag } from "../args.js";
 import { UsageError } from "../errors.js";
 
 export const reportCommand: Command = {
@@ -220,19 +220,12 @@ function compareReport(values: Record<string, unknown>, inputs: string[]): void 
     typeof values.lengths === "string"
       ? parseRangeFlag("report", "lengths", values.lengths, { min: 1 })
       : undefined;
-  let tolerance: number | undefined;
-  if (typeof values.tolerance === "string") {
-    tolerance = Number(values.tolerance);
-    if (!(values.tolerance.trim() !== "" && Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 1)) {
-      throw new UsageError(
-        `posenc report compare: --tolerance must be a number from 0 to 1, received "${values.tolerance}"`,
-      );
-    }
-  }
-  const [a, b] = inputs.map(readResultsFile) as [
-    ReturnType<typeof readResultsFile>,
-    ReturnType<typeof readResultsFile>,
-  ];
+  const tolerance =
+    typeof values.tolerance === "string"
+      ? parseNumberFlag("report", "tolerance", values.tolerance, { min: 0, max: 1 })
+      : undefined;
+  const a = readResultsFile(inputs[0]!);
+  const b = readResultsFile(inputs[1]!);
   const comparison = compareResults(a, b, {
     ...(extraLengths ? { extraLengths } : {}),
     ...(tolerance !== undefined ? { tolerance } : {}),

@@ -19,7 +19,15 @@ import jstat from "jstat";
 import { PosencConfigError } from "../../util/validation.js";
 import { inDistributionRange } from "../config.js";
 import type { ResultsFile } from "../results.js";
-import { describeLengths, formatStat, lengthSplit, type Metric, type SeedStat, seedStat } from "./summary.js";
+import {
+  describeLengths,
+  formatStat,
+  lengthSplit,
+  type Metric,
+  perSeedMeans,
+  type SeedStat,
+  seedStat,
+} from "./summary.js";
 
 export interface ComparedFigure {
   encoding: string;
@@ -49,24 +57,9 @@ export interface Comparison {
 
 const METRICS: readonly Metric[] = ["sequenceAccuracy", "tokenAccuracy"];
 
-/** Mean of `metric` over `lengths` (each length weighted equally) for each seed of `encoding`, in seed order. */
-function perSeed(
-  file: ResultsFile,
-  encoding: string,
-  lengths: ReadonlySet<number>,
-  metric: Metric,
-): number[] {
-  const bySeed = new Map<number, number[]>();
-  for (const r of file.rows) {
-    if (r.encoding !== encoding || !lengths.has(r.length)) continue;
-    const list = bySeed.get(r.seed) ?? [];
-    list.push(r[metric]);
-    bySeed.set(r.seed, list);
-  }
-  return [...bySeed.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([, v]) => v.reduce((s, x) => s + x, 0) / v.length);
-}
+/** Per-seed means over `lengths` (summary.ts, as every report computes them), seeds without a row left out. */
+const perSeed = (file: ResultsFile, encoding: string, lengths: readonly number[], metric: Metric) =>
+  perSeedMeans(file, encoding, lengths, metric).filter(Number.isFinite);
 
 /** The default absolute tolerance: the reports print two decimals. */
 export const COMPARE_TOLERANCE = 0.01;
@@ -158,15 +151,14 @@ export function compareResults(
   const figures: ComparedFigure[] = [];
   for (const encoding of shared) {
     for (const lengths of ranges.filter((l) => l.length > 0)) {
-      const set = new Set(lengths);
       for (const metric of METRICS) {
         figures.push({
           encoding,
           lengths: describeLengths(lengths),
           metric,
           ...compareFigure(
-            perSeed(a, encoding, set, metric),
-            perSeed(b, encoding, set, metric),
+            perSeed(a, encoding, lengths, metric),
+            perSeed(b, encoding, lengths, metric),
             options.tolerance ?? COMPARE_TOLERANCE,
           ),
         });

@@ -69,22 +69,36 @@ export function encodingsOf(file: ResultsFile): string[] {
   return file.config.encodings.map(encodingLabel).filter((e) => present.has(e));
 }
 
+/**
+ * The mean of `metric` over `lengths` (each length weighted equally) for each seed of `encoding` that has rows, in
+ * config order; NaN for a seed with no row at those lengths.
+ */
+export function perSeedMeans(
+  file: ResultsFile,
+  encoding: string,
+  lengths: readonly number[],
+  metric: Metric,
+): number[] {
+  const rows = file.rows.filter((r) => r.encoding === encoding);
+  const seeds = file.config.seeds.filter((s) => rows.some((r) => r.seed === s));
+  return seeds.map((s) =>
+    meanAt(
+      rows.filter((r) => r.seed === s),
+      lengths,
+      metric,
+    ),
+  );
+}
+
 /** One summary per encoding, in config order. */
 export function summarize(file: ResultsFile): EncodingSummary[] {
   const { inside, outside } = lengthSplit(file);
   return encodingsOf(file).map((encoding) => {
-    const rows = file.rows.filter((r) => r.encoding === encoding);
-    const seeds = file.config.seeds.filter((s) => rows.some((r) => r.seed === s));
+    const seeds = file.config.seeds.filter((s) =>
+      file.rows.some((r) => r.encoding === encoding && r.seed === s),
+    );
     const stat = (lengths: number[], metric: Metric) =>
-      seedStat(
-        seeds.map((s) =>
-          meanAt(
-            rows.filter((r) => r.seed === s),
-            lengths,
-            metric,
-          ),
-        ),
-      );
+      seedStat(perSeedMeans(file, encoding, lengths, metric));
     const runs: RunSummary[] = file.runs.filter((r) => r.encoding === encoding);
     const avg = (f: (r: RunSummary) => number) =>
       runs.length ? runs.reduce((a, r) => a + f(r), 0) / runs.length : Number.NaN;
